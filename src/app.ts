@@ -1,0 +1,98 @@
+/**
+ * Builds the Hono app: shared middleware, then each feature's routes. Webhooks are mounted
+ * before (and outside) anything that checks Origin, because Twilio posts cross-site with none.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { Scalar } from '@scalar/hono-api-reference'
+import { secureHeaders } from 'hono/secure-headers'
+import pkg from '../package.json'
+import { appointmentsRouter } from './appointments/appointments.index'
+import { authRouter } from './auth/auth.index'
+import { callsRouter } from './calls/calls.index'
+import { voiceWebhooks } from './calls/voice.index'
+import { clinicRouter } from './clinic/clinic.index'
+import { dashboardRouter } from './dashboard/dashboard.index'
+import { createDb } from './db/client'
+import { demoRouter } from './demo/demo.index'
+import { getConfig } from './env'
+import type { AppEnv } from './lib/context'
+import { requestLogger } from './lib/logger'
+import { handleError, problemResponse, zodErrors } from './lib/problem'
+import { messagingWebhooks } from './messaging/messaging.index'
+import { metricsRouter } from './metrics/metrics.index'
+import { outboxRouter } from './outbox/outbox.index'
+import { privacyRouter } from './privacy/privacy.index'
+import { twilioBodyLimit, verifyTwilio } from './twilio/webhook'
+
+export const VERSION: string = pkg.version
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success)
+        return problemResponse(400, 'The request is not valid.', zodErrors(result.error))
+    },
+  })
+
+  app.onError(handleError)
+  app.notFound(() => problemResponse(404, 'No such resource.'))
+
+  app.use('*', requestLogger)
+  app.use('*', async (c, next) => {
+    c.set('config', getConfig(c.env))
+    c.set('db', createDb(c.env.DB))
+    await next()
+  })
+  app.use(
+    '*',
+    secureHeaders({
+      strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'strict-origin-when-cross-origin',
+    }),
+  )
+
+  app.get('/healthz', (c) => c.json({ ok: true, version: VERSION }))
+
+  // Twilio webhooks: signature-checked, never behind the Origin check.
+  app.use('/webhooks/twilio/*', twilioBodyLimit, verifyTwilio)
+  app.route('/webhooks/twilio/voice', voiceWebhooks)
+  app.route('/webhooks/twilio/messaging', messagingWebhooks)
+
+  // The JSON API.
+  for (const router of [
+    authRouter,
+    clinicRouter,
+    callsRouter,
+    appointmentsRouter,
+    metricsRouter,
+    outboxRouter,
+    privacyRouter,
+  ]) {
+    app.route('/api/v1', router)
+  }
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'rb_session',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+  })
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ringback API',
+      version: VERSION,
+      description:
+        'Missed-call recovery for UK clinics. Errors are application/problem+json; lists answer {items, nextCursor}.',
+    },
+    servers: [{ url: '/' }],
+  })
+  app.get('/api/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'Ringback API reference' }))
+
+  app.route('/__dev', demoRouter)
+  app.route('/', dashboardRouter)
+  return app
+}

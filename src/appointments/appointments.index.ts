@@ -1,0 +1,4 @@
+/** Routes: appointments (placeholder until implemented). */
+import { createRouter } from '../lib/create-app'
+
+export const appointmentsRouter = createRouter()

@@ -1,0 +1,421 @@
+/**
+ * The D1 schema (Drizzle). Every tenant table carries `clinic_id`, and every query filters on it.
+ * Times are integer milliseconds since the epoch (UTC). No column holds a caller's raw phone
+ * number, an email address or a message body in clear: callers are `caller_hash` (keyed,
+ * clinic-scoped HMAC), and contact details are `*_sealed` (AES-256-GCM, see src/privacy/crypto.ts).
+ *
+ * Migrations: edit this file, then `npm run db:generate -- --name <what>`; wrangler applies them.
+ */
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`)
+
+export const clinics = sqliteTable('clinics', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  timezone: text('timezone').notNull().default('Europe/London'),
+  /** ISO 3166 alpha-2; the default region for parsing national-format numbers. */
+  country: text('country').notNull().default('GB'),
+  ringTimeoutSeconds: integer('ring_timeout_seconds').notNull().default(20),
+  attributionWindowDays: integer('attribution_window_days').notNull().default(14),
+  defaultAppointmentValuePence: integer('default_appointment_value_pence').notNull().default(15000),
+  textBackEnabled: integer('text_back_enabled', { mode: 'boolean' }).notNull().default(true),
+  textBackTemplate: text('text_back_template'),
+  holdOutPercent: integer('hold_out_percent').notNull().default(0),
+  callScreening: integer('call_screening', { mode: 'boolean' }).notNull().default(false),
+  retentionCallDays: integer('retention_call_days').notNull().default(90),
+  retentionRecordingDays: integer('retention_recording_days').notNull().default(365),
+  retentionEnquiryDays: integer('retention_enquiry_days').notNull().default(730),
+  /** Billing (coming next): plan, status and the contract end that starts the 6-month clock. */
+  plan: text('plan'),
+  billingStatus: text('billing_status'),
+  contractEndsAt: integer('contract_ends_at'),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at'),
+})
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => clinics.id, { onDelete: 'cascade' }),
+    /** HMAC of the lower-cased email under a platform key: lets login find the user without storing the email in clear. */
+    emailLookup: text('email_lookup').notNull(),
+    emailSealed: text('email_sealed').notNull(),
+    /** `scrypt$N$r$p$saltB64$hashB64`; null until an invited user sets a password. */
+    passwordHash: text('password_hash'),
+    role: text('role', { enum: ['owner', 'admin', 'receptionist', 'analyst'] }).notNull(),
+    status: text('status', { enum: ['active', 'invited', 'disabled'] })
+      .notNull()
+      .default('active'),
+    createdAt: createdAt(),
+    lastLoginAt: integer('last_login_at'),
+  },
+  (t) => [
+    uniqueIndex('users_email_lookup_uq').on(t.emailLookup),
+    index('users_clinic_idx').on(t.clinicId),
+  ],
+)
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    /** SHA-256 of the cookie token: a leaked table cannot be replayed as cookies. */
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    clinicId: text('clinic_id').notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    lastSeenAt: integer('last_seen_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+)
+
+/** Failed-login counters per account (by email lookup hash) for throttling and lockout. */
+export const loginThrottle = sqliteTable('login_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull().default(0),
+  windowStartedAt: integer('window_started_at').notNull(),
+  lockedUntil: integer('locked_until'),
+})
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => clinics.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** SHA-256 of the whole key; the key itself is shown once. */
+    keyHash: text('key_hash').notNull(),
+    /** The first characters, to recognise a key in the dashboard. */
+    prefix: text('prefix').notNull(),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('api_keys_hash_uq').on(t.keyHash),
+    index('api_keys_clinic_idx').on(t.clinicId),
+  ],
+)
+
+/** One-time tokens: team invites and password resets (hashed like sessions). */
+export const authTokens = sqliteTable('auth_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  kind: text('kind', { enum: ['invite', 'password-reset'] }).notNull(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  clinicId: text('clinic_id').notNull(),
+  createdAt: createdAt(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+})
+
+/**
+ * Per-clinic data keys, wrapped (AES-GCM) by the platform key-encryption key DATA_ENCRYPTION_KEY.
+ * Deleting a clinic's rows here crypto-shreds every ciphertext sealed under them.
+ */
+export const clinicKeys = sqliteTable(
+  'clinic_keys',
+  {
+    clinicId: text('clinic_id').notNull(),
+    version: integer('version').notNull(),
+    wrappedKey: text('wrapped_key').notNull(),
+    /** Fingerprint of the key-encryption key that wrapped it (for rotation). */
+    kekId: text('kek_id').notNull(),
+    createdAt: createdAt(),
+    retiredAt: integer('retired_at'),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.version] })],
+)
+
+export const trackingNumbers = sqliteTable(
+  'tracking_numbers',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => clinics.id, { onDelete: 'cascade' }),
+    /** The clinic's own Twilio number (business data, not personal): E.164. */
+    phoneNumber: text('phone_number').notNull(),
+    /** The clinic's front-desk line the call is forwarded to: E.164. */
+    forwardTo: text('forward_to').notNull(),
+    label: text('label'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tracking_numbers_phone_uq').on(t.phoneNumber),
+    index('tracking_numbers_clinic_idx').on(t.clinicId),
+  ],
+)
+
+export const treatments = sqliteTable(
+  'treatments',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => clinics.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    valuePence: integer('value_pence').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('treatments_clinic_idx').on(t.clinicId)],
+)
+
+/**
+ * Calls. The status is derived from facts that only ever get set (never unset), so duplicated or
+ * reordered Twilio callbacks converge on the same row (see src/calls/state.ts).
+ */
+export const calls = sqliteTable(
+  'calls',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    callSid: text('call_sid').notNull(),
+    trackingNumberId: text('tracking_number_id'),
+    direction: text('direction', { enum: ['inbound', 'outbound'] }).notNull(),
+    /** Keyed hash of the caller (inbound) or the called patient (outbound); null when withheld. */
+    callerHash: text('caller_hash'),
+    callerKind: text('caller_kind', { enum: ['mobile', 'other', 'withheld'] }).notNull(),
+    /** When it first rang: the first webhook we saw for it. */
+    startedAt: integer('started_at').notNull(),
+    /** Derived from the facts below; `ringing` until an outcome is known. */
+    status: text('status', { enum: ['ringing', 'answered', 'missed', 'voicemail'] })
+      .notNull()
+      .default('ringing'),
+    dialOutcome: text('dial_outcome', { enum: ['answered', 'missed'] }),
+    finalCallStatus: text('final_call_status'),
+    screeningAccepted: integer('screening_accepted', { mode: 'boolean' }).notNull().default(false),
+    voicemailSeconds: integer('voicemail_seconds'),
+    recordingKey: text('recording_key'),
+    durationSeconds: integer('duration_seconds'),
+    endedAt: integer('ended_at'),
+    /** For missed calls: the first outbound call to the caller afterwards. */
+    calledBackAt: integer('called_back_at'),
+    callbackCallId: text('callback_call_id'),
+    textBackStatus: text('text_back_status', {
+      enum: ['none', 'queued', 'sent', 'failed', 'suppressed', 'held-out'],
+    })
+      .notNull()
+      .default('none'),
+    /** Why no text-back was sent (landline, withheld, opted-out, restricted, rate-limited, disabled, hold-out). */
+    textBackReason: text('text_back_reason'),
+    textedBackAt: integer('texted_back_at'),
+    recoveredAppointmentId: text('recovered_appointment_id'),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [
+    uniqueIndex('calls_clinic_sid_uq').on(t.clinicId, t.callSid),
+    index('calls_clinic_started_idx').on(t.clinicId, t.startedAt),
+    index('calls_clinic_caller_idx').on(t.clinicId, t.callerHash, t.startedAt),
+    index('calls_started_idx').on(t.startedAt),
+  ],
+)
+
+/** Delivery de-duplication for webhooks: Twilio's idempotency token and our natural keys. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    key: text('key').primaryKey(),
+    clinicId: text('clinic_id'),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('webhook_deliveries_received_idx').on(t.receivedAt)],
+)
+
+/**
+ * Every message we send or would send (sandbox mode keeps it here instead). The recipient and
+ * the body are sealed; `to_masked` keeps only the last three digits for display.
+ */
+export const outboundMessages = sqliteTable(
+  'outbound_messages',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    /** Idempotency: one row per intent, e.g. `text-back:<callId>`. */
+    dedupeKey: text('dedupe_key').notNull(),
+    kind: text('kind', {
+      enum: ['text-back', 'reply', 'reminder', 'follow-up', 'email'],
+    }).notNull(),
+    channel: text('channel', { enum: ['sms', 'whatsapp', 'email'] }).notNull(),
+    callId: text('call_id'),
+    recipientHash: text('recipient_hash'),
+    /** Sealed recipient, only where a later send needs it (text-backs carry theirs in the queue message). */
+    toSealed: text('to_sealed'),
+    toMasked: text('to_masked').notNull(),
+    bodySealed: text('body_sealed').notNull(),
+    status: text('status', {
+      enum: ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'sandboxed'],
+    })
+      .notNull()
+      .default('queued'),
+    providerSid: text('provider_sid'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at'),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [
+    uniqueIndex('outbound_dedupe_uq').on(t.clinicId, t.dedupeKey),
+    index('outbound_clinic_created_idx').on(t.clinicId, t.createdAt),
+    index('outbound_recipient_idx').on(t.clinicId, t.recipientHash, t.createdAt),
+    index('outbound_provider_sid_idx').on(t.providerSid),
+  ],
+)
+
+/** Messaging consent per clinic and contact: STOP opts out, START opts back in. */
+export const optOuts = sqliteTable(
+  'opt_outs',
+  {
+    clinicId: text('clinic_id').notNull(),
+    contactHash: text('contact_hash').notNull(),
+    optedOut: integer('opted_out', { mode: 'boolean' }).notNull(),
+    /** The keyword that set it (STOP, START, …) and when: a consent record. */
+    keyword: text('keyword').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.contactHash] })],
+)
+
+/** Inbound messages' metadata (the body is sealed). Conversations build on this. */
+export const inboundMessages = sqliteTable(
+  'inbound_messages',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    messageSid: text('message_sid').notNull(),
+    channel: text('channel', { enum: ['sms', 'whatsapp'] }).notNull(),
+    senderHash: text('sender_hash').notNull(),
+    bodySealed: text('body_sealed'),
+    receivedAt: integer('received_at').notNull(),
+    /** Set when this is a reply to a text-back we sent: a recovery touch. */
+    inReplyToCallId: text('in_reply_to_call_id'),
+  },
+  (t) => [
+    uniqueIndex('inbound_clinic_sid_uq').on(t.clinicId, t.messageSid),
+    index('inbound_clinic_sender_idx').on(t.clinicId, t.senderHash, t.receivedAt),
+    index('inbound_received_idx').on(t.receivedAt),
+  ],
+)
+
+export const appointments = sqliteTable(
+  'appointments',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    callerHash: text('caller_hash'),
+    externalId: text('external_id'),
+    /** t_A: when the booking was made. */
+    createdAt: integer('created_at').notNull(),
+    scheduledFor: integer('scheduled_for'),
+    treatmentId: text('treatment_id'),
+    /** Explicit value from the practice system; otherwise the treatment's, else the clinic default. */
+    valuePence: integer('value_pence'),
+    attributionStatus: text('attribution_status', { enum: ['recovered', 'unattributed'] })
+      .notNull()
+      .default('unattributed'),
+    attributedCallId: text('attributed_call_id'),
+    attributionPath: text('attribution_path', {
+      enum: ['callback', 'text-back', 'return-call', 'direct'],
+    }),
+    ruleVersion: integer('rule_version'),
+    settledAt: integer('settled_at'),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('appointments_clinic_external_uq').on(t.clinicId, t.externalId),
+    index('appointments_clinic_created_idx').on(t.clinicId, t.createdAt),
+    index('appointments_clinic_caller_idx').on(t.clinicId, t.callerHash),
+  ],
+)
+
+/**
+ * Anonymous daily aggregates per clinic and local date. They outlive the purge of the calls they
+ * count; `callbackSecondsJson` keeps the day's callback delays (numbers only) for medians.
+ */
+export const dailyMetrics = sqliteTable(
+  'daily_metrics',
+  {
+    clinicId: text('clinic_id').notNull(),
+    date: text('date').notNull(),
+    inboundCalls: integer('inbound_calls').notNull().default(0),
+    missedCalls: integer('missed_calls').notNull().default(0),
+    answeredCalls: integer('answered_calls').notNull().default(0),
+    voicemails: integer('voicemails').notNull().default(0),
+    callbacks: integer('callbacks').notNull().default(0),
+    textBacks: integer('text_backs').notNull().default(0),
+    callbackSecondsJson: text('callback_seconds_json').notNull().default('[]'),
+    recoveredAppointments: integer('recovered_appointments').notNull().default(0),
+    recoveredRevenuePence: integer('recovered_revenue_pence').notNull().default(0),
+    heldOutMissedCalls: integer('held_out_missed_calls').notNull().default(0),
+    heldOutRecovered: integer('held_out_recovered').notNull().default(0),
+    textBackMissedCalls: integer('text_back_missed_calls').notNull().default(0),
+    textBackRecovered: integer('text_back_recovered').notNull().default(0),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.date] })],
+)
+
+/** Data-subject restriction/objection flags, by subject hash: suppress text-backs, AI, marketing. */
+export const subjectRestrictions = sqliteTable(
+  'subject_restrictions',
+  {
+    clinicId: text('clinic_id').notNull(),
+    subjectHash: text('subject_hash').notNull(),
+    restricted: integer('restricted', { mode: 'boolean' }).notNull().default(false),
+    objected: integer('objected', { mode: 'boolean' }).notNull().default(false),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.subjectHash] })],
+)
+
+export const privacyRequests = sqliteTable(
+  'privacy_requests',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id').notNull(),
+    type: text('type', {
+      enum: ['access', 'erasure', 'rectification', 'restriction', 'objection'],
+    }).notNull(),
+    status: text('status', { enum: ['received', 'in-progress', 'completed', 'rejected'] })
+      .notNull()
+      .default('received'),
+    subjectHash: text('subject_hash'),
+    emailLookup: text('email_lookup'),
+    /** The subject's identifiers and any rectification changes, sealed. */
+    detailsSealed: text('details_sealed'),
+    requestedBy: text('requested_by'),
+    createdAt: createdAt(),
+    dueAt: integer('due_at').notNull(),
+    completedAt: integer('completed_at'),
+    resultJson: text('result_json'),
+  },
+  (t) => [index('privacy_requests_clinic_idx').on(t.clinicId, t.createdAt)],
+)
+
+/** Receipts of retention purges: job, cut-off and counts per kind, never personal data. */
+export const purgeRuns = sqliteTable(
+  'purge_runs',
+  {
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id'),
+    job: text('job').notNull(),
+    ranAt: integer('ran_at').notNull(),
+    cutoff: integer('cutoff').notNull(),
+    deletedJson: text('deleted_json').notNull(),
+    status: text('status', { enum: ['running', 'completed'] }).notNull(),
+  },
+  (t) => [index('purge_runs_clinic_idx').on(t.clinicId, t.ranAt)],
+)

@@ -1,0 +1,143 @@
+/**
+ * The Worker's bindings and configuration. `Bindings` is what wrangler hands the Worker;
+ * `getConfig()` parses the string vars and secrets once (zod) into a typed `Config`.
+ */
+import { z } from 'zod'
+import type { ClinicDurableObject } from './clinic/durable-object'
+import type { JobMessage } from './jobs/messages'
+
+export interface Bindings {
+  DB: D1Database
+  CLINIC: DurableObjectNamespace<ClinicDurableObject>
+  JOBS: Queue<JobMessage>
+  JOBS_DLQ: Queue<JobMessage>
+  BLOBS: R2Bucket
+  PUBLIC_BASE_URL?: string
+  ENVIRONMENT?: string
+  TWILIO_ACCOUNT_SID?: string
+  TWILIO_AUTH_TOKEN?: string
+  TWILIO_API_BASE_URL?: string
+  PHONE_HASH_SECRET?: string
+  DATA_ENCRYPTION_KEY?: string
+  /** The previous key-encryption key, kept only while `npm run keys:rotate` re-wraps. */
+  DATA_ENCRYPTION_KEY_PREVIOUS?: string
+  SESSION_SECRET?: string
+  ANTHROPIC_API_KEY?: string
+  ANTHROPIC_BASE_URL?: string
+  STRIPE_SECRET_KEY?: string
+  STRIPE_WEBHOOK_SECRET?: string
+  STRIPE_API_BASE_URL?: string
+  RESEND_API_KEY?: string
+  RESEND_BASE_URL?: string
+  TURNSTILE_SECRET_KEY?: string
+  EMAIL_FROM?: string
+}
+
+/** A provider key that is absent or the literal `sandbox` keeps the provider in sandbox mode. */
+const providerKey = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' || v === 'sandbox' ? null : v))
+
+const base64Key32 = z.string().refine(
+  (v) => {
+    try {
+      return atob(v).length === 32
+    } catch {
+      return false
+    }
+  },
+  { message: 'must be base64 of exactly 32 bytes' },
+)
+
+const ConfigSchema = z.object({
+  PUBLIC_BASE_URL: z.url().default('http://localhost:8787'),
+  ENVIRONMENT: z.enum(['development', 'test', 'production']).default('production'),
+  TWILIO_ACCOUNT_SID: providerKey,
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+  PHONE_HASH_SECRET: z.string().min(16),
+  DATA_ENCRYPTION_KEY: base64Key32,
+  DATA_ENCRYPTION_KEY_PREVIOUS: base64Key32.optional(),
+  SESSION_SECRET: z.string().min(16),
+  ANTHROPIC_API_KEY: providerKey,
+  ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+  STRIPE_SECRET_KEY: providerKey,
+  STRIPE_WEBHOOK_SECRET: providerKey,
+  STRIPE_API_BASE_URL: z.url().default('https://api.stripe.com'),
+  RESEND_API_KEY: providerKey,
+  RESEND_BASE_URL: z.url().default('https://api.resend.com'),
+  TURNSTILE_SECRET_KEY: providerKey,
+  EMAIL_FROM: z.string().default('Ringback <no-reply@ringback.example.com>'),
+})
+
+export type Config = {
+  publicBaseUrl: string
+  /** The origin (scheme://host[:port]) of PUBLIC_BASE_URL, for the Origin check. */
+  publicOrigin: string
+  environment: 'development' | 'test' | 'production'
+  /** Cookies are `Secure` everywhere except plain-http local development. */
+  secureCookies: boolean
+  twilio: {
+    accountSid: string | null
+    /** Always used to verify webhook signatures; without it every webhook is refused. */
+    authToken: string | null
+    apiBaseUrl: string
+    /** No account SID or token: text-backs go to the outbox instead of Twilio. */
+    sandbox: boolean
+  }
+  phoneHashSecret: string
+  dataEncryptionKey: string
+  dataEncryptionKeyPrevious: string | null
+  sessionSecret: string
+  anthropic: { apiKey: string | null; baseUrl: string }
+  stripe: { secretKey: string | null; webhookSecret: string | null; apiBaseUrl: string }
+  resend: { apiKey: string | null; baseUrl: string; from: string }
+  turnstileSecretKey: string | null
+}
+
+const cache = new WeakMap<object, Config>()
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parses and caches the configuration for this `env` object. Throws ConfigError naming the bad vars (never their values). */
+export function getConfig(env: Bindings): Config {
+  const hit = cache.get(env)
+  if (hit) return hit
+  const parsed = ConfigSchema.safeParse(env)
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ')
+    throw new ConfigError(`Invalid or missing configuration: ${names}`)
+  }
+  const v = parsed.data
+  const url = new URL(v.PUBLIC_BASE_URL)
+  const authToken = v.TWILIO_AUTH_TOKEN ?? null
+  const config: Config = {
+    publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    publicOrigin: url.origin,
+    environment: v.ENVIRONMENT,
+    secureCookies: url.protocol === 'https:',
+    twilio: {
+      accountSid: v.TWILIO_ACCOUNT_SID,
+      authToken,
+      apiBaseUrl: v.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
+      sandbox: v.TWILIO_ACCOUNT_SID === null || authToken === null || authToken === 'sandbox',
+    },
+    phoneHashSecret: v.PHONE_HASH_SECRET,
+    dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
+    dataEncryptionKeyPrevious: v.DATA_ENCRYPTION_KEY_PREVIOUS ?? null,
+    sessionSecret: v.SESSION_SECRET,
+    anthropic: { apiKey: v.ANTHROPIC_API_KEY, baseUrl: v.ANTHROPIC_BASE_URL },
+    stripe: {
+      secretKey: v.STRIPE_SECRET_KEY,
+      webhookSecret: v.STRIPE_WEBHOOK_SECRET,
+      apiBaseUrl: v.STRIPE_API_BASE_URL,
+    },
+    resend: { apiKey: v.RESEND_API_KEY, baseUrl: v.RESEND_BASE_URL, from: v.EMAIL_FROM },
+    turnstileSecretKey: v.TURNSTILE_SECRET_KEY,
+  }
+  cache.set(env, config)
+  return config
+}

@@ -1,0 +1,20 @@
+/** The Worker's entry: HTTP, queue consumer, cron, and the Durable Object class export. */
+import { createApp } from './app'
+import { runScheduled } from './cron'
+import type { Bindings } from './env'
+import { createConsumer } from './jobs/consumer'
+import { jobHandlers } from './jobs/handlers'
+import type { JobMessage } from './jobs/messages'
+
+export { ClinicDurableObject } from './clinic/durable-object'
+
+const app = createApp()
+const consume = createConsumer(jobHandlers)
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => consume(batch, env),
+  scheduled: async (controller, env, ctx) => {
+    ctx.waitUntil(runScheduled(controller, env))
+  },
+} satisfies ExportedHandler<Bindings, JobMessage>

@@ -1,0 +1,18 @@
+/**
+ * Messages on the `ringback-jobs` queue (and its dead-letter queue). Each carries an idempotency
+ * key so at-least-once delivery never does the work twice. Personal data inside a message is
+ * sealed with the clinic's data key (`*Sealed` fields).
+ */
+export type TextBackJob = {
+  type: 'text-back'
+  clinicId: string
+  callId: string
+  /** The outbox row that makes a retried send idempotent. */
+  outboxId: string
+  /** The caller's E.164 number, sealed: the only place a raw number travels. */
+  toSealed: string
+}
+
+export type JobMessage = TextBackJob
+
+export type JobType = JobMessage['type']

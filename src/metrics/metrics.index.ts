@@ -1,0 +1,4 @@
+/** Routes: metrics (placeholder until implemented). */
+import { createRouter } from '../lib/create-app'
+
+export const metricsRouter = createRouter()

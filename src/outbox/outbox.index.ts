@@ -1,0 +1,4 @@
+/** Routes: the sandbox outbox (placeholder until implemented). */
+import { createRouter } from '../lib/create-app'
+
+export const outboxRouter = createRouter()

@@ -1,0 +1,72 @@
+/**
+ * The one Twilio REST client: sends SMS/WhatsApp through the Messages API with fetch and Basic
+ * auth, or — in sandbox mode (no account SID/token) — sends nothing and says so.
+ */
+import type { Config } from '../env'
+
+export type SendMessageInput = {
+  to: string
+  from: string
+  body: string
+  statusCallback?: string
+}
+
+export type SendResult = { mode: 'sent'; sid: string; status: string } | { mode: 'sandbox' }
+
+export class TwilioApiError extends Error {
+  override name = 'TwilioApiError'
+  constructor(
+    readonly status: number,
+    readonly code: number | null,
+    message: string,
+  ) {
+    super(message)
+  }
+  /** 4xx other than 429 will fail the same way again: do not retry. */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 429
+  }
+}
+
+export interface MessagingClient {
+  readonly sandbox: boolean
+  sendMessage(input: SendMessageInput): Promise<SendResult>
+}
+
+export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch): MessagingClient {
+  const { accountSid, authToken, apiBaseUrl, sandbox } = config.twilio
+  if (sandbox || !accountSid || !authToken) {
+    return { sandbox: true, sendMessage: async () => ({ mode: 'sandbox' }) }
+  }
+  const auth = `Basic ${btoa(`${accountSid}:${authToken}`)}`
+  return {
+    sandbox: false,
+    async sendMessage(input) {
+      const form = new URLSearchParams({ To: input.to, From: input.from, Body: input.body })
+      if (input.statusCallback) form.set('StatusCallback', input.statusCallback)
+      const res = await fetcher(
+        `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
+        {
+          method: 'POST',
+          headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        },
+      )
+      const json = (await res.json().catch(() => ({}))) as {
+        sid?: string
+        status?: string
+        code?: number
+        message?: string
+      }
+      if (!res.ok || !json.sid) {
+        // Twilio's error messages can quote the number: keep only the code.
+        throw new TwilioApiError(
+          res.status,
+          json.code ?? null,
+          `Twilio API error ${res.status}${json.code ? ` (code ${json.code})` : ''}`,
+        )
+      }
+      return { mode: 'sent', sid: json.sid, status: json.status ?? 'queued' }
+    },
+  }
+}

@@ -1,0 +1,5 @@
+// Runs inside workerd before each test file: applies the D1 migrations (idempotent).
+import { applyD1Migrations } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS)
