@@ -43,14 +43,17 @@ export function createApp() {
     c.set('db', createDb(c.env.DB))
     await next()
   })
-  app.use(
-    '*',
-    secureHeaders({
-      strictTransportSecurity: 'max-age=63072000; includeSubDomains',
-      xFrameOptions: 'DENY',
-      referrerPolicy: 'strict-origin-when-cross-origin',
-    }),
-  )
+  const baseHeaders = {
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'strict-origin-when-cross-origin',
+  } as const
+  const withHsts = secureHeaders({
+    ...baseHeaders,
+    strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+  })
+  const withoutHsts = secureHeaders({ ...baseHeaders, strictTransportSecurity: false })
+  // Plain-http local development must not pin localhost to https for two years.
+  app.use('*', (c, next) => (c.var.config.secureCookies ? withHsts : withoutHsts)(c, next))
 
   app.get('/healthz', (c) => c.json({ ok: true, version: VERSION }))
 

@@ -13,7 +13,8 @@ const consume = createConsumer(jobHandlers)
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => consume(batch, env),
+  // The execution context is unused: each job finishes before its message is acked.
+  queue: (batch, env, _ctx?: ExecutionContext) => consume(batch, env),
   scheduled: async (controller, env, ctx) => {
     ctx.waitUntil(runScheduled(controller, env))
   },

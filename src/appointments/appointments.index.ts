@@ -1,4 +1,408 @@
-/** Routes: appointments (placeholder until implemented). */
+/**
+ * Appointments API: practice systems (API key) and staff (session) send bookings; each is
+ * attributed to the missed call that caused it (rules v1, settled in the clinic's Durable
+ * Object). The caller's phone number is normalised and hashed at once and never stored.
+ */
+import { createRoute, z } from '@hono/zod-openapi'
+import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
+import { audit } from '../audit/audit'
+import { OPERATORS, requireAuth } from '../auth/middleware'
+import { appointments } from '../db/schema'
+import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
+import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
+import { badRequest, notFound, ProblemError } from '../lib/problem'
+import { MINUTE_MS } from '../lib/time'
+import { normalisePhone } from '../phone/phone'
+import { contactHash, sha256Hex } from '../privacy/crypto'
+import { MAX_IMPORT_ROWS, parseAppointmentCsv } from './csv'
+import {
+  type ClinicSettings,
+  insertAppointments,
+  loadAppointments,
+  loadClinicSettings,
+  type NewAppointment,
+  resolveValuePence,
+  settleAppointments,
+  toView,
+  treatmentsByName,
+  treatmentValues,
+} from './service'
+
+const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+})
+
+const IsoTime = z.iso.datetime({ offset: true })
+
+const AppointmentSchema = z
+  .object({
+    id: z.string().openapi({ example: 'apt_01JD2Z8Y3K4M5N6P7Q8R9S0T1V' }),
+    externalId: z.string().nullable(),
+    callerHash: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Clinic-scoped keyed hash of the patient phone.' }),
+    createdAt: z.string().openapi({ example: '2026-11-23T09:15:00Z' }),
+    scheduledFor: z.string().nullable(),
+    treatmentId: z.string().nullable(),
+    valuePence: z.number().int().openapi({ example: 7070 }),
+    attribution: z.object({
+      status: z.enum(['recovered', 'unattributed']),
+      callId: z.string().nullable(),
+      path: z.enum(['callback', 'text-back', 'return-call', 'direct']).nullable(),
+      ruleVersion: z.number().int().nullable(),
+      settledAt: z.string().nullable(),
+      explanation: z.string(),
+    }),
+  })
+  .openapi('Appointment')
+
+const CreateAppointmentSchema = z
+  .object({
+    phone: z.string().min(1).max(40).openapi({ example: '07700 900123' }),
+    createdAt: IsoTime.optional().openapi({
+      description: 'When the booking was made (t_A); default now.',
+    }),
+    scheduledFor: IsoTime.optional(),
+    treatmentId: z.string().min(1).max(64).optional(),
+    valuePence: z.number().int().min(0).max(100_000_000).optional(),
+    externalId: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .openapi('CreateAppointment')
+
+const security: Array<Record<string, string[]>> = [{ session: [] }, { apiKey: [] }]
+
+const createAppointmentRoute = createRoute({
+  method: 'post',
+  path: '/appointments',
+  tags: ['Appointments'],
+  summary: 'Record a booking; it is attributed to the missed call that caused it',
+  security,
+  middleware: [requireAuth(OPERATORS)],
+  request: {
+    body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
+  },
+  responses: {
+    201: { description: 'Created', content: { 'application/json': { schema: AppointmentSchema } } },
+    200: {
+      description: 'The same externalId was sent before: the stored appointment',
+      content: { 'application/json': { schema: AppointmentSchema } },
+    },
+    400: problem('Invalid input'),
+    401: problem('Not signed in'),
+    403: problem('Forbidden'),
+  },
+})
+
+const getAppointmentRoute = createRoute({
+  method: 'get',
+  path: '/appointments/{id}',
+  tags: ['Appointments'],
+  summary: 'One appointment with its current attribution',
+  security,
+  middleware: [requireAuth(OPERATORS)],
+  request: { params: z.object({ id: z.string().min(1).max(64) }) },
+  responses: {
+    200: {
+      description: 'The appointment',
+      content: { 'application/json': { schema: AppointmentSchema } },
+    },
+    401: problem('Not signed in'),
+    403: problem('Forbidden'),
+    404: problem('No such appointment'),
+  },
+})
+
+const listAppointmentsRoute = createRoute({
+  method: 'get',
+  path: '/appointments',
+  tags: ['Appointments'],
+  summary: 'Appointments booked in a time range, newest first',
+  security,
+  middleware: [requireAuth(OPERATORS)],
+  request: {
+    query: z.object({
+      from: IsoTime.optional(),
+      to: IsoTime.optional(),
+      limit: LimitSchema,
+      cursor: CursorSchema,
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of appointments',
+      content: {
+        'application/json': {
+          schema: z
+            .object({ items: z.array(AppointmentSchema), nextCursor: z.string().nullable() })
+            .openapi('AppointmentList'),
+        },
+      },
+    },
+    400: problem('Invalid filter or cursor'),
+    401: problem('Not signed in'),
+    403: problem('Forbidden'),
+  },
+})
+
+const ImportResultSchema = z
+  .object({
+    imported: z.number().int(),
+    duplicates: z.number().int(),
+    errors: z.array(z.object({ row: z.number().int(), message: z.string() })),
+  })
+  .openapi('AppointmentImportResult')
+
+/** 1 MB: a practice's export of months of bookings, and a bound on the work one request does. */
+const MAX_IMPORT_BYTES = 1024 * 1024
+
+/** What practice systems label CSV uploads with. */
+const CSV_MEDIA_TYPES = new Set(['text/csv', 'application/csv', 'text/plain'])
+
+const importAppointmentsRoute = createRoute({
+  method: 'post',
+  path: '/appointments/import',
+  tags: ['Appointments'],
+  summary: 'Import bookings from a practice-management CSV export',
+  description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
+  security,
+  middleware: [requireAuth(OPERATORS)],
+  request: {
+    body: { required: true, content: { 'text/csv': { schema: z.string() } } },
+  },
+  responses: {
+    200: {
+      description: 'Import summary',
+      content: { 'application/json': { schema: ImportResultSchema } },
+    },
+    400: problem('Not a usable CSV'),
+    401: problem('Not signed in'),
+    403: problem('Forbidden'),
+    413: problem('Larger than 1 MB'),
+    415: problem('Not text/csv'),
+  },
+})
 
 export const appointmentsRouter = createRouter()
+
+async function clinicOf(
+  c: { var: { db: Parameters<typeof loadClinicSettings>[0] } },
+  clinicId: string,
+) {
+  const clinic = await loadClinicSettings(c.var.db, clinicId)
+  if (!clinic) throw notFound()
+  return clinic
+}
+
+appointmentsRouter.openapi(createAppointmentRoute, async (c) => {
+  const body = c.req.valid('json')
+  const { db, config, principal } = c.var
+  const clinic = await clinicOf(c, principal.clinicId)
+  const now = Date.now()
+
+  const number = normalisePhone(body.phone, clinic.country)
+  if (!number)
+    throw badRequest('The request is not valid.', [
+      { path: 'phone', message: 'Not a valid phone number' },
+    ])
+  const createdAt = body.createdAt ? Date.parse(body.createdAt) : now
+  // A booking cannot have been made in the future (a few minutes of clock skew are tolerated).
+  if (createdAt > now + 5 * MINUTE_MS) {
+    throw badRequest('The request is not valid.', [
+      { path: 'createdAt', message: 'Must not be in the future' },
+    ])
+  }
+  let treatmentValue: number | undefined
+  if (body.treatmentId) {
+    treatmentValue = (await treatmentValues(db, clinic.id, [body.treatmentId])).get(
+      body.treatmentId,
+    )
+    if (treatmentValue === undefined) {
+      throw badRequest('The request is not valid.', [
+        { path: 'treatmentId', message: 'No such treatment' },
+      ])
+    }
+  }
+  const booking: NewAppointment = {
+    callerHash: await contactHash(config, clinic.id, number.e164),
+    externalId: body.externalId ?? null,
+    createdAt,
+    scheduledFor: body.scheduledFor ? Date.parse(body.scheduledFor) : null,
+    treatmentId: body.treatmentId ?? null,
+    valuePence: resolveValuePence(
+      body.valuePence,
+      treatmentValue,
+      clinic.defaultAppointmentValuePence,
+    ),
+  }
+  const [stored] = await insertAppointments(db, clinic.id, [booking], now)
+  const [row] = await loadAppointments(db, clinic.id, [stored!.id])
+  if (!row) throw notFound()
+  // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.
+  const outcomes = await settleAppointments(c.env, clinic, [
+    {
+      id: row.id,
+      callerHash: row.callerHash ?? booking.callerHash,
+      createdAt: row.createdAt,
+      created: stored!.created,
+    },
+  ])
+  return c.json(toView(row, clinic, outcomes.get(row.id)), stored!.created ? 201 : 200)
+})
+
+appointmentsRouter.openapi(listAppointmentsRoute, async (c) => {
+  const { from, to, limit, cursor } = c.req.valid('query')
+  const after = decodeCursor(cursor)
+  const { db, principal } = c.var
+  const clinic = await clinicOf(c, principal.clinicId)
+  const rows = await db
+    .select({ id: appointments.id, createdAt: appointments.createdAt })
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.clinicId, clinic.id),
+        from ? gte(appointments.createdAt, Date.parse(from)) : undefined,
+        to ? lte(appointments.createdAt, Date.parse(to)) : undefined,
+        after
+          ? or(
+              lt(appointments.createdAt, after.t),
+              and(eq(appointments.createdAt, after.t), lt(appointments.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(appointments.createdAt), desc(appointments.id))
+    .limit(limit + 1)
+  const page = paginate(rows, limit, (r) => ({ t: r.createdAt, id: r.id }))
+  const full = new Map(
+    (
+      await loadAppointments(
+        db,
+        clinic.id,
+        page.items.map((r) => r.id),
+      )
+    ).map((r) => [r.id, r]),
+  )
+  const items = page.items.flatMap((r) => {
+    const row = full.get(r.id)
+    return row ? [toView(row, clinic)] : []
+  })
+  return c.json({ items, nextCursor: page.nextCursor }, 200)
+})
+
+appointmentsRouter.openapi(getAppointmentRoute, async (c) => {
+  const { id } = c.req.valid('param')
+  const { db, principal } = c.var
+  const clinic = await clinicOf(c, principal.clinicId)
+  const [row] = await loadAppointments(db, clinic.id, [id])
+  if (!row) throw notFound('No such appointment.')
+  return c.json(toView(row, clinic), 200)
+})
+
+appointmentsRouter.openapi(importAppointmentsRoute, async (c) => {
+  const { db, config, principal } = c.var
+  const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  if (!CSV_MEDIA_TYPES.has(mediaType)) {
+    throw new ProblemError(415, 'Send the export as text/csv.')
+  }
+  const declared = Number(c.req.header('content-length') ?? '0')
+  if (declared > MAX_IMPORT_BYTES) throw new ProblemError(413, 'The CSV is larger than 1 MB.')
+  const buffer = await c.req.arrayBuffer()
+  if (buffer.byteLength > MAX_IMPORT_BYTES)
+    throw new ProblemError(413, 'The CSV is larger than 1 MB.')
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buffer)
+  } catch {
+    throw badRequest('The CSV must be UTF-8 text.')
+  }
+  const clinic = await clinicOf(c, principal.clinicId)
+  const byName = await treatmentsByName(db, clinic.id)
+  const parsed = parseAppointmentCsv(text, {
+    timeZone: clinic.timezone,
+    normalise: (phone) => normalisePhone(phone, clinic.country)?.e164 ?? null,
+    treatment: (name) => byName.get(name.trim().toLowerCase()) ?? null,
+  })
+  if (parsed.tooManyRows) {
+    throw badRequest(`The CSV has more than ${MAX_IMPORT_ROWS} rows; split it into smaller files.`)
+  }
+  if (parsed.bookings.length === 0 && parsed.errors.some((e) => e.row === 1)) {
+    throw badRequest('The CSV cannot be imported.', [
+      { path: 'header', message: parsed.errors[0]!.message },
+    ])
+  }
+  const bookings = await Promise.all(
+    parsed.bookings.map((b) => toNewAppointment(b, clinic, config)),
+  )
+  const stored = await insertAppointments(db, clinic.id, bookings, Date.now())
+  const toSettle = new Map<
+    string,
+    { id: string; callerHash: string; createdAt: number; created: boolean }
+  >()
+  stored.forEach((s, i) => {
+    toSettle.set(s.id, {
+      id: s.id,
+      callerHash: bookings[i]!.callerHash,
+      createdAt: bookings[i]!.createdAt,
+      created: s.created,
+    })
+  })
+  await settleAppointments(c.env, clinic, [...toSettle.values()])
+  const imported = stored.filter((s) => s.created).length
+  const result = { imported, duplicates: stored.length - imported, errors: parsed.errors }
+  await audit(c.env, clinic.id, {
+    actor: actorOf(principal),
+    action: 'appointments.import',
+    target: 'appointments',
+    details: { imported, duplicates: result.duplicates, errors: result.errors.length },
+  })
+  return c.json(result, 200)
+})
+
+async function toNewAppointment(
+  booking: ReturnType<typeof parseAppointmentCsv>['bookings'][number],
+  clinic: ClinicSettings,
+  config: Parameters<typeof contactHash>[0],
+): Promise<NewAppointment> {
+  const callerHash = await contactHash(config, clinic.id, booking.e164)
+  // Without the practice system's id, a key derived from the row (never the raw number) makes a
+  // re-import of the same file a no-op.
+  const externalId =
+    booking.externalId ??
+    `csv:${(
+      await sha256Hex(
+        [
+          callerHash,
+          booking.createdAt,
+          booking.scheduledFor,
+          booking.treatmentId,
+          booking.valuePence,
+        ].join('|'),
+      )
+    ).slice(0, 32)}`
+  return {
+    callerHash,
+    externalId,
+    createdAt: booking.createdAt,
+    scheduledFor: booking.scheduledFor,
+    treatmentId: booking.treatmentId,
+    valuePence: resolveValuePence(
+      booking.valuePence,
+      undefined,
+      clinic.defaultAppointmentValuePence,
+    ),
+  }
+}

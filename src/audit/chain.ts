@@ -27,6 +27,11 @@ export type AuditEntry = {
   hash: string
 }
 
+/** The seq and hash of the last entry removed by retention (seq 0 and the genesis hash if none). */
+export type AuditAnchor = { seq: number; hash: string; removed: number }
+
+export type AuditVerification = { valid: boolean; checked: number; firstBrokenId: string | null }
+
 export const GENESIS_HASH = '0'.repeat(64)
 
 export function hashEntry(e: Omit<AuditEntry, 'hash'>): string {
@@ -74,6 +79,25 @@ export class AuditChain {
       hash TEXT NOT NULL
     )`)
     sql.exec('CREATE INDEX IF NOT EXISTS audit_log_at_idx ON audit_log (at)')
+    // The anchor replaces the entries removed by retention: the seq and hash of the last removed
+    // entry, so the first kept entry still links to something verifiable (one row, id = 1).
+    sql.exec(`CREATE TABLE IF NOT EXISTS audit_anchor (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      seq INTEGER NOT NULL,
+      hash TEXT NOT NULL,
+      removed INTEGER NOT NULL,
+      purged_at INTEGER NOT NULL
+    )`)
+  }
+
+  /** Where the kept chain starts: after the retention anchor, or at the genesis. */
+  anchor(): AuditAnchor {
+    const row = this.sql
+      .exec('SELECT seq, hash, removed FROM audit_anchor WHERE id = 1')
+      .toArray()[0]
+    return row
+      ? { seq: Number(row.seq), hash: String(row.hash), removed: Number(row.removed) }
+      : { seq: 0, hash: GENESIS_HASH, removed: 0 }
   }
 
   append(input: AuditInput, newId: () => string): AuditEntry {
@@ -119,10 +143,11 @@ export class AuditChain {
   }
 
   /** Walks the chain from the start; names the first entry whose hash or link does not hold. */
-  verify(): { valid: boolean; checked: number; firstBrokenId: string | null } {
-    let prevHash = GENESIS_HASH
+  verify(): AuditVerification {
+    const anchor = this.anchor()
+    let prevHash = anchor.hash
     let checked = 0
-    let expectedSeq = 1
+    let expectedSeq = anchor.seq + 1
     for (const row of this.sql.exec('SELECT * FROM audit_log ORDER BY seq ASC')) {
       const entry = toEntry(row)
       checked++
@@ -133,11 +158,72 @@ export class AuditChain {
       prevHash = hash
       expectedSeq++
     }
+    // The anchor itself is vouched for by the chain: each retention run appends an
+    // `audit.retention` entry naming the anchor's seq and hash, so editing the anchor shows too.
+    if (anchor.seq > 0) {
+      const note = this.sql
+        .exec(
+          "SELECT details FROM audit_log WHERE action = 'audit.retention' ORDER BY seq DESC LIMIT 1",
+        )
+        .toArray()[0]
+      const vouched = note ? (JSON.parse(String(note.details)) as Record<string, unknown>) : null
+      if (!vouched || vouched.anchorSeq !== anchor.seq || vouched.anchorHash !== anchor.hash) {
+        const first = this.sql
+          .exec('SELECT id FROM audit_log ORDER BY seq ASC LIMIT 1')
+          .toArray()[0]
+        return { valid: false, checked, firstBrokenId: first ? String(first.id) : null }
+      }
+    }
     return { valid: true, checked, firstBrokenId: null }
   }
 
-  /** Retention: drops entries older than the cut-off, keeping the chain verifiable by re-anchoring. */
   count(): number {
     return Number(this.sql.exec('SELECT COUNT(*) AS n FROM audit_log').one().n)
+  }
+
+  /**
+   * Retention (7 years): removes the entries older than `cutoffMs`, oldest first, at most `limit`
+   * per call, and moves the anchor to the last one removed. Only a prefix of the chain is ever
+   * removed (by seq, never by a gap), so the rest still verifies from the anchor. The anchor
+   * write and the deletes run without an await between them, which the Durable Object commits
+   * atomically: a crash leaves the old state or the new.
+   * The newest entry is never removed, so the chain always has a head to append to.
+   */
+  purgeBefore(cutoffMs: number, limit = 1000): { removed: number; anchor: AuditAnchor } {
+    const head = this.sql.exec('SELECT MAX(seq) AS seq FROM audit_log').one().seq
+    if (head === null) return { removed: 0, anchor: this.anchor() }
+    // Stop at the first entry that is young enough (clock skew can make `at` non-monotonic).
+    const firstKept = this.sql
+      .exec('SELECT MIN(seq) AS seq FROM audit_log WHERE at >= ?', cutoffMs)
+      .one().seq
+    const stopSeq = Math.min(firstKept === null ? Number(head) : Number(firstKept), Number(head))
+    const last = this.sql
+      .exec(
+        'SELECT seq, hash FROM audit_log WHERE seq < ? ORDER BY seq ASC LIMIT 1 OFFSET ?',
+        stopSeq,
+        limit - 1,
+      )
+      .toArray()[0]
+    const lastRemoved =
+      last ??
+      this.sql
+        .exec('SELECT seq, hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1', stopSeq)
+        .toArray()[0]
+    if (!lastRemoved) return { removed: 0, anchor: this.anchor() }
+    const before = this.anchor()
+    const removed = Number(
+      this.sql.exec('SELECT COUNT(*) AS n FROM audit_log WHERE seq <= ?', lastRemoved.seq).one().n,
+    )
+    this.sql.exec('DELETE FROM audit_log WHERE seq <= ?', lastRemoved.seq)
+    this.sql.exec(
+      `INSERT INTO audit_anchor (id, seq, hash, removed, purged_at) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+         removed = excluded.removed, purged_at = excluded.purged_at`,
+      lastRemoved.seq,
+      lastRemoved.hash,
+      before.removed + removed,
+      Date.now(),
+    )
+    return { removed, anchor: this.anchor() }
   }
 }

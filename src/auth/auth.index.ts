@@ -1,4 +1,127 @@
-/** Routes: signup, login, logout, me, api-keys, users (placeholder until implemented). */
+/**
+ * Routes: signup, login, logout, me, invites and password resets, the team (/users) and API keys.
+ * Handlers are thin: the rules live in ./service.ts and ./team.ts, shared with the dashboard.
+ */
+import { audit } from '../audit/audit'
+import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
+import { toIso } from '../lib/time'
+import {
+  acceptInviteRoute,
+  createApiKeyRoute,
+  disableUserRoute,
+  inviteUserRoute,
+  listApiKeysRoute,
+  listUsersRoute,
+  logInRoute,
+  logOutRoute,
+  meRoute,
+  passwordResetConfirmRoute,
+  passwordResetRoute,
+  revokeApiKeyRoute,
+  signUpRoute,
+  updateUserRoute,
+} from './auth.routes'
+import {
+  acceptInvite,
+  createInvite,
+  currentUser,
+  logIn,
+  requestPasswordReset,
+  resetPassword,
+  signUp,
+} from './service'
+import { endSession, startSession } from './sessions'
+import {
+  changeRole,
+  createApiKey,
+  disableMember,
+  listApiKeys,
+  listTeam,
+  revokeApiKey,
+} from './team'
 
 export const authRouter = createRouter()
+  .openapi(signUpRoute, async (c) => {
+    const result = await signUp(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    await startSession(c, result.user)
+    const { id, email, role } = result.user
+    return c.json({ clinic: result.clinic, user: { id, email, role } }, 201)
+  })
+  .openapi(logInRoute, async (c) => {
+    const user = await logIn(c.var.db, c.var.config, c.req.valid('json'), {
+      env: c.env,
+      waitUntil: (work) => c.executionCtx.waitUntil(work),
+    })
+    await startSession(c, user)
+    return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
+  })
+  .openapi(logOutRoute, async (c) => {
+    const principal = c.var.principal
+    await endSession(c, principal.sessionTokenHash)
+    await audit(c.env, principal.clinicId, {
+      actor: actorOf(principal),
+      action: 'auth.logout',
+      target: actorOf(principal),
+    })
+    return c.body(null, 204)
+  })
+  .openapi(meRoute, async (c) => {
+    return c.json(await currentUser(c.var.db, c.var.config, c.var.principal), 200)
+  })
+  .openapi(acceptInviteRoute, async (c) => {
+    const user = await acceptInvite(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    await startSession(c, user)
+    return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
+  })
+  .openapi(passwordResetRoute, async (c) => {
+    await requestPasswordReset(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    return c.body(null, 202)
+  })
+  .openapi(passwordResetConfirmRoute, async (c) => {
+    await resetPassword(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    return c.body(null, 204)
+  })
+  .openapi(inviteUserRoute, async (c) => {
+    const invite = await createInvite(
+      c.var.db,
+      c.var.config,
+      c.env,
+      c.var.principal,
+      c.req.valid('json'),
+    )
+    const { id, email, role, status } = invite.user
+    return c.json(
+      {
+        user: { id, email, role, status },
+        inviteToken: invite.token,
+        inviteExpiresAt: toIso(invite.expiresAt),
+      },
+      201,
+    )
+  })
+  .openapi(listUsersRoute, async (c) => {
+    const page = c.req.valid('query')
+    return c.json(await listTeam(c.var.db, c.var.config, c.var.principal.clinicId, page), 200)
+  })
+  .openapi(updateUserRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const { role } = c.req.valid('json')
+    const member = await changeRole(c.var.db, c.var.config, c.env, c.var.principal, id, role)
+    return c.json(member, 200)
+  })
+  .openapi(disableUserRoute, async (c) => {
+    await disableMember(c.var.db, c.env, c.var.principal, c.req.valid('param').id)
+    return c.body(null, 204)
+  })
+  .openapi(createApiKeyRoute, async (c) => {
+    const created = await createApiKey(c.var.db, c.env, c.var.principal, c.req.valid('json').name)
+    return c.json(created, 201)
+  })
+  .openapi(listApiKeysRoute, async (c) => {
+    return c.json(await listApiKeys(c.var.db, c.var.principal.clinicId, c.req.valid('query')), 200)
+  })
+  .openapi(revokeApiKeyRoute, async (c) => {
+    await revokeApiKey(c.var.db, c.env, c.var.principal, c.req.valid('param').id)
+    return c.body(null, 204)
+  })

@@ -50,6 +50,19 @@ export function isSameOrigin(c: Context<AppEnv>): boolean {
   return origin !== undefined && origin === c.var.config.publicOrigin
 }
 
+/**
+ * For the sign-in family of routes (no session yet): a browser always sends Origin on a POST, so
+ * one naming another site is a cross-site attempt (login CSRF) and is refused. Server-side
+ * clients that send no Origin at all are let through.
+ */
+export const refuseForeignOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const origin = c.req.header('origin')
+  if (origin !== undefined && origin !== c.var.config.publicOrigin) {
+    throw forbidden('Cross-origin request refused: the Origin header must match this site.')
+  }
+  await next()
+}
+
 type AuthOptions = { sessionOnly?: boolean }
 
 /**

@@ -1,4 +1,121 @@
-/** Routes: calls list and callbacks (placeholder until implemented). */
+/**
+ * Calls API (mounted at /api/v1): the calls list with filters and keyset pagination, one call,
+ * and logging a callback made outside Twilio. Every query is scoped to the caller's clinic;
+ * another clinic's call answers 404. Callers appear only as `callerHash`.
+ */
+import { and, desc, eq, gte, lt, ne, or, type SQL } from 'drizzle-orm'
+import { audit } from '../audit/audit'
+import { calls } from '../db/schema'
+import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
+import { newId } from '../lib/ids'
+import { decodeCursor, paginate } from '../lib/pagination'
+import { badRequest, notFound } from '../lib/problem'
+import { toIso, toIsoOrNull } from '../lib/time'
+import { identifyCaller } from './caller'
+import { createCallback, getCall, listCalls } from './calls.routes'
+import { loadClinic, recordOutboundCall } from './outcomes'
+import type { CallRow } from './store'
+
+/** How far ahead of the server clock a logged callback's `at` may be (clock skew). */
+const FUTURE_TOLERANCE_MS = 5 * 60_000
+
+function toCallItem(row: CallRow) {
+  return {
+    id: row.id,
+    direction: row.direction,
+    status: row.status as 'missed' | 'answered' | 'voicemail',
+    startedAt: toIso(row.startedAt),
+    callerHash: row.callerHash,
+    calledBackAt: toIsoOrNull(row.calledBackAt),
+    textedBackAt: toIsoOrNull(row.textedBackAt),
+    recoveredAppointmentId: row.recoveredAppointmentId,
+  }
+}
 
 export const callsRouter = createRouter()
+  .openapi(listCalls, async (c) => {
+    const query = c.req.valid('query')
+    const { clinicId } = c.var.principal
+    const cursor = decodeCursor(query.cursor)
+    // Calls still ringing have no outcome yet; the list shows settled calls only.
+    const conditions: SQL[] = [eq(calls.clinicId, clinicId), ne(calls.status, 'ringing')]
+    if (query.from) conditions.push(gte(calls.startedAt, Date.parse(query.from)))
+    if (query.to) conditions.push(lt(calls.startedAt, Date.parse(query.to)))
+    if (query.status) conditions.push(eq(calls.status, query.status))
+    if (query.direction) conditions.push(eq(calls.direction, query.direction))
+    if (cursor) {
+      conditions.push(
+        or(
+          lt(calls.startedAt, cursor.t),
+          and(eq(calls.startedAt, cursor.t), lt(calls.id, cursor.id)),
+        ) as SQL,
+      )
+    }
+    const rows = await c.var.db
+      .select()
+      .from(calls)
+      .where(and(...conditions))
+      .orderBy(desc(calls.startedAt), desc(calls.id))
+      .limit(query.limit + 1)
+    const page = paginate(rows, query.limit, (row) => ({ t: row.startedAt, id: row.id }))
+    return c.json({ items: page.items.map(toCallItem), nextCursor: page.nextCursor }, 200)
+  })
+  .openapi(getCall, async (c) => {
+    const { id } = c.req.valid('param')
+    const [row] = await c.var.db
+      .select()
+      .from(calls)
+      .where(and(eq(calls.clinicId, c.var.principal.clinicId), eq(calls.id, id)))
+      .limit(1)
+    if (!row) throw notFound('No such call.')
+    return c.json(
+      {
+        ...toCallItem(row),
+        status: row.status,
+        textBackStatus: row.textBackStatus,
+        textBackReason: row.textBackReason,
+        voicemailSeconds: row.voicemailSeconds,
+      },
+      200,
+    )
+  })
+  .openapi(createCallback, async (c) => {
+    const body = c.req.valid('json')
+    const principal = c.var.principal
+    const now = Date.now()
+    const at = body.at ? Date.parse(body.at) : now
+    if (at > now + FUTURE_TOLERANCE_MS) {
+      throw badRequest('The callback time is in the future.', [
+        { path: 'at', message: 'Must not be in the future' },
+      ])
+    }
+    const clinic = await loadClinic(c.var.db, principal.clinicId)
+    if (!clinic) throw notFound('No such clinic.')
+    const config = c.var.config
+    const callee = await identifyCaller(config, clinic.id, body.phone, clinic.country)
+    if (!callee.callerHash) {
+      throw badRequest('The phone number is not valid.', [
+        { path: 'phone', message: 'Not a phone number' },
+      ])
+    }
+    // A callback made by hand happened: it is an answered outbound call at `at`.
+    const { call, calledBack } = await recordOutboundCall(
+      { env: c.env, db: c.var.db, config, now: at },
+      {
+        clinicId: clinic.id,
+        callSid: newId('manual', at),
+        trackingNumberId: null,
+        callerHash: callee.callerHash,
+        callerKind: callee.callerKind,
+      },
+      { finalCallStatus: 'completed' },
+    )
+    await audit(c.env, clinic.id, {
+      actor: actorOf(principal),
+      action: 'call.callback.logged',
+      target: call.id,
+      details: { calledBackCalls: calledBack.length },
+    })
+    return c.json({ ...toCallItem(call), calledBackCallIds: calledBack }, 201)
+  })

@@ -1,5 +1,2 @@
-/** The clinic dashboard (placeholder until implemented). */
-import { Hono } from 'hono'
-import type { AppEnv } from '../lib/context'
-
-export const dashboardRouter = new Hono<AppEnv>()
+/** The clinic dashboard's router (pages in ./pages, handlers in ./routes.tsx), mounted at `/` by src/app.ts. */
+export { dashboardRouter } from './routes'

@@ -197,6 +197,8 @@ export const calls = sqliteTable(
     dialOutcome: text('dial_outcome', { enum: ['answered', 'missed'] }),
     finalCallStatus: text('final_call_status'),
     screeningAccepted: integer('screening_accepted', { mode: 'boolean' }).notNull().default(false),
+    /** Whether call screening was on when the call came in: then only an accepted whisper counts as answered. */
+    screeningRequired: integer('screening_required', { mode: 'boolean' }).notNull().default(false),
     voicemailSeconds: integer('voicemail_seconds'),
     recordingKey: text('recording_key'),
     durationSeconds: integer('duration_seconds'),
@@ -220,6 +222,9 @@ export const calls = sqliteTable(
     index('calls_clinic_started_idx').on(t.clinicId, t.startedAt),
     index('calls_clinic_caller_idx').on(t.clinicId, t.callerHash, t.startedAt),
     index('calls_started_idx').on(t.startedAt),
+    // Twilio CallSids are globally unique; the recording and screening callbacks carry no `To`,
+    // so they find their call (and its clinic) by sid alone.
+    index('calls_sid_idx').on(t.callSid),
   ],
 )
 

@@ -1,5 +1,35 @@
-/** Development-only routes: the demo seed (placeholder until implemented). */
+/**
+ * Development-only routes, mounted at /__dev: the demo seed `npm run dev` posts to, the bench
+ * clinic, and a bare route the benchmark compares webhooks against. Outside ENVIRONMENT
+ * `development`, or from anywhere but localhost, every path here answers 404 as if absent.
+ */
 import { Hono } from 'hono'
 import type { AppEnv } from '../lib/context'
+import { notFound } from '../lib/problem'
+import { seedBenchClinic, seedDemoClinic } from './seed'
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** True only for a development Worker addressed as localhost. */
+export function devRoutesAllowed(environment: string, requestUrl: string): boolean {
+  return environment === 'development' && LOCAL_HOSTS.has(new URL(requestUrl).hostname)
+}
 
 export const demoRouter = new Hono<AppEnv>()
+
+demoRouter.use('*', async (c, next) => {
+  if (!devRoutesAllowed(c.var.config.environment, c.req.url)) throw notFound()
+  await next()
+})
+
+/** Seeds the demo clinic (idempotent): 201 when created, 200 when it already existed. */
+demoRouter.post('/seed', async (c) => {
+  const result = await seedDemoClinic(c.env)
+  return c.json(result, result.seeded ? 201 : 200)
+})
+
+/** The benchmark's empty clinic (idempotent). */
+demoRouter.post('/seed/bench', async (c) => c.json(await seedBenchClinic(c.env)))
+
+/** The benchmark's baseline: the app's middleware and nothing else. */
+demoRouter.get('/bare', (c) => c.text('ok'))

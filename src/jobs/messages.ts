@@ -13,6 +13,13 @@ export type TextBackJob = {
   toSealed: string
 }
 
-export type JobMessage = TextBackJob
+/** An event for the clinic's attribution engine (hashes and ids only, no personal data). */
+export type AttributionJob = {
+  type: 'attribution'
+  clinicId: string
+  event: import('../attribution/notify').AttributionEvent
+}
+
+export type JobMessage = TextBackJob | AttributionJob
 
 export type JobType = JobMessage['type']

@@ -1,5 +1,270 @@
-/** Twilio messaging webhooks (placeholder until implemented). */
+/**
+ * Twilio messaging webhooks, mounted at /webhooks/twilio/messaging behind `verifyTwilio`.
+ *
+ * - `POST /` — an inbound SMS (or WhatsApp, `From: whatsapp:+44…`). Records consent keywords
+ *   (STOP/START…), stores the message sealed under a hashed sender, and recognises a reply to a
+ *   text-back (a recovery touch for attribution). Answers an empty `<Response/>` at once.
+ * - `POST /status` — delivery status of a message we sent, applied monotonically.
+ *
+ * Both are idempotent on Twilio's `I-Twilio-Idempotency-Token` and a natural key.
+ */
+import { and, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
-import type { TwilioEnv } from '../twilio/webhook'
+import { queueAttribution } from '../attribution/notify'
+import { audit } from '../audit/audit'
+import {
+  calls,
+  clinics,
+  inboundMessages,
+  optOuts,
+  outboundMessages,
+  trackingNumbers,
+} from '../db/schema'
+import { newId } from '../lib/ids'
+import { badRequest } from '../lib/problem'
+import { DAY_MS } from '../lib/time'
+import { normalisePhone, parseCaller, stripChannelPrefix } from '../phone/phone'
+import { clinicKeyring, contactHash } from '../privacy/crypto'
+import { firstDelivery, type TwilioEnv } from '../twilio/webhook'
+import { consentKeyword } from './keywords'
+import { fromTwilioStatus, nextOutboundStatus, type OutboundStatus } from './status'
+
+/** A message within this long of a text-back we sent the same person counts as a reply to it. */
+export const TEXT_BACK_REPLY_WINDOW_MS = 14 * DAY_MS
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+function twiml(): Response {
+  return new Response(EMPTY_TWIML, { status: 200, headers: { 'content-type': 'text/xml' } })
+}
+
+/** Twilio's MessageSid / SmsSid: `SM…` or `MM…` plus 32 hex digits; anything sid-like is accepted. */
+const SID = /^[A-Za-z]{2}[0-9a-fA-F]{32}$/
 
 export const messagingWebhooks = new Hono<TwilioEnv>()
+
+messagingWebhooks.post('/', async (c) => {
+  const p = c.var.twilioParams
+  const messageSid = p.get('MessageSid') ?? p.get('SmsSid') ?? ''
+  const rawFrom = p.get('From') ?? ''
+  const rawTo = p.get('To') ?? ''
+  if (!SID.test(messageSid) || !rawFrom || !rawTo) {
+    throw badRequest('MessageSid, From and To are required.')
+  }
+  const { db, config } = c.var
+
+  const to = stripChannelPrefix(rawTo)
+  const toE164 = normalisePhone(to.address)?.e164 ?? to.address
+  const [line] = await db
+    .select({ clinicId: trackingNumbers.clinicId, country: clinics.country })
+    .from(trackingNumbers)
+    .innerJoin(clinics, eq(clinics.id, trackingNumbers.clinicId))
+    .where(eq(trackingNumbers.phoneNumber, toE164))
+    .limit(1)
+  // Not one of our numbers: nothing to record, and nothing to tell the sender.
+  if (!line) return twiml()
+  const clinicId = line.clinicId
+
+  const from = stripChannelPrefix(rawFrom)
+  const sender = parseCaller(from.address, line.country)
+  // A short code or alphanumeric sender cannot be hashed as a person or replied to.
+  if (sender.kind !== 'number') return twiml()
+
+  const fresh = await firstDelivery(db, clinicId, [
+    `sms-in:${clinicId}:${messageSid}`,
+    tokenKey(c.req.header('i-twilio-idempotency-token')),
+  ])
+  if (!fresh) return twiml()
+
+  const receivedAt = Date.now()
+  const body = p.get('Body') ?? ''
+  const senderHash = await contactHash(config, clinicId, sender.e164)
+  const consent = consentKeyword(body)
+
+  // A reply to our text-back is a recovery touch; a consent command is not a conversation.
+  let inReplyToCallId: string | null = null
+  if (!consent) {
+    const [textBack] = await db
+      .select({ callId: outboundMessages.callId })
+      .from(outboundMessages)
+      .where(
+        and(
+          eq(outboundMessages.clinicId, clinicId),
+          eq(outboundMessages.recipientHash, senderHash),
+          eq(outboundMessages.kind, 'text-back'),
+          inArray(outboundMessages.status, ['sent', 'delivered', 'sandboxed']),
+          gte(outboundMessages.sentAt, receivedAt - TEXT_BACK_REPLY_WINDOW_MS),
+        ),
+      )
+      .orderBy(desc(outboundMessages.sentAt))
+      .limit(1)
+    inReplyToCallId = textBack?.callId ?? null
+  }
+
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const messageId = newId('msg', receivedAt)
+  const inserted = await db
+    .insert(inboundMessages)
+    .values({
+      id: messageId,
+      clinicId,
+      messageSid,
+      channel: from.channel,
+      senderHash,
+      bodySealed: body ? await keyring.seal(body) : null,
+      receivedAt,
+      inReplyToCallId,
+    })
+    .onConflictDoNothing()
+    .returning({ id: inboundMessages.id })
+  // Same MessageSid under another idempotency token: already recorded.
+  if (inserted.length === 0) return twiml()
+
+  if (consent) {
+    await db
+      .insert(optOuts)
+      .values({
+        clinicId,
+        contactHash: senderHash,
+        optedOut: consent.action === 'opt-out',
+        keyword: consent.keyword,
+        updatedAt: receivedAt,
+      })
+      .onConflictDoUpdate({
+        target: [optOuts.clinicId, optOuts.contactHash],
+        set: {
+          optedOut: consent.action === 'opt-out',
+          keyword: consent.keyword,
+          updatedAt: receivedAt,
+        },
+      })
+    // A consent record for the audit trail: the message id and keyword, never the number.
+    await audit(c.env, clinicId, {
+      actor: 'twilio:messaging',
+      action: consent.action === 'opt-out' ? 'messaging.opt-out' : 'messaging.opt-in',
+      target: messageId,
+      details: { channel: from.channel, keyword: consent.keyword },
+      at: receivedAt,
+    })
+    return twiml()
+  }
+
+  if (inReplyToCallId) {
+    // Stored above with inReplyToCallId, so re-settling the clinic can always recover the touch.
+    await queueAttribution(c.env, clinicId, {
+      kind: 'text-back-reply',
+      messageId,
+      callerHash: senderHash,
+      at: receivedAt,
+    })
+  }
+
+  // EXTENSION POINT (conversations, "coming next"): queue the AI/staff reply here, e.g. a
+  // `conversation-reply` job carrying `messageId` (the body is already sealed in inbound_messages).
+  // Nothing replies yet; the sender gets the empty <Response/> below.
+  return twiml()
+})
+
+messagingWebhooks.post('/status', async (c) => {
+  const p = c.var.twilioParams
+  const messageSid = p.get('MessageSid') ?? p.get('SmsSid') ?? ''
+  const rawStatus = p.get('MessageStatus') ?? p.get('SmsStatus') ?? ''
+  if (!SID.test(messageSid) || !rawStatus) {
+    throw badRequest('MessageSid and MessageStatus are required.')
+  }
+  const incoming = fromTwilioStatus(rawStatus)
+  // A status we do not track (e.g. `receiving`): acknowledged, nothing to change.
+  if (!incoming) return twiml()
+  const { db } = c.var
+
+  // The outbox id in the callback URL finds a row whose send crashed before its sid was saved.
+  const outboxId = c.req.query('ob')
+  const bySid = outboxId
+    ? and(
+        eq(outboundMessages.id, outboxId),
+        or(eq(outboundMessages.providerSid, messageSid), isNull(outboundMessages.providerSid)),
+      )
+    : eq(outboundMessages.providerSid, messageSid)
+  const load = async () => {
+    const [found] = await db
+      .select({
+        id: outboundMessages.id,
+        clinicId: outboundMessages.clinicId,
+        status: outboundMessages.status,
+        providerSid: outboundMessages.providerSid,
+        kind: outboundMessages.kind,
+        callId: outboundMessages.callId,
+      })
+      .from(outboundMessages)
+      .where(bySid)
+      .limit(1)
+    return found
+  }
+  let row = await load()
+  if (!row) return twiml()
+
+  const fresh = await firstDelivery(db, row.clinicId, [
+    `sms-status:${messageSid}:${rawStatus.toLowerCase()}`,
+    tokenKey(c.req.header('i-twilio-idempotency-token')),
+  ])
+  if (!fresh) return twiml()
+
+  const errorCode = p.get('ErrorCode')
+  const lastError = errorCode && /^\d{1,10}$/.test(errorCode) ? `twilio-${errorCode}` : null
+  // Compare-and-set on the status read: two callbacks racing each re-read and re-decide, so the
+  // row still only moves forward.
+  for (let attempt = 0; row && attempt < 3; attempt++, row = await load()) {
+    const now = Date.now()
+    const next = nextOutboundStatus(row.status as OutboundStatus, incoming)
+    const statusChanged = next !== row.status
+    const needsSid = row.providerSid === null
+    if (!statusChanged && !needsSid) return twiml()
+    // The send crashed after Twilio took it: this callback is the first news of it reaching Twilio.
+    const recoveredSend = needsSid && (row.status === 'sending' || row.status === 'queued')
+
+    const updated = await db
+      .update(outboundMessages)
+      .set({
+        status: next,
+        providerSid: messageSid,
+        ...(statusChanged && lastError ? { lastError } : {}),
+        ...(recoveredSend ? { sentAt: now } : {}),
+        updatedAt: now,
+      })
+      .where(
+        and(
+          eq(outboundMessages.clinicId, row.clinicId),
+          eq(outboundMessages.id, row.id),
+          eq(outboundMessages.status, row.status),
+          bySid,
+        ),
+      )
+      .returning({ id: outboundMessages.id })
+    if (updated.length === 0) continue
+
+    if (row.kind === 'text-back' && row.callId) {
+      const byCall = and(eq(calls.clinicId, row.clinicId), eq(calls.id, row.callId))
+      if (recoveredSend && next !== 'failed' && next !== 'undelivered') {
+        await db
+          .update(calls)
+          .set({
+            textBackStatus: 'sent',
+            textBackReason: null,
+            textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${now})`,
+            updatedAt: now,
+          })
+          .where(byCall)
+      }
+      // A text-back that never reached the phone is not a text-back: show it failed on the call.
+      if (statusChanged && (next === 'failed' || next === 'undelivered')) {
+        await db.update(calls).set({ textBackStatus: 'failed', updatedAt: now }).where(byCall)
+      }
+    }
+    return twiml()
+  }
+  return twiml()
+})
+
+function tokenKey(token: string | undefined): string | null {
+  return token ? `twilio-idem:${token}` : null
+}

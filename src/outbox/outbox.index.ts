@@ -1,4 +1,136 @@
-/** Routes: the sandbox outbox (placeholder until implemented). */
+/**
+ * The outbox: every message Ringback sent or (in sandbox mode) kept instead of sending, newest
+ * first. Recipients are shown masked to their last three digits; bodies are stored sealed and
+ * opened here for display, so each read is audited as a read of personal data.
+ */
+import { createRoute, z } from '@hono/zod-openapi'
+import { and, desc, eq, lt, or } from 'drizzle-orm'
+import { audit } from '../audit/audit'
+import { MANAGERS, requireAuth } from '../auth/middleware'
+import { outboundMessages } from '../db/schema'
+import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
+import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
+import { toIso } from '../lib/time'
+import { clinicKeyring } from '../privacy/crypto'
+
+const OutboxItemSchema = z
+  .object({
+    id: z.string().openapi({ example: 'out_01JD2Z8Y3K4M5N6P7Q8R9S0T1V' }),
+    channel: z.enum(['sms', 'whatsapp', 'email']),
+    to: z
+      .string()
+      .openapi({ description: 'Masked recipient: only the last three digits.', example: '•••123' }),
+    body: z.string().nullable().openapi({
+      description: 'The message text; null when the clinic key that sealed it is gone.',
+    }),
+    status: z.enum([
+      'queued',
+      'sending',
+      'sent',
+      'delivered',
+      'undelivered',
+      'failed',
+      'sandboxed',
+    ]),
+    createdAt: z.string().openapi({ example: '2026-11-23T09:15:00Z' }),
+  })
+  .openapi('OutboxMessage')
+
+const OutboxListSchema = z
+  .object({ items: z.array(OutboxItemSchema), nextCursor: z.string().nullable() })
+  .openapi('OutboxList')
+
+const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+})
+
+/** A session cookie or an API key (either one). */
+const SESSION_OR_API_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
+
+export const listOutboxRoute = createRoute({
+  method: 'get',
+  path: '/outbox',
+  tags: ['Messages'],
+  summary: 'Messages sent or kept in sandbox mode, newest first',
+  security: SESSION_OR_API_KEY,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
+  responses: {
+    200: {
+      description: 'A page of outbox messages',
+      content: { 'application/json': { schema: OutboxListSchema } },
+    },
+    400: problem('Invalid limit or cursor'),
+    401: problem('Not signed in'),
+    403: problem('Only owners and admins can read the outbox'),
+  },
+})
 
 export const outboxRouter = createRouter()
+
+outboxRouter.openapi(listOutboxRoute, async (c) => {
+  const { limit, cursor } = c.req.valid('query')
+  const after = decodeCursor(cursor)
+  const principal = c.var.principal
+  const { db, config } = c.var
+  const clinicId = principal.clinicId
+
+  const rows = await db
+    .select({
+      id: outboundMessages.id,
+      channel: outboundMessages.channel,
+      toMasked: outboundMessages.toMasked,
+      bodySealed: outboundMessages.bodySealed,
+      status: outboundMessages.status,
+      createdAt: outboundMessages.createdAt,
+    })
+    .from(outboundMessages)
+    .where(
+      and(
+        eq(outboundMessages.clinicId, clinicId),
+        after
+          ? or(
+              lt(outboundMessages.createdAt, after.t),
+              and(eq(outboundMessages.createdAt, after.t), lt(outboundMessages.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(outboundMessages.createdAt), desc(outboundMessages.id))
+    .limit(limit + 1)
+
+  const page = paginate(rows, limit, (r) => ({ t: r.createdAt, id: r.id }))
+  const keyring = page.items.length > 0 ? await clinicKeyring(db, config, clinicId) : null
+  const items = await Promise.all(
+    page.items.map(async (r) => ({
+      id: r.id,
+      channel: r.channel,
+      to: r.toMasked,
+      body: keyring ? await keyring.open(r.bodySealed).catch(() => null) : null,
+      status: r.status,
+      createdAt: toIso(r.createdAt),
+    })),
+  )
+
+  // Message bodies are personal data: the read itself goes on the audit trail (ids only).
+  await audit(c.env, clinicId, {
+    actor: actorOf(principal),
+    action: 'outbox.read',
+    target: 'outbox',
+    details: { count: items.length },
+  })
+
+  return c.json({ items, nextCursor: page.nextCursor }, 200)
+})

@@ -31,7 +31,8 @@ export const verifyTwilio: MiddlewareHandler<TwilioEnv> = async (c, next) => {
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     throw new ProblemError(415, 'Twilio webhooks are form-encoded.')
   }
-  const params = new URLSearchParams(await c.req.text())
+  // Decode the bytes ourselves: workerd warns when .text() reads a form-encoded body.
+  const params = new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()))
   const url = new URL(c.req.url)
   const signedUrl = c.var.config.publicBaseUrl + url.pathname + url.search
   if (

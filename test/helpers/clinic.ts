@@ -42,9 +42,11 @@ export async function createTestClinic(
   const config = getConfig(env)
   const clinicId = newId('cln')
   counter++
-  const suffix = String(Math.floor(Math.random() * 9000) + 1000 + counter).slice(-4)
-  const trackingNumber = `+44113496${suffix}`.slice(0, 13)
-  const forwardTo = `+44113496${String((Number(suffix) + 1) % 10000).padStart(4, '0')}`
+  // Leeds numbers (0113 xxx xxxx) from a space of ten million random values: clinics created in
+  // one file never collide on the tracking number's unique index.
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]! % 5_000_000
+  const trackingNumber = `+44113${String(random * 2).padStart(7, '0')}`
+  const forwardTo = `+44113${String(random * 2 + 1).padStart(7, '0')}`
   await db.insert(clinics).values({ id: clinicId, name: `Test Clinic ${counter}`, ...overrides })
   await db.insert(trackingNumbers).values({
     id: newId('num'),

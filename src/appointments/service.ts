@@ -1,0 +1,282 @@
+/**
+ * Appointments: store a booking from a practice system (hashed caller, never the raw number),
+ * settle its attribution in the clinic's Durable Object, and present it. Shared by the JSON API
+ * and the CSV import.
+ */
+import { and, eq, inArray } from 'drizzle-orm'
+import { settleFacts } from '../attribution/notify'
+import { writeOutcomes } from '../attribution/outcomes'
+import { explainOutcome } from '../attribution/rules'
+import type { StoredOutcome } from '../attribution/working-set'
+import type { Db } from '../db/client'
+import { appointments, calls, clinics, treatments } from '../db/schema'
+import type { Bindings } from '../env'
+import { newId } from '../lib/ids'
+import { toIso, toIsoOrNull } from '../lib/time'
+
+export type ClinicSettings = {
+  id: string
+  country: string
+  timezone: string
+  attributionWindowDays: number
+  defaultAppointmentValuePence: number
+}
+
+export async function loadClinicSettings(db: Db, clinicId: string): Promise<ClinicSettings | null> {
+  const [row] = await db
+    .select({
+      id: clinics.id,
+      country: clinics.country,
+      timezone: clinics.timezone,
+      attributionWindowDays: clinics.attributionWindowDays,
+      defaultAppointmentValuePence: clinics.defaultAppointmentValuePence,
+    })
+    .from(clinics)
+    .where(eq(clinics.id, clinicId))
+    .limit(1)
+  return row ?? null
+}
+
+/** A booking ready to store: the caller already hashed and the value already resolved. */
+export type NewAppointment = {
+  callerHash: string
+  externalId: string | null
+  createdAt: number
+  scheduledFor: number | null
+  treatmentId: string | null
+  valuePence: number
+}
+
+export type AppointmentView = {
+  id: string
+  externalId: string | null
+  callerHash: string | null
+  createdAt: string
+  scheduledFor: string | null
+  treatmentId: string | null
+  valuePence: number
+  attribution: {
+    status: 'recovered' | 'unattributed'
+    callId: string | null
+    path: 'callback' | 'text-back' | 'return-call' | 'direct' | null
+    ruleVersion: number | null
+    settledAt: string | null
+    explanation: string
+  }
+}
+
+/**
+ * Rule 5's value, resolved once when the booking arrives: explicit, else the treatment's, else
+ * the clinic default. Kept on the row so a later price-list change does not rewrite history.
+ */
+export function resolveValuePence(
+  explicit: number | null | undefined,
+  treatmentValue: number | null | undefined,
+  clinicDefault: number,
+): number {
+  return explicit ?? treatmentValue ?? clinicDefault
+}
+
+/** The clinic's treatments by id (only the clinic's own; others simply are not found). */
+export async function treatmentValues(
+  db: Db,
+  clinicId: string,
+  ids: readonly string[],
+): Promise<Map<string, number>> {
+  const unique = [...new Set(ids)]
+  const out = new Map<string, number>()
+  for (let i = 0; i < unique.length; i += 90) {
+    const rows = await db
+      .select({ id: treatments.id, valuePence: treatments.valuePence })
+      .from(treatments)
+      .where(
+        and(eq(treatments.clinicId, clinicId), inArray(treatments.id, unique.slice(i, i + 90))),
+      )
+    for (const r of rows) out.set(r.id, r.valuePence)
+  }
+  return out
+}
+
+/** The clinic's treatments by lower-cased name (CSV imports name the treatment). */
+export async function treatmentsByName(
+  db: Db,
+  clinicId: string,
+): Promise<Map<string, { id: string; valuePence: number }>> {
+  const rows = await db
+    .select({ id: treatments.id, name: treatments.name, valuePence: treatments.valuePence })
+    .from(treatments)
+    .where(eq(treatments.clinicId, clinicId))
+  return new Map(
+    rows.map((r) => [r.name.trim().toLowerCase(), { id: r.id, valuePence: r.valuePence }]),
+  )
+}
+
+type AppointmentRow = typeof appointments.$inferSelect
+
+/**
+ * Stores bookings (INSERT … ON CONFLICT DO NOTHING on the clinic's externalId, so a repeat is a
+ * no-op) and returns, per input, the stored row's id and whether this call created it.
+ */
+export async function insertAppointments(
+  db: Db,
+  clinicId: string,
+  items: readonly NewAppointment[],
+  now: number,
+): Promise<Array<{ id: string; created: boolean }>> {
+  const rows = items.map((item) => ({
+    id: newId('apt', item.createdAt),
+    clinicId,
+    callerHash: item.callerHash,
+    externalId: item.externalId,
+    createdAt: item.createdAt,
+    scheduledFor: item.scheduledFor,
+    treatmentId: item.treatmentId,
+    valuePence: item.valuePence,
+    receivedAt: now,
+  }))
+  // 10 bound columns per row (attribution columns take their defaults): 9 rows per statement.
+  const inserted = new Set<string>()
+  const statements = []
+  for (let i = 0; i < rows.length; i += 9) {
+    statements.push(
+      db
+        .insert(appointments)
+        .values(rows.slice(i, i + 9))
+        .onConflictDoNothing()
+        .returning({ id: appointments.id }),
+    )
+  }
+  for (let i = 0; i < statements.length; i += 100) {
+    const chunk = statements.slice(i, i + 100)
+    const results = (await db.batch(chunk as [(typeof chunk)[number], ...typeof chunk])) as Array<
+      Array<{ id: string }>
+    >
+    for (const result of results) for (const r of result) inserted.add(r.id)
+  }
+  // Repeats: find the stored appointment for each externalId that was already there.
+  const repeatedExternalIds = rows
+    .filter((r) => !inserted.has(r.id) && r.externalId !== null)
+    .map((r) => r.externalId!)
+  const existing = new Map<string, string>()
+  for (let i = 0; i < repeatedExternalIds.length; i += 90) {
+    const found = await db
+      .select({ id: appointments.id, externalId: appointments.externalId })
+      .from(appointments)
+      .where(
+        and(
+          eq(appointments.clinicId, clinicId),
+          inArray(appointments.externalId, repeatedExternalIds.slice(i, i + 90)),
+        ),
+      )
+    for (const f of found) existing.set(f.externalId!, f.id)
+  }
+  return rows.map((r) =>
+    inserted.has(r.id)
+      ? { id: r.id, created: true }
+      : { id: existing.get(r.externalId ?? '') ?? r.id, created: false },
+  )
+}
+
+/**
+ * Settles appointments in the clinic's object and writes the outcomes to D1. Repeats are safe:
+ * the object ignores an appointment it already holds, and D1 writes are idempotent.
+ */
+export async function settleAppointments(
+  env: Bindings,
+  clinic: ClinicSettings,
+  stored: ReadonlyArray<{ id: string; callerHash: string; createdAt: number; created: boolean }>,
+): Promise<Map<string, StoredOutcome>> {
+  const out = new Map<string, StoredOutcome>()
+  for (let i = 0; i < stored.length; i += 500) {
+    const facts = stored.slice(i, i + 500).map((s) => ({
+      kind: 'appointment' as const,
+      id: s.id,
+      callerHash: s.callerHash,
+      at: s.createdAt,
+    }))
+    const { outcomes } = await settleFacts(env, clinic.id, facts, {
+      windowDays: clinic.attributionWindowDays,
+    })
+    // Self-healing: re-write the object's current outcome of each repeated booking. If an earlier write to
+    // D1 was lost after the object decided (a crash between the two), a repeat POST repairs it;
+    // otherwise the settled_at guard makes this a no-op.
+    const repeats = new Set(stored.filter((s) => !s.created).map((s) => s.id))
+    await writeOutcomes(
+      env.DB,
+      clinic.id,
+      outcomes.flatMap((o) =>
+        o.settledAt === null || !repeats.has(o.appointmentId)
+          ? []
+          : [
+              {
+                ...o,
+                callAt: o.callAt,
+                previousCallId: null,
+                previousCallAt: null,
+                settledAt: o.settledAt,
+              },
+            ],
+      ),
+      { repair: true },
+    )
+    for (const o of outcomes) out.set(o.appointmentId, o)
+  }
+  return out
+}
+
+/** Loads appointments of a clinic by id, with the start time of the call each recovered. */
+export async function loadAppointments(
+  db: Db,
+  clinicId: string,
+  ids: readonly string[],
+): Promise<Array<AppointmentRow & { missedAt: number | null }>> {
+  if (ids.length === 0) return []
+  const out: Array<AppointmentRow & { missedAt: number | null }> = []
+  for (let i = 0; i < ids.length; i += 90) {
+    const rows = await db
+      .select({ a: appointments, missedAt: calls.startedAt })
+      .from(appointments)
+      .leftJoin(
+        calls,
+        and(eq(calls.id, appointments.attributedCallId), eq(calls.clinicId, appointments.clinicId)),
+      )
+      .where(
+        and(eq(appointments.clinicId, clinicId), inArray(appointments.id, ids.slice(i, i + 90))),
+      )
+    for (const r of rows) out.push({ ...r.a, missedAt: r.missedAt })
+  }
+  return out
+}
+
+/** The API shape of an appointment; `fresh` (the object's outcome) wins over the D1 row. */
+export function toView(
+  row: AppointmentRow & { missedAt: number | null },
+  clinic: Pick<ClinicSettings, 'attributionWindowDays' | 'defaultAppointmentValuePence'>,
+  fresh?: StoredOutcome,
+): AppointmentView {
+  const status = fresh?.status ?? row.attributionStatus
+  const path = fresh ? fresh.path : row.attributionPath
+  const callId = fresh ? fresh.callId : row.attributedCallId
+  const missedAt = fresh ? fresh.callAt : row.missedAt
+  const settledAt = fresh ? fresh.settledAt : row.settledAt
+  return {
+    id: row.id,
+    externalId: row.externalId,
+    callerHash: row.callerHash,
+    createdAt: toIso(row.createdAt),
+    scheduledFor: toIsoOrNull(row.scheduledFor),
+    treatmentId: row.treatmentId,
+    valuePence: row.valuePence ?? clinic.defaultAppointmentValuePence,
+    attribution: {
+      status,
+      callId,
+      path: status === 'recovered' ? path : null,
+      ruleVersion: fresh?.ruleVersion ?? row.ruleVersion,
+      settledAt: toIsoOrNull(settledAt),
+      explanation: explainOutcome(
+        { status, path },
+        { missedAt, appointmentAt: row.createdAt, windowDays: clinic.attributionWindowDays },
+      ),
+    },
+  }
+}

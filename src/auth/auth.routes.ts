@@ -1,0 +1,257 @@
+/** OpenAPI route definitions (zod schemas + createRoute) for auth, the team and API keys. */
+import { createRoute, z } from '@hono/zod-openapi'
+import { CursorSchema, LimitSchema } from '../lib/pagination'
+import { MANAGERS, refuseForeignOrigin, requireAuth, STAFF } from './middleware'
+import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_ONLY } from './openapi'
+import {
+  InviteInputSchema,
+  LogInInputSchema,
+  PasswordResetRequestSchema,
+  RoleSchema,
+  SignUpInputSchema,
+  TokenPasswordInputSchema,
+} from './service'
+
+const UserSchema = z
+  .object({
+    id: z.string().openapi({ example: 'usr_01JD3Q8Z5X0000000000000000' }),
+    email: z.string().openapi({ example: 'owner@demo.clinic' }),
+    role: RoleSchema,
+  })
+  .openapi('User')
+
+const TeamMemberSchema = UserSchema.extend({
+  status: z.enum(['active', 'invited', 'disabled']),
+  createdAt: z.string().openapi({ example: '2026-11-23T09:15:00Z' }),
+  lastLoginAt: z.string().nullable(),
+}).openapi('TeamMember')
+
+const ApiKeySummarySchema = z
+  .object({
+    id: z.string().openapi({ example: 'key_01JD3Q8Z5X0000000000000000' }),
+    name: z.string().openapi({ example: 'Practice system' }),
+    prefix: z.string().openapi({ example: 'rb_live_Ab3x' }),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi('ApiKey')
+
+const ListQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
+
+const tags = ['Auth']
+const teamTags = ['Team']
+
+export const signUpRoute = createRoute({
+  method: 'post',
+  path: '/auth/signup',
+  tags,
+  summary: 'Create a clinic and its owner, and sign in',
+  middleware: [refuseForeignOrigin] as const,
+  request: { body: jsonBody(SignUpInputSchema) },
+  responses: {
+    201: jsonResponse(
+      z.object({
+        clinic: z.object({ id: z.string(), name: z.string() }),
+        user: UserSchema,
+      }),
+      'Created; the session cookie is set',
+    ),
+    ...problems(400, 403, 409, 415),
+  },
+})
+
+export const logInRoute = createRoute({
+  method: 'post',
+  path: '/auth/login',
+  tags,
+  summary: 'Sign in with email and password',
+  description:
+    'Five failures within 15 minutes lock the account for 15 minutes (429 with Retry-After).',
+  middleware: [refuseForeignOrigin] as const,
+  request: { body: jsonBody(LogInInputSchema) },
+  responses: {
+    200: jsonResponse(z.object({ user: UserSchema }), 'Signed in; the session cookie is set'),
+    ...problems(400, 401, 403, 415, 429),
+  },
+})
+
+export const logOutRoute = createRoute({
+  method: 'post',
+  path: '/auth/logout',
+  tags,
+  summary: 'Sign out (revokes the session server-side)',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(STAFF, { sessionOnly: true })] as const,
+  responses: { 204: { description: 'Signed out' }, ...problems(401, 403) },
+})
+
+export const meRoute = createRoute({
+  method: 'get',
+  path: '/me',
+  tags,
+  summary: 'The signed-in member and their clinic',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(STAFF, { sessionOnly: true })] as const,
+  responses: {
+    200: jsonResponse(
+      z.object({
+        user: UserSchema,
+        clinic: z.object({ id: z.string(), name: z.string(), timezone: z.string() }),
+      }),
+      'The member and clinic',
+    ),
+    ...problems(401, 403),
+  },
+})
+
+export const acceptInviteRoute = createRoute({
+  method: 'post',
+  path: '/auth/invites/accept',
+  tags,
+  summary: 'Accept an invite: set a password and sign in',
+  middleware: [refuseForeignOrigin] as const,
+  request: { body: jsonBody(TokenPasswordInputSchema) },
+  responses: {
+    200: jsonResponse(z.object({ user: UserSchema }), 'Signed in; the session cookie is set'),
+    ...problems(400, 403, 415),
+  },
+})
+
+export const passwordResetRoute = createRoute({
+  method: 'post',
+  path: '/auth/password-reset',
+  tags,
+  summary: 'Email a password-reset link',
+  description: 'Always 202, whether or not the email has an account.',
+  middleware: [refuseForeignOrigin] as const,
+  request: { body: jsonBody(PasswordResetRequestSchema) },
+  responses: { 202: { description: 'Accepted' }, ...problems(400, 403, 415) },
+})
+
+export const passwordResetConfirmRoute = createRoute({
+  method: 'post',
+  path: '/auth/password-reset/confirm',
+  tags,
+  summary: 'Set a new password from a reset link (signs out every session)',
+  middleware: [refuseForeignOrigin] as const,
+  request: { body: jsonBody(TokenPasswordInputSchema) },
+  responses: { 204: { description: 'Password changed' }, ...problems(400, 403, 415) },
+})
+
+// --- Team -------------------------------------------------------------------------------------
+
+export const inviteUserRoute = createRoute({
+  method: 'post',
+  path: '/users',
+  tags: teamTags,
+  summary: 'Invite a team member (emails a one-time link)',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: { body: jsonBody(InviteInputSchema) },
+  responses: {
+    201: jsonResponse(
+      z.object({
+        user: UserSchema.extend({ status: z.literal('invited') }),
+        inviteToken: z.string(),
+        inviteExpiresAt: z.string(),
+      }),
+      'Invited',
+    ),
+    ...problems(400, 401, 403, 409, 415),
+  },
+})
+
+export const listUsersRoute = createRoute({
+  method: 'get',
+  path: '/users',
+  tags: teamTags,
+  summary: 'List the team',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: { query: ListQuerySchema },
+  responses: {
+    200: jsonResponse(
+      z.object({ items: z.array(TeamMemberSchema), nextCursor: z.string().nullable() }),
+      'The team',
+    ),
+    ...problems(400, 401, 403),
+  },
+})
+
+export const updateUserRoute = createRoute({
+  method: 'patch',
+  path: '/users/{id}',
+  tags: teamTags,
+  summary: "Change a member's role",
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: { params: IdParamSchema, body: jsonBody(z.object({ role: RoleSchema })) },
+  responses: {
+    200: jsonResponse(TeamMemberSchema, 'Updated'),
+    ...problems(400, 401, 403, 404, 409, 415),
+  },
+})
+
+export const disableUserRoute = createRoute({
+  method: 'delete',
+  path: '/users/{id}',
+  tags: teamTags,
+  summary: 'Disable a member and sign them out everywhere',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: { params: IdParamSchema },
+  responses: { 204: { description: 'Disabled' }, ...problems(401, 403, 404, 409) },
+})
+
+// --- API keys ---------------------------------------------------------------------------------
+
+export const createApiKeyRoute = createRoute({
+  method: 'post',
+  path: '/api-keys',
+  tags: teamTags,
+  summary: 'Create an API key (shown once)',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: {
+    body: jsonBody(
+      z.object({ name: z.string().trim().min(1).max(80).openapi({ example: 'Practice system' }) }),
+    ),
+  },
+  responses: {
+    201: jsonResponse(
+      ApiKeySummarySchema.extend({
+        key: z.string().openapi({ example: 'rb_live_…' }),
+      }),
+      'Created; store the key now, it is not shown again',
+    ),
+    ...problems(400, 401, 403, 415),
+  },
+})
+
+export const listApiKeysRoute = createRoute({
+  method: 'get',
+  path: '/api-keys',
+  tags: teamTags,
+  summary: "List the clinic's API keys (never the keys themselves)",
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: { query: ListQuerySchema },
+  responses: {
+    200: jsonResponse(
+      z.object({ items: z.array(ApiKeySummarySchema), nextCursor: z.string().nullable() }),
+      'Keys',
+    ),
+    ...problems(400, 401, 403),
+  },
+})
+
+export const revokeApiKeyRoute = createRoute({
+  method: 'delete',
+  path: '/api-keys/{id}',
+  tags: teamTags,
+  summary: 'Revoke an API key',
+  security: SESSION_ONLY,
+  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  request: { params: IdParamSchema },
+  responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
+})

@@ -1,0 +1,66 @@
+/**
+ * OpenAPI building blocks shared by the auth and clinic routes: the problem+json error schema,
+ * the security requirements, and a JSON body helper that refuses other media types (415).
+ */
+import { z } from '@hono/zod-openapi'
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input',
+  401: 'Not signed in',
+  403: 'Forbidden (role, Origin check, or an API key where a person is needed)',
+  404: 'Not found (or another clinic’s)',
+  409: 'Conflict',
+  415: 'Not JSON',
+  429: 'Too many attempts (see Retry-After)',
+}
+
+/** Problem+json responses for the given status codes. */
+export function problems<const S extends readonly (keyof typeof DESCRIPTIONS)[]>(...statuses: S) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      {
+        description: DESCRIPTIONS[s] ?? 'Error',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  ) as {
+    [K in S[number]]: {
+      description: string
+      content: { 'application/problem+json': { schema: typeof ProblemSchema } }
+    }
+  }
+}
+
+/** A required JSON request body. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } } as const
+}
+
+/** A JSON response. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } } as const
+}
+
+/** Signed-in staff (session cookie) only. */
+export const SESSION_ONLY = [{ session: [] }]
+/** A session cookie or an API key (`Authorization: Bearer rb_live_…`). */
+export const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
+
+export const IdParamSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'usr_01JD3Q8Z5X0000000000000000' }),
+})

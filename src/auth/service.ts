@@ -1,0 +1,533 @@
+/**
+ * Sign-up, sign-in, invites and password resets as plain functions over the database, so the JSON
+ * API and the dashboard's HTML forms share one implementation. Each validates its own input (zod;
+ * a failure throws a problem+json 400), throws `ProblemError`s for 401/409/429, and writes the
+ * audit entries itself. Starting a session (cookie) is the caller's job: `startSession(c, user)`.
+ *
+ * Emails are never stored in clear: `users.email_lookup` (keyed hash, finds the account) and
+ * `users.email_sealed` (AES-GCM under the clinic's key, to show it back).
+ */
+import { z } from '@hono/zod-openapi'
+import { and, eq, gt, isNull } from 'drizzle-orm'
+import { isSupportedCountry } from 'libphonenumber-js/max'
+import { audit } from '../audit/audit'
+import type { Db } from '../db/client'
+import { authTokens, clinics, loginThrottle, sessions, users } from '../db/schema'
+import { createEmailSender, type EmailSender } from '../email/email'
+import { inviteEmail, passwordResetEmail } from '../email/templates'
+import type { Bindings, Config } from '../env'
+import { actorOf, type Principal, ROLES, type Role } from '../lib/context'
+import { newId } from '../lib/ids'
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  ProblemError,
+  tooManyRequests,
+  unauthorized,
+  zodErrors,
+} from '../lib/problem'
+import { DAY_MS, HOUR_MS } from '../lib/time'
+import { clinicKeyring, randomToken, sha256Hex, userEmailLookup } from '../privacy/crypto'
+import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords'
+import { afterFailure, lockedForMs } from './throttle'
+
+// ---------------------------------------------------------------------------------------------
+// Input schemas (shared with the OpenAPI routes)
+
+export const EmailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email().max(254))
+  .openapi({ example: 'owner@demo.clinic' })
+
+export const NewPasswordSchema = z
+  .string()
+  .min(12, 'Use at least 12 characters.')
+  .max(256)
+  .openapi({ example: 'correct-horse-battery' })
+
+/** An IANA time zone this runtime knows (validated with Intl). */
+export const TimezoneSchema = z
+  .string()
+  .max(64)
+  .refine(isKnownTimezone, 'Unknown time zone; use an IANA name such as Europe/London.')
+  .openapi({ example: 'Europe/London' })
+
+export const CountrySchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine((v) => isSupportedCountry(v), 'Use an ISO 3166 alpha-2 country code such as GB.')
+  .openapi({ example: 'GB' })
+
+export const RoleSchema = z.enum(ROLES).openapi({ example: 'receptionist' })
+
+export const SignUpInputSchema = z.object({
+  clinicName: z.string().trim().min(1).max(120).openapi({ example: 'Demo Dental & Aesthetics' }),
+  email: EmailSchema,
+  password: NewPasswordSchema,
+  timezone: TimezoneSchema.optional(),
+  country: CountrySchema.optional(),
+})
+export type SignUpInput = z.input<typeof SignUpInputSchema>
+
+export const LogInInputSchema = z.object({
+  email: EmailSchema,
+  // Any length is accepted at sign-in (older passwords, typos): only sign-up enforces 12+.
+  password: z.string().min(1).max(256),
+})
+export type LogInInput = z.input<typeof LogInInputSchema>
+
+export const InviteInputSchema = z.object({ email: EmailSchema, role: RoleSchema })
+export type InviteInput = z.input<typeof InviteInputSchema>
+
+export const TokenPasswordInputSchema = z.object({
+  token: z.string().min(16).max(200),
+  password: NewPasswordSchema,
+})
+export type TokenPasswordInput = z.input<typeof TokenPasswordInputSchema>
+
+export const PasswordResetRequestSchema = z.object({ email: EmailSchema })
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** A staff member as the API shows them. */
+export type AuthUser = { id: string; clinicId: string; email: string; role: Role }
+
+export type SignUpResult = {
+  clinic: { id: string; name: string }
+  user: AuthUser
+}
+
+export type InviteResult = {
+  user: AuthUser & { status: 'invited' }
+  /** The one-time invite token (also emailed as a link); only its hash is stored. */
+  token: string
+  expiresAt: number
+}
+
+export const INVITE_TTL_MS = 7 * DAY_MS
+export const PASSWORD_RESET_TTL_MS = HOUR_MS
+/** The shortest gap between two reset emails to one account. */
+export const PASSWORD_RESET_RESEND_MS = 5 * 60_000
+/** Dashboard paths the emailed links open; the token travels as `?token=`. */
+export const INVITE_PATH = '/accept-invite'
+export const PASSWORD_RESET_PATH = '/reset-password'
+
+// ---------------------------------------------------------------------------------------------
+
+function isKnownTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Validates `input` with `schema`, throwing a problem+json 400 that never echoes the input. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input)
+  if (!parsed.success) throw badRequest('The request is not valid.', zodErrors(parsed.error))
+  return parsed.data
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const text = String(err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : err)
+  return /UNIQUE constraint failed/i.test(text)
+}
+
+const INVALID_CREDENTIALS = 'The email or password is not correct.'
+const INVALID_TOKEN = 'This link is not valid or has expired. Ask for a new one.'
+
+/**
+ * Creates a clinic and its owner. Throws 409 when the email already has an account (anywhere).
+ * The caller starts the session.
+ */
+export async function signUp(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: SignUpInput,
+): Promise<SignUpResult> {
+  const { clinicName, email, password, timezone, country } = parseInput(SignUpInputSchema, input)
+  const emailLookup = await userEmailLookup(config, email)
+  const [taken] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.emailLookup, emailLookup))
+    .limit(1)
+  if (taken) throw conflict('An account with this email already exists. Sign in instead.')
+
+  const clinicId = newId('cln')
+  const userId = newId('usr')
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const passwordHash = await hashPassword(password)
+  try {
+    // One batch is one transaction on D1: no clinic without its owner.
+    await db.batch([
+      db.insert(clinics).values({
+        id: clinicId,
+        name: clinicName,
+        ...(timezone ? { timezone } : {}),
+        ...(country ? { country } : {}),
+      }),
+      db.insert(users).values({
+        id: userId,
+        clinicId,
+        emailLookup,
+        emailSealed: await keyring.seal(email),
+        passwordHash,
+        role: 'owner',
+        status: 'active',
+        lastLoginAt: Date.now(),
+      }),
+    ])
+  } catch (err) {
+    // Two sign-ups racing for one email: the unique index decides.
+    if (isUniqueViolation(err)) throw conflict('An account with this email already exists.')
+    throw err
+  }
+  await audit(env, clinicId, {
+    actor: `user:${userId}`,
+    action: 'auth.signup',
+    target: `clinic:${clinicId}`,
+  })
+  return {
+    clinic: { id: clinicId, name: clinicName },
+    user: { id: userId, clinicId, email, role: 'owner' },
+  }
+}
+
+/**
+ * Checks an email and password. Unknown emails cost the same scrypt as known ones and answer the
+ * same 401. Five failures within 15 minutes lock the account for 15 minutes (429 + Retry-After),
+ * even for the right password; a success clears the count. With `env` it writes audit entries
+ * (sign-in, failures and lock-outs of existing accounts).
+ */
+export async function logIn(
+  db: Db,
+  config: Config,
+  input: LogInInput,
+  options: {
+    env?: Bindings
+    now?: number
+    /** Defers failure audits (e.g. `ctx.waitUntil`), so a known email answers as fast as an unknown one. */
+    waitUntil?: (work: Promise<unknown>) => void
+  } = {},
+): Promise<AuthUser> {
+  const { email, password } = parseInput(LogInInputSchema, input)
+  const now = options.now ?? Date.now()
+  const key = await userEmailLookup(config, email)
+  const [throttle] = await db.select().from(loginThrottle).where(eq(loginThrottle.key, key))
+  const waitMs = lockedForMs(throttle ?? null, now)
+  if (waitMs > 0) throw tooManyRequests(waitMs / 1000)
+
+  const [user] = await db
+    .select({
+      id: users.id,
+      clinicId: users.clinicId,
+      role: users.role,
+      status: users.status,
+      passwordHash: users.passwordHash,
+    })
+    .from(users)
+    .where(eq(users.emailLookup, key))
+    .limit(1)
+  const passwordOk = await verifyPassword(
+    password,
+    user?.passwordHash ?? (await dummyPasswordHash()),
+  )
+
+  if (!user || !passwordOk || user.status !== 'active' || !user.passwordHash) {
+    const next = afterFailure(throttle ?? null, now)
+    await db
+      .insert(loginThrottle)
+      .values({ key, ...next })
+      .onConflictDoUpdate({ target: loginThrottle.key, set: next })
+    if (user && options.env) {
+      const actor = `user:${user.id}`
+      const written = audit(options.env, user.clinicId, {
+        actor,
+        action: next.lockedUntil ? 'auth.lockout' : 'auth.login.failed',
+        target: actor,
+      })
+      if (options.waitUntil) options.waitUntil(written)
+      else await written
+    }
+    throw unauthorized(INVALID_CREDENTIALS)
+  }
+
+  await db.batch([
+    db.delete(loginThrottle).where(eq(loginThrottle.key, key)),
+    db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
+  ])
+  if (options.env) {
+    await audit(options.env, user.clinicId, {
+      actor: `user:${user.id}`,
+      action: 'auth.login',
+      target: `user:${user.id}`,
+    })
+  }
+  return { id: user.id, clinicId: user.clinicId, email, role: user.role }
+}
+
+/**
+ * Invites a team member: creates the user (status `invited`, no password), stores the hashed
+ * one-time token and emails the link. Owners alone may invite owners. 409 if the email has an
+ * account already.
+ */
+export async function createInvite(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  invitedBy: Principal,
+  input: InviteInput,
+  sender: EmailSender = createEmailSender(config, db),
+): Promise<InviteResult> {
+  const { email, role } = parseInput(InviteInputSchema, input)
+  if (role === 'owner' && invitedBy.role !== 'owner') {
+    throw forbidden('Only an owner can invite another owner.')
+  }
+  const clinicId = invitedBy.clinicId
+  const emailLookup = await userEmailLookup(config, email)
+  const [clinic] = await db
+    .select({ name: clinics.name })
+    .from(clinics)
+    .where(eq(clinics.id, clinicId))
+  if (!clinic) throw unauthorized()
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const userId = newId('usr')
+  const token = randomToken()
+  const expiresAt = Date.now() + INVITE_TTL_MS
+  try {
+    await db.batch([
+      db.insert(users).values({
+        id: userId,
+        clinicId,
+        emailLookup,
+        emailSealed: await keyring.seal(email),
+        passwordHash: null,
+        role,
+        status: 'invited',
+      }),
+      db.insert(authTokens).values({
+        tokenHash: await sha256Hex(token),
+        kind: 'invite',
+        userId,
+        clinicId,
+        expiresAt,
+      }),
+    ])
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict('A user with this email already exists.')
+    throw err
+  }
+  await audit(env, clinicId, {
+    actor: actorOf(invitedBy),
+    action: 'user.invite',
+    target: `user:${userId}`,
+    details: { role },
+  })
+  const link = `${config.publicBaseUrl}${INVITE_PATH}?token=${encodeURIComponent(token)}`
+  const content = inviteEmail(clinic.name, link, INVITE_TTL_MS / DAY_MS)
+  await sender.send({ clinicId, to: email, ...content, idempotencyKey: `invite:${userId}` })
+  return { user: { id: userId, clinicId, email, role, status: 'invited' }, token, expiresAt }
+}
+
+/** Finds an unused, unexpired token of `kind`, or throws 400. */
+async function findToken(db: Db, token: string, kind: 'invite' | 'password-reset', now: number) {
+  const tokenHash = await sha256Hex(token)
+  const [row] = await db
+    .select({ userId: authTokens.userId, clinicId: authTokens.clinicId })
+    .from(authTokens)
+    .where(
+      and(
+        eq(authTokens.tokenHash, tokenHash),
+        eq(authTokens.kind, kind),
+        isNull(authTokens.usedAt),
+        gt(authTokens.expiresAt, now),
+      ),
+    )
+    .limit(1)
+  if (!row) throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+  return { ...row, tokenHash }
+}
+
+async function loadUser(db: Db, config: Config, userId: string, clinicId: string) {
+  const [row] = await db
+    .select({
+      id: users.id,
+      clinicId: users.clinicId,
+      role: users.role,
+      status: users.status,
+      emailSealed: users.emailSealed,
+      emailLookup: users.emailLookup,
+    })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.clinicId, clinicId)))
+  if (!row) return null
+  const keyring = await clinicKeyring(db, config, clinicId)
+  return { ...row, email: await keyring.open(row.emailSealed) }
+}
+
+/**
+ * Accepts an invite: sets the password, activates the user and spends the token. The caller
+ * starts the session. 400 for an unknown, used or expired token.
+ */
+export async function acceptInvite(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: TokenPasswordInput,
+): Promise<AuthUser> {
+  const { token, password } = parseInput(TokenPasswordInputSchema, input)
+  const now = Date.now()
+  const found = await findToken(db, token, 'invite', now)
+  const user = await loadUser(db, config, found.userId, found.clinicId)
+  if (user?.status !== 'invited') {
+    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+  }
+  const passwordHash = await hashPassword(password)
+  const [spent] = await db.batch([
+    db
+      .update(authTokens)
+      .set({ usedAt: now })
+      .where(and(eq(authTokens.tokenHash, found.tokenHash), isNull(authTokens.usedAt)))
+      .returning({ userId: authTokens.userId }),
+    db
+      .update(users)
+      .set({ passwordHash, status: 'active', lastLoginAt: now })
+      .where(and(eq(users.id, user.id), eq(users.status, 'invited'))),
+  ])
+  if (spent.length === 0) {
+    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+  }
+  await audit(env, user.clinicId, {
+    actor: `user:${user.id}`,
+    action: 'user.invite.accept',
+    target: `user:${user.id}`,
+  })
+  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+}
+
+/**
+ * Emails a password-reset link when `email` belongs to an active account; does nothing
+ * otherwise. Callers answer the same (202) either way so accounts cannot be enumerated.
+ */
+export async function requestPasswordReset(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: { email: string },
+  sender: EmailSender = createEmailSender(config, db),
+): Promise<void> {
+  const { email } = parseInput(PasswordResetRequestSchema, input)
+  const [user] = await db
+    .select({ id: users.id, clinicId: users.clinicId, status: users.status })
+    .from(users)
+    .where(eq(users.emailLookup, await userEmailLookup(config, email)))
+    .limit(1)
+  if (user?.status !== 'active') return
+  // One email per account per few minutes, so the form cannot be used to flood someone's inbox.
+  const [recent] = await db
+    .select({ createdAt: authTokens.createdAt })
+    .from(authTokens)
+    .where(
+      and(
+        eq(authTokens.userId, user.id),
+        eq(authTokens.kind, 'password-reset'),
+        gt(authTokens.createdAt, Date.now() - PASSWORD_RESET_RESEND_MS),
+      ),
+    )
+    .limit(1)
+  if (recent) return
+  const token = randomToken()
+  const tokenHash = await sha256Hex(token)
+  await db.insert(authTokens).values({
+    tokenHash,
+    kind: 'password-reset',
+    userId: user.id,
+    clinicId: user.clinicId,
+    expiresAt: Date.now() + PASSWORD_RESET_TTL_MS,
+  })
+  await audit(env, user.clinicId, {
+    actor: `user:${user.id}`,
+    action: 'auth.password-reset.request',
+    target: `user:${user.id}`,
+  })
+  const link = `${config.publicBaseUrl}${PASSWORD_RESET_PATH}?token=${encodeURIComponent(token)}`
+  const content = passwordResetEmail(link, PASSWORD_RESET_TTL_MS / 60_000)
+  await sender.send({
+    clinicId: user.clinicId,
+    to: email,
+    ...content,
+    idempotencyKey: `password-reset:${tokenHash.slice(0, 32)}`,
+  })
+}
+
+/**
+ * Sets a new password from a reset token, spends the token, signs the user out everywhere and
+ * clears any login lock-out. The caller may start a fresh session.
+ */
+export async function resetPassword(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: TokenPasswordInput,
+): Promise<AuthUser> {
+  const { token, password } = parseInput(TokenPasswordInputSchema, input)
+  const now = Date.now()
+  const found = await findToken(db, token, 'password-reset', now)
+  const user = await loadUser(db, config, found.userId, found.clinicId)
+  if (user?.status !== 'active') {
+    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+  }
+  const passwordHash = await hashPassword(password)
+  const [spent] = await db.batch([
+    db
+      .update(authTokens)
+      .set({ usedAt: now })
+      .where(and(eq(authTokens.tokenHash, found.tokenHash), isNull(authTokens.usedAt)))
+      .returning({ userId: authTokens.userId }),
+    db.update(users).set({ passwordHash }).where(eq(users.id, user.id)),
+    db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt))),
+    db.delete(loginThrottle).where(eq(loginThrottle.key, user.emailLookup)),
+  ])
+  if (spent.length === 0) {
+    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+  }
+  await audit(env, user.clinicId, {
+    actor: `user:${user.id}`,
+    action: 'auth.password-reset',
+    target: `user:${user.id}`,
+  })
+  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+}
+
+/** The signed-in member and their clinic, for `/me` and the dashboard header. */
+export async function currentUser(
+  db: Db,
+  config: Config,
+  principal: Principal,
+): Promise<{
+  user: Omit<AuthUser, 'clinicId'>
+  clinic: { id: string; name: string; timezone: string }
+}> {
+  const [clinic] = await db
+    .select({ id: clinics.id, name: clinics.name, timezone: clinics.timezone })
+    .from(clinics)
+    .where(eq(clinics.id, principal.clinicId))
+  if (!clinic) throw unauthorized()
+  // An API key has no person behind it: `/me` is for signed-in members.
+  if (principal.via !== 'session') throw forbidden('Sign in as a team member to see this.')
+  const user = await loadUser(db, config, principal.actorId, principal.clinicId)
+  if (!user) throw unauthorized()
+  return { user: { id: user.id, email: user.email, role: user.role }, clinic }
+}

@@ -1,0 +1,266 @@
+/**
+ * The clinic's team and its API keys, as plain functions shared by the JSON API and the dashboard.
+ * Every query is scoped to the caller's clinic: another clinic's id answers 404 as if it did not
+ * exist. Owners alone may make, change or disable owners, and the last active owner stays.
+ */
+import { and, asc, eq, gt, isNull, ne } from 'drizzle-orm'
+import { audit } from '../audit/audit'
+import type { Db } from '../db/client'
+import { apiKeys, sessions, users } from '../db/schema'
+import type { Bindings, Config } from '../env'
+import { actorOf, type Principal, type Role } from '../lib/context'
+import { newId } from '../lib/ids'
+import { decodeCursor, paginate } from '../lib/pagination'
+import { conflict, forbidden, notFound } from '../lib/problem'
+import { toIso, toIsoOrNull } from '../lib/time'
+import { clinicKeyring, randomToken, sha256Hex } from '../privacy/crypto'
+import { API_KEY_PREFIX } from './middleware'
+
+export type TeamMember = {
+  id: string
+  email: string
+  role: Role
+  status: 'active' | 'invited' | 'disabled'
+  createdAt: string
+  lastLoginAt: string | null
+}
+
+export type ApiKeySummary = {
+  id: string
+  name: string
+  /** The key's first characters, to recognise it. */
+  prefix: string
+  createdAt: string
+  lastUsedAt: string | null
+}
+
+type Page = { limit: number; cursor?: string | undefined }
+
+/** Lists the clinic's team (emails unsealed for display), oldest first. */
+export async function listTeam(
+  db: Db,
+  config: Config,
+  clinicId: string,
+  page: Page,
+): Promise<{ items: TeamMember[]; nextCursor: string | null }> {
+  const after = decodeCursor(page.cursor)
+  const rows = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.clinicId, clinicId), after ? gt(users.id, after.id) : undefined))
+    .orderBy(asc(users.id))
+    .limit(page.limit + 1)
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  return {
+    items: await Promise.all(
+      items.map(async (r) => ({
+        id: r.id,
+        email: await keyring.open(r.emailSealed),
+        role: r.role,
+        status: r.status,
+        createdAt: toIso(r.createdAt),
+        lastLoginAt: toIsoOrNull(r.lastLoginAt),
+      })),
+    ),
+    nextCursor,
+  }
+}
+
+async function findMember(db: Db, clinicId: string, userId: string) {
+  const [row] = await db
+    .select({ id: users.id, role: users.role, status: users.status })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.clinicId, clinicId)))
+  if (!row) throw notFound()
+  return row
+}
+
+/** Refuses to leave the clinic with no active owner. */
+async function assertAnotherActiveOwner(db: Db, clinicId: string, userId: string) {
+  const [other] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(
+        eq(users.clinicId, clinicId),
+        eq(users.role, 'owner'),
+        eq(users.status, 'active'),
+        ne(users.id, userId),
+      ),
+    )
+    .limit(1)
+  if (!other) throw conflict('The clinic needs at least one active owner.')
+}
+
+/** Changes a member's role. Owners alone touch owners; the last active owner keeps the role. */
+export async function changeRole(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  principal: Principal,
+  userId: string,
+  role: Role,
+): Promise<TeamMember> {
+  const member = await findMember(db, principal.clinicId, userId)
+  if ((member.role === 'owner' || role === 'owner') && principal.role !== 'owner') {
+    throw forbidden('Only an owner can make or change an owner.')
+  }
+  if (member.role === 'owner' && role !== 'owner' && member.status === 'active') {
+    await assertAnotherActiveOwner(db, principal.clinicId, userId)
+  }
+  if (member.role !== role) {
+    await db
+      .update(users)
+      .set({ role })
+      .where(and(eq(users.id, userId), eq(users.clinicId, principal.clinicId)))
+    await audit(env, principal.clinicId, {
+      actor: actorOf(principal),
+      action: 'user.role.change',
+      target: `user:${userId}`,
+      details: { from: member.role, to: role },
+    })
+  }
+  return memberById(db, config, principal.clinicId, userId)
+}
+
+/** Disables a member and signs them out everywhere. */
+export async function disableMember(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  userId: string,
+): Promise<void> {
+  const member = await findMember(db, principal.clinicId, userId)
+  if (member.role === 'owner' && principal.role !== 'owner') {
+    throw forbidden('Only an owner can disable an owner.')
+  }
+  if (member.role === 'owner' && member.status === 'active') {
+    await assertAnotherActiveOwner(db, principal.clinicId, userId)
+  }
+  if (member.status === 'disabled') return
+  const now = Date.now()
+  await db.batch([
+    db
+      .update(users)
+      .set({ status: 'disabled' })
+      .where(and(eq(users.id, userId), eq(users.clinicId, principal.clinicId))),
+    db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+  ])
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'user.disable',
+    target: `user:${userId}`,
+  })
+}
+
+async function memberById(
+  db: Db,
+  config: Config,
+  clinicId: string,
+  userId: string,
+): Promise<TeamMember> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.clinicId, clinicId)))
+  if (!row) throw notFound()
+  const keyring = await clinicKeyring(db, config, clinicId)
+  return {
+    id: row.id,
+    email: await keyring.open(row.emailSealed),
+    role: row.role,
+    status: row.status,
+    createdAt: toIso(row.createdAt),
+    lastLoginAt: toIsoOrNull(row.lastLoginAt),
+  }
+}
+
+/** Creates an API key. The key is returned once; only its SHA-256 is stored. */
+export async function createApiKey(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  name: string,
+): Promise<ApiKeySummary & { key: string }> {
+  const id = newId('key')
+  const key = `${API_KEY_PREFIX}${randomToken(24)}`
+  const prefix = key.slice(0, API_KEY_PREFIX.length + 4)
+  const now = Date.now()
+  await db.insert(apiKeys).values({
+    id,
+    clinicId: principal.clinicId,
+    name,
+    keyHash: await sha256Hex(key),
+    prefix,
+    createdBy: principal.actorId,
+    createdAt: now,
+  })
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'api-key.create',
+    target: `api-key:${id}`,
+  })
+  return { id, name, key, prefix, createdAt: toIso(now), lastUsedAt: null }
+}
+
+/** Lists the clinic's live (unrevoked) API keys, without the keys. */
+export async function listApiKeys(
+  db: Db,
+  clinicId: string,
+  page: Page,
+): Promise<{ items: ApiKeySummary[]; nextCursor: string | null }> {
+  const after = decodeCursor(page.cursor)
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.clinicId, clinicId),
+        isNull(apiKeys.revokedAt),
+        after ? gt(apiKeys.id, after.id) : undefined,
+      ),
+    )
+    .orderBy(asc(apiKeys.id))
+    .limit(page.limit + 1)
+  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  return {
+    items: items.map((r) => ({
+      id: r.id,
+      name: r.name,
+      prefix: r.prefix,
+      createdAt: toIso(r.createdAt),
+      lastUsedAt: toIsoOrNull(r.lastUsedAt),
+    })),
+    nextCursor,
+  }
+}
+
+/** Revokes a key at once. 404 for a key of another clinic or one already revoked. */
+export async function revokeApiKey(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  keyId: string,
+): Promise<void> {
+  const revoked = await db
+    .update(apiKeys)
+    .set({ revokedAt: Date.now() })
+    .where(
+      and(
+        eq(apiKeys.id, keyId),
+        eq(apiKeys.clinicId, principal.clinicId),
+        isNull(apiKeys.revokedAt),
+      ),
+    )
+    .returning({ id: apiKeys.id })
+  if (revoked.length === 0) throw notFound()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'api-key.revoke',
+    target: `api-key:${keyId}`,
+  })
+}

@@ -1,0 +1,121 @@
+/** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
+import { createRoute, z } from '@hono/zod-openapi'
+import { OPERATORS, requireAuth, STAFF } from '../auth/middleware'
+import { jsonBody, problems } from '../auth/openapi'
+import { CursorSchema, LimitSchema } from '../lib/pagination'
+
+/** A session cookie or an API key. (Typed explicitly: an inferred union of literals breaks createRoute's types.) */
+const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
+
+const IsoDateTime = z.iso.datetime({ offset: true })
+
+export const CallSchema = z
+  .object({
+    id: z.string(),
+    direction: z.enum(['inbound', 'outbound']),
+    status: z.enum(['missed', 'answered', 'voicemail']),
+    startedAt: z.string().openapi({ example: '2026-11-23T09:15:00Z' }),
+    callerHash: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Clinic-scoped keyed hash of the caller; null when withheld.' }),
+    calledBackAt: z.string().nullable(),
+    textedBackAt: z.string().nullable(),
+    recoveredAppointmentId: z.string().nullable(),
+  })
+  .openapi('Call')
+
+/** A single call may still be in progress, which the list leaves out. */
+export const CallDetailSchema = CallSchema.extend({
+  status: z.enum(['ringing', 'missed', 'answered', 'voicemail']),
+  textBackStatus: z.enum(['none', 'queued', 'sent', 'failed', 'suppressed', 'held-out']),
+  textBackReason: z.string().nullable(),
+  voicemailSeconds: z.number().int().nullable(),
+}).openapi('CallDetail')
+
+export const ListCallsQuery = z.object({
+  from: IsoDateTime.optional().openapi({
+    description: 'Calls that started at or after this time.',
+  }),
+  to: IsoDateTime.optional().openapi({ description: 'Calls that started before this time.' }),
+  status: z.enum(['missed', 'answered', 'voicemail']).optional().openapi({
+    description:
+      'Exact status. Calls still ringing are never listed. Voicemails count as missed in metrics, but `status=missed` lists only missed calls without a voicemail.',
+  }),
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  limit: LimitSchema,
+  cursor: CursorSchema,
+})
+
+export const listCalls = createRoute({
+  method: 'get',
+  path: '/calls',
+  tags: ['Calls'],
+  summary: 'List calls, newest first',
+  middleware: [requireAuth(STAFF)] as const,
+  security: SESSION_OR_KEY,
+  request: { query: ListCallsQuery },
+  responses: {
+    200: {
+      description: 'A page of calls',
+      content: {
+        'application/json': {
+          schema: z.object({ items: z.array(CallSchema), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    ...problems(400, 401, 403),
+  },
+})
+
+export const getCall = createRoute({
+  method: 'get',
+  path: '/calls/{id}',
+  tags: ['Calls'],
+  summary: 'One call',
+  middleware: [requireAuth(STAFF)] as const,
+  security: SESSION_OR_KEY,
+  request: { params: z.object({ id: z.string().min(1).max(64) }) },
+  responses: {
+    200: { description: 'The call', content: { 'application/json': { schema: CallDetailSchema } } },
+    ...problems(401, 403, 404),
+  },
+})
+
+export const CreateCallbackBody = z.object({
+  phone: z
+    .string()
+    .min(3)
+    .max(40)
+    .openapi({ description: 'The number called back, in any common UK or E.164 form.' }),
+  at: IsoDateTime.optional().openapi({ description: 'When the callback was made (default: now).' }),
+})
+
+export const createCallback = createRoute({
+  method: 'post',
+  path: '/calls/callbacks',
+  tags: ['Calls'],
+  summary: 'Log a callback made outside Twilio',
+  middleware: [requireAuth(OPERATORS)] as const,
+  description:
+    "Records an outbound call to the number and marks that caller's earlier missed calls without a callback as called back.",
+  security: SESSION_OR_KEY,
+  request: {
+    body: jsonBody(CreateCallbackBody),
+  },
+  responses: {
+    201: {
+      description: 'The logged callback',
+      content: {
+        'application/json': {
+          schema: CallSchema.extend({
+            calledBackCallIds: z
+              .array(z.string())
+              .openapi({ description: 'The missed calls this callback answered.' }),
+          }),
+        },
+      },
+    },
+    ...problems(400, 401, 403, 415),
+  },
+})

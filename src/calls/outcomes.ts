@@ -1,0 +1,111 @@
+/**
+ * What follows a call's status change: a missed call gets its text-back decision and picks up a
+ * callback already made, and the attribution engine hears about every settled call. Shared by
+ * the voice webhooks and the callbacks API so both paths behave the same.
+ */
+import { eq } from 'drizzle-orm'
+import { type notifyAttribution, queueAttribution } from '../attribution/notify'
+import type { Db } from '../db/client'
+import { clinics } from '../db/schema'
+import type { Bindings, Config } from '../env'
+import { requestTextBack } from '../textback/request'
+import { linkLaterCallback, markCalledBack } from './callbacks'
+import { isMissedStatus } from './state'
+import {
+  type CallIdentity,
+  type CallRow,
+  type FactsUpdate,
+  type StatusChange,
+  settleStatus,
+  upsertCallFacts,
+} from './store'
+
+/** The I/O a call's side effects need, plus the request's clock. */
+export type CallDeps = { env: Bindings; db: Db; config: Config; now: number }
+
+export type ClinicRow = typeof clinics.$inferSelect
+
+export async function loadClinic(db: Db, clinicId: string): Promise<ClinicRow | null> {
+  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId)).limit(1)
+  return row ?? null
+}
+
+/**
+ * Runs after a delivery settled an inbound call's status. `e164` is the caller's number when this
+ * delivery carried it (in memory only; the text-back seals it into the queue message).
+ */
+export async function afterInboundChange(
+  deps: CallDeps,
+  clinic: ClinicRow,
+  change: StatusChange,
+  e164: string | null,
+): Promise<void> {
+  const { call } = change
+  if (call.direction !== 'inbound') return
+  if (isMissedStatus(call.status)) {
+    if (change.changed) await linkLaterCallback(deps.db, call)
+    // Not only on the transition: a decision deferred for want of the number (a recording
+    // callback carries none) is taken by the next delivery that has it. Idempotent either way.
+    if (call.textBackStatus === 'none') {
+      await requestTextBack(
+        { db: deps.db, config: deps.config, jobs: deps.env.JOBS, now: deps.now },
+        clinic,
+        call,
+        e164,
+      )
+    }
+  }
+  if (change.changed && call.status !== 'ringing' && call.callerHash) {
+    await tellAttribution(deps, clinic.id, {
+      kind: 'inbound-call',
+      callId: call.id,
+      callerHash: call.callerHash,
+      at: call.startedAt,
+      status: call.status,
+    })
+  }
+}
+
+/** Hands the event to the attribution engine through the queue (see `queueAttribution`). */
+export async function tellAttribution(
+  deps: CallDeps,
+  clinicId: string,
+  event: Parameters<typeof notifyAttribution>[2],
+): Promise<void> {
+  await queueAttribution(deps.env, clinicId, event)
+}
+
+/**
+ * Stores (or updates) an outbound call to a caller — a callback — and marks the caller's earlier
+ * missed calls as called back. Returns the call row and the ids of the missed calls it answered.
+ */
+export async function recordOutboundCall(
+  deps: CallDeps,
+  identity: Omit<CallIdentity, 'direction' | 'screeningRequired'>,
+  update: FactsUpdate,
+): Promise<{ call: CallRow; calledBack: string[] }> {
+  const row = await upsertCallFacts(
+    deps.db,
+    { ...identity, direction: 'outbound', screeningRequired: false },
+    deps.now,
+    update,
+  )
+  const change = await settleStatus(deps.db, row, deps.now)
+  const { call } = change
+  if (!call.callerHash) return { call, calledBack: [] }
+  const calledBack = await markCalledBack(deps.db, {
+    id: call.id,
+    clinicId: call.clinicId,
+    callerHash: call.callerHash,
+    startedAt: call.startedAt,
+  })
+  if (change.changed && call.status !== 'ringing') {
+    await tellAttribution(deps, call.clinicId, {
+      kind: 'callback',
+      callId: call.id,
+      callerHash: call.callerHash,
+      at: call.startedAt,
+    })
+  }
+  return { call, calledBack }
+}

@@ -1,0 +1,194 @@
+/** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
+import { createRoute, z } from '@hono/zod-openapi'
+import { MANAGERS, requireAuth, STAFF } from '../auth/middleware'
+import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_OR_KEY } from '../auth/openapi'
+import { CursorSchema, LimitSchema } from '../lib/pagination'
+import { ClinicPatchSchema, ClinicSchema } from './settings'
+
+const ListQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
+const security = SESSION_OR_KEY
+
+export const getClinicRoute = createRoute({
+  method: 'get',
+  path: '/clinic',
+  tags: ['Clinic'],
+  summary: "The clinic's settings",
+  security,
+  middleware: [requireAuth(STAFF)] as const,
+  responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
+})
+
+export const patchClinicRoute = createRoute({
+  method: 'patch',
+  path: '/clinic',
+  tags: ['Clinic'],
+  summary: "Change the clinic's settings (owner, admin)",
+  description:
+    'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60.',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { body: jsonBody(ClinicPatchSchema) },
+  responses: {
+    200: jsonResponse(ClinicSchema, 'The updated clinic'),
+    ...problems(400, 401, 403, 415),
+  },
+})
+
+// --- Tracking numbers -------------------------------------------------------------------------
+
+const PhoneInput = z.string().trim().min(1).max(40)
+
+const TrackingNumberSchema = z
+  .object({
+    id: z.string().openapi({ example: 'num_01JD3Q8Z5X0000000000000000' }),
+    phoneNumber: z.string().openapi({ example: '+441134960000' }),
+    forwardTo: z.string().openapi({ example: '+441134960999' }),
+    label: z.string().nullable().openapi({ example: 'Main line' }),
+    createdAt: z.string(),
+  })
+  .openapi('TrackingNumber')
+
+export const addNumberRoute = createRoute({
+  method: 'post',
+  path: '/numbers',
+  tags: ['Clinic'],
+  summary: 'Add a tracking number and the line it forwards to (owner, admin)',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: {
+    body: jsonBody(
+      z.object({
+        phoneNumber: PhoneInput.openapi({ example: '0113 496 0000' }),
+        forwardTo: PhoneInput.openapi({ example: '+44 113 496 0999' }),
+        label: z.string().trim().max(80).nullable().optional(),
+      }),
+    ),
+  },
+  responses: {
+    201: jsonResponse(TrackingNumberSchema, 'Added'),
+    ...problems(400, 401, 403, 409, 415),
+  },
+})
+
+export const listNumbersRoute = createRoute({
+  method: 'get',
+  path: '/numbers',
+  tags: ['Clinic'],
+  summary: "The clinic's tracking numbers",
+  security,
+  middleware: [requireAuth(STAFF)] as const,
+  request: { query: ListQuerySchema },
+  responses: {
+    200: jsonResponse(
+      z.object({ items: z.array(TrackingNumberSchema), nextCursor: z.string().nullable() }),
+      'Numbers',
+    ),
+    ...problems(400, 401, 403),
+  },
+})
+
+export const patchNumberRoute = createRoute({
+  method: 'patch',
+  path: '/numbers/{id}',
+  tags: ['Clinic'],
+  summary: 'Change where a number forwards to, or its label (owner, admin)',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: {
+    params: IdParamSchema,
+    body: jsonBody(
+      z.object({
+        forwardTo: PhoneInput.optional(),
+        label: z.string().trim().max(80).nullable().optional(),
+      }),
+    ),
+  },
+  responses: {
+    200: jsonResponse(TrackingNumberSchema, 'Updated'),
+    ...problems(400, 401, 403, 404, 415),
+  },
+})
+
+export const deleteNumberRoute = createRoute({
+  method: 'delete',
+  path: '/numbers/{id}',
+  tags: ['Clinic'],
+  summary: 'Remove a tracking number (owner, admin)',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { params: IdParamSchema },
+  responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
+})
+
+// --- Treatments -------------------------------------------------------------------------------
+
+const TreatmentSchema = z
+  .object({
+    id: z.string().openapi({ example: 'trt_01JD3Q8Z5X0000000000000000' }),
+    name: z.string().openapi({ example: 'Composite bonding' }),
+    valuePence: z.number().int().openapi({ example: 25000 }),
+    createdAt: z.string(),
+  })
+  .openapi('Treatment')
+
+const TreatmentName = z.string().trim().min(1).max(120).openapi({ example: 'Composite bonding' })
+const ValuePence = z.number().int().min(0).max(10_000_000).openapi({ example: 25000 })
+
+export const addTreatmentRoute = createRoute({
+  method: 'post',
+  path: '/treatments',
+  tags: ['Clinic'],
+  summary: 'Add a treatment with its value (owner, admin)',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { body: jsonBody(z.object({ name: TreatmentName, valuePence: ValuePence })) },
+  responses: {
+    201: jsonResponse(TreatmentSchema, 'Added'),
+    ...problems(400, 401, 403, 415),
+  },
+})
+
+export const listTreatmentsRoute = createRoute({
+  method: 'get',
+  path: '/treatments',
+  tags: ['Clinic'],
+  summary: "The clinic's treatments",
+  security,
+  middleware: [requireAuth(STAFF)] as const,
+  request: { query: ListQuerySchema },
+  responses: {
+    200: jsonResponse(
+      z.object({ items: z.array(TreatmentSchema), nextCursor: z.string().nullable() }),
+      'Treatments',
+    ),
+    ...problems(400, 401, 403),
+  },
+})
+
+export const patchTreatmentRoute = createRoute({
+  method: 'patch',
+  path: '/treatments/{id}',
+  tags: ['Clinic'],
+  summary: 'Rename or revalue a treatment (owner, admin)',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: {
+    params: IdParamSchema,
+    body: jsonBody(z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() })),
+  },
+  responses: {
+    200: jsonResponse(TreatmentSchema, 'Updated'),
+    ...problems(400, 401, 403, 404, 415),
+  },
+})
+
+export const deleteTreatmentRoute = createRoute({
+  method: 'delete',
+  path: '/treatments/{id}',
+  tags: ['Clinic'],
+  summary: 'Remove a treatment (owner, admin)',
+  security,
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { params: IdParamSchema },
+  responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
+})

@@ -1,0 +1,150 @@
+/**
+ * Clinic settings: the API's shape of a clinic, the PATCH schema with its bounds, and the pure
+ * translation of a patch into column updates. Retention can only be shortened from the defaults
+ * (the GDPR maxima Ringback promises), never lengthened.
+ */
+import { z } from '@hono/zod-openapi'
+import { CountrySchema, TimezoneSchema } from '../auth/service'
+import type { clinics } from '../db/schema'
+import { toIso, toIsoOrNull } from '../lib/time'
+import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
+
+/** The longest each kind of data may be kept; a clinic may choose shorter. */
+export const RETENTION_MAX_DAYS = { callDays: 90, recordingDays: 365, enquiryDays: 730 } as const
+export const MAX_HOLD_OUT_PERCENT = 50
+export const RING_TIMEOUT_SECONDS = { min: 5, max: 60 } as const
+/** Two concatenated SMS segments' worth of GSM-7 text, with room for the clinic's name. */
+export const MAX_TEMPLATE_LENGTH = 306
+
+type ClinicRow = typeof clinics.$inferSelect
+
+export const ClinicSchema = z
+  .object({
+    id: z.string().openapi({ example: 'cln_01JD3Q8Z5X0000000000000000' }),
+    name: z.string().openapi({ example: 'Demo Dental & Aesthetics' }),
+    timezone: z.string().openapi({ example: 'Europe/London' }),
+    country: z.string().openapi({ example: 'GB' }),
+    attributionWindowDays: z.number().int().openapi({ example: 14 }),
+    defaultAppointmentValuePence: z.number().int().openapi({ example: 15000 }),
+    textBack: z.object({
+      enabled: z.boolean(),
+      template: z.string().openapi({ example: DEFAULT_TEXT_BACK_TEMPLATE }),
+    }),
+    holdOutPercent: z.number().int().openapi({ example: 0 }),
+    callScreening: z.boolean(),
+    ringTimeoutSeconds: z.number().int().openapi({ example: 20 }),
+    retention: z.object({
+      callDays: z.number().int().openapi({ example: 90 }),
+      recordingDays: z.number().int().openapi({ example: 365 }),
+      enquiryDays: z.number().int().openapi({ example: 730 }),
+    }),
+    createdAt: z.string(),
+    updatedAt: z.string().nullable(),
+  })
+  .openapi('Clinic')
+export type ClinicJson = z.infer<typeof ClinicSchema>
+
+const days = (max: number) => z.number().int().min(1).max(max)
+
+export const ClinicPatchSchema = z
+  .object({
+    name: z.string().trim().min(1).max(120),
+    timezone: TimezoneSchema,
+    country: CountrySchema,
+    attributionWindowDays: z.number().int().min(1).max(90),
+    defaultAppointmentValuePence: z.number().int().min(0).max(10_000_000),
+    textBack: z
+      .object({
+        enabled: z.boolean(),
+        /** `{clinic}` is replaced by the clinic's name; null restores the default wording. */
+        template: z.string().trim().min(1).max(MAX_TEMPLATE_LENGTH).nullable(),
+      })
+      .partial(),
+    holdOutPercent: z.number().int().min(0).max(MAX_HOLD_OUT_PERCENT),
+    callScreening: z.boolean(),
+    ringTimeoutSeconds: z
+      .number()
+      .int()
+      .min(RING_TIMEOUT_SECONDS.min)
+      .max(RING_TIMEOUT_SECONDS.max),
+    retention: z
+      .object({
+        callDays: days(RETENTION_MAX_DAYS.callDays),
+        recordingDays: days(RETENTION_MAX_DAYS.recordingDays),
+        enquiryDays: days(RETENTION_MAX_DAYS.enquiryDays),
+      })
+      .partial(),
+  })
+  .partial()
+  .openapi('ClinicPatch', {
+    example: { textBack: { enabled: true }, holdOutPercent: 10, retention: { callDays: 60 } },
+  })
+export type ClinicPatch = z.infer<typeof ClinicPatchSchema>
+
+/** The clinic as the API shows it (camelCase; the effective text-back wording). */
+export function clinicJson(row: ClinicRow): ClinicJson {
+  return {
+    id: row.id,
+    name: row.name,
+    timezone: row.timezone,
+    country: row.country,
+    attributionWindowDays: row.attributionWindowDays,
+    defaultAppointmentValuePence: row.defaultAppointmentValuePence,
+    textBack: {
+      enabled: row.textBackEnabled,
+      template: row.textBackTemplate ?? DEFAULT_TEXT_BACK_TEMPLATE,
+    },
+    holdOutPercent: row.holdOutPercent,
+    callScreening: row.callScreening,
+    ringTimeoutSeconds: row.ringTimeoutSeconds,
+    retention: {
+      callDays: row.retentionCallDays,
+      recordingDays: row.retentionRecordingDays,
+      enquiryDays: row.retentionEnquiryDays,
+    },
+    createdAt: toIso(row.createdAt),
+    updatedAt: toIsoOrNull(row.updatedAt),
+  }
+}
+
+export type ClinicUpdate = Partial<
+  Pick<
+    ClinicRow,
+    | 'name'
+    | 'timezone'
+    | 'country'
+    | 'attributionWindowDays'
+    | 'defaultAppointmentValuePence'
+    | 'textBackEnabled'
+    | 'textBackTemplate'
+    | 'holdOutPercent'
+    | 'callScreening'
+    | 'ringTimeoutSeconds'
+    | 'retentionCallDays'
+    | 'retentionRecordingDays'
+    | 'retentionEnquiryDays'
+  >
+>
+
+/** The column updates a validated patch asks for (only the fields it names). */
+export function clinicUpdateFrom(patch: ClinicPatch): ClinicUpdate {
+  const update: ClinicUpdate = {}
+  if (patch.name !== undefined) update.name = patch.name
+  if (patch.timezone !== undefined) update.timezone = patch.timezone
+  if (patch.country !== undefined) update.country = patch.country
+  if (patch.attributionWindowDays !== undefined)
+    update.attributionWindowDays = patch.attributionWindowDays
+  if (patch.defaultAppointmentValuePence !== undefined)
+    update.defaultAppointmentValuePence = patch.defaultAppointmentValuePence
+  if (patch.textBack?.enabled !== undefined) update.textBackEnabled = patch.textBack.enabled
+  if (patch.textBack?.template !== undefined) update.textBackTemplate = patch.textBack.template
+  if (patch.holdOutPercent !== undefined) update.holdOutPercent = patch.holdOutPercent
+  if (patch.callScreening !== undefined) update.callScreening = patch.callScreening
+  if (patch.ringTimeoutSeconds !== undefined) update.ringTimeoutSeconds = patch.ringTimeoutSeconds
+  if (patch.retention?.callDays !== undefined) update.retentionCallDays = patch.retention.callDays
+  if (patch.retention?.recordingDays !== undefined)
+    update.retentionRecordingDays = patch.retention.recordingDays
+  if (patch.retention?.enquiryDays !== undefined)
+    update.retentionEnquiryDays = patch.retention.enquiryDays
+  return update
+}

@@ -1,0 +1,311 @@
+/**
+ * Clinic set-up as plain functions (shared by the JSON API and the dashboard): settings, tracking
+ * numbers and treatments. Every query is scoped to the caller's clinic; another clinic's id
+ * answers 404. Changes are audited with field names and ids only, never values that could be
+ * personal.
+ */
+import { and, asc, eq, gt } from 'drizzle-orm'
+import { audit } from '../audit/audit'
+import type { Db } from '../db/client'
+import { clinics, trackingNumbers, treatments } from '../db/schema'
+import type { Bindings } from '../env'
+import { actorOf, type Principal } from '../lib/context'
+import { newId } from '../lib/ids'
+import { decodeCursor, paginate } from '../lib/pagination'
+import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
+import { toIso } from '../lib/time'
+import { normalisePhone } from '../phone/phone'
+import { type ClinicJson, type ClinicPatch, clinicJson, clinicUpdateFrom } from './settings'
+
+type Page = { limit: number; cursor?: string | undefined }
+
+async function clinicRow(db: Db, clinicId: string) {
+  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId))
+  // The principal's own clinic always exists while its session does; treat a gap as signed out.
+  if (!row) throw unauthorized()
+  return row
+}
+
+/** The caller's clinic with every setting. */
+export async function getClinic(db: Db, clinicId: string): Promise<ClinicJson> {
+  return clinicJson(await clinicRow(db, clinicId))
+}
+
+/** Applies a validated settings patch and audits which fields changed. */
+export async function updateClinic(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  patch: ClinicPatch,
+): Promise<ClinicJson> {
+  const update = clinicUpdateFrom(patch)
+  const fields = Object.keys(update)
+  if (fields.length === 0) return getClinic(db, principal.clinicId)
+  const [row] = await db
+    .update(clinics)
+    .set({ ...update, updatedAt: Date.now() })
+    .where(eq(clinics.id, principal.clinicId))
+    .returning()
+  if (!row) throw unauthorized()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'clinic.settings.change',
+    target: `clinic:${principal.clinicId}`,
+    details: { fields: fields.sort().join(',') },
+  })
+  return clinicJson(row)
+}
+
+// --- Tracking numbers -------------------------------------------------------------------------
+
+export type TrackingNumberJson = {
+  id: string
+  phoneNumber: string
+  forwardTo: string
+  label: string | null
+  createdAt: string
+}
+
+function numberJson(row: typeof trackingNumbers.$inferSelect): TrackingNumberJson {
+  return {
+    id: row.id,
+    phoneNumber: row.phoneNumber,
+    forwardTo: row.forwardTo,
+    label: row.label,
+    createdAt: toIso(row.createdAt),
+  }
+}
+
+function e164(raw: string, country: string, path: string): string {
+  const parsed = normalisePhone(raw, country)
+  if (!parsed) {
+    throw badRequest('The request is not valid.', [{ path, message: 'Not a valid phone number.' }])
+  }
+  return parsed.e164
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : String(err)
+  return /UNIQUE constraint failed/i.test(text)
+}
+
+/**
+ * Adds a tracking number (the clinic's Twilio number) and the line it forwards to. Both are
+ * normalised to E.164 with the clinic's country as the default region. 409 when the number is
+ * already any clinic's: one number routes to one clinic.
+ */
+export async function addTrackingNumber(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  input: { phoneNumber: string; forwardTo: string; label?: string | null | undefined },
+): Promise<TrackingNumberJson> {
+  const clinic = await clinicRow(db, principal.clinicId)
+  const phoneNumber = e164(input.phoneNumber, clinic.country, 'phoneNumber')
+  const forwardTo = e164(input.forwardTo, clinic.country, 'forwardTo')
+  if (phoneNumber === forwardTo) {
+    throw badRequest('The request is not valid.', [
+      { path: 'forwardTo', message: 'A number cannot forward to itself.' },
+    ])
+  }
+  const [taken] = await db
+    .select({ id: trackingNumbers.id })
+    .from(trackingNumbers)
+    .where(eq(trackingNumbers.phoneNumber, phoneNumber))
+    .limit(1)
+  if (taken) throw conflict('This number is already in use.')
+  const id = newId('num')
+  let row: typeof trackingNumbers.$inferSelect | undefined
+  try {
+    ;[row] = await db
+      .insert(trackingNumbers)
+      .values({
+        id,
+        clinicId: principal.clinicId,
+        phoneNumber,
+        forwardTo,
+        label: input.label ?? null,
+      })
+      .returning()
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict('This number is already in use.')
+    throw err
+  }
+  if (!row) throw conflict('This number is already in use.')
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'number.add',
+    target: `number:${id}`,
+  })
+  return numberJson(row)
+}
+
+/** Changes where a number forwards to, or its label. */
+export async function updateTrackingNumber(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  id: string,
+  input: { forwardTo?: string | undefined; label?: string | null | undefined },
+): Promise<TrackingNumberJson> {
+  const clinic = await clinicRow(db, principal.clinicId)
+  const [current] = await db
+    .select()
+    .from(trackingNumbers)
+    .where(and(eq(trackingNumbers.id, id), eq(trackingNumbers.clinicId, principal.clinicId)))
+  if (!current) throw notFound()
+  const set: Partial<typeof trackingNumbers.$inferInsert> = {}
+  if (input.forwardTo !== undefined) {
+    set.forwardTo = e164(input.forwardTo, clinic.country, 'forwardTo')
+    if (set.forwardTo === current.phoneNumber) {
+      throw badRequest('The request is not valid.', [
+        { path: 'forwardTo', message: 'A number cannot forward to itself.' },
+      ])
+    }
+  }
+  if (input.label !== undefined) set.label = input.label
+  if (Object.keys(set).length === 0) return numberJson(current)
+  const [row] = await db
+    .update(trackingNumbers)
+    .set(set)
+    .where(and(eq(trackingNumbers.id, id), eq(trackingNumbers.clinicId, principal.clinicId)))
+    .returning()
+  if (!row) throw notFound()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'number.change',
+    target: `number:${id}`,
+    details: { fields: Object.keys(set).sort().join(',') },
+  })
+  return numberJson(row)
+}
+
+export async function listTrackingNumbers(
+  db: Db,
+  clinicId: string,
+  page: Page,
+): Promise<{ items: TrackingNumberJson[]; nextCursor: string | null }> {
+  const after = decodeCursor(page.cursor)
+  const rows = await db
+    .select()
+    .from(trackingNumbers)
+    .where(
+      and(
+        eq(trackingNumbers.clinicId, clinicId),
+        after ? gt(trackingNumbers.id, after.id) : undefined,
+      ),
+    )
+    .orderBy(asc(trackingNumbers.id))
+    .limit(page.limit + 1)
+  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  return { items: items.map(numberJson), nextCursor }
+}
+
+/** Removes a number: calls to it are rejected from then on; its past calls stay. */
+export async function removeTrackingNumber(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  id: string,
+): Promise<void> {
+  const removed = await db
+    .delete(trackingNumbers)
+    .where(and(eq(trackingNumbers.id, id), eq(trackingNumbers.clinicId, principal.clinicId)))
+    .returning({ id: trackingNumbers.id })
+  if (removed.length === 0) throw notFound()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'number.remove',
+    target: `number:${id}`,
+  })
+}
+
+// --- Treatments -------------------------------------------------------------------------------
+
+export type TreatmentJson = { id: string; name: string; valuePence: number; createdAt: string }
+
+function treatmentJson(row: typeof treatments.$inferSelect): TreatmentJson {
+  return { id: row.id, name: row.name, valuePence: row.valuePence, createdAt: toIso(row.createdAt) }
+}
+
+export async function addTreatment(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  input: { name: string; valuePence: number },
+): Promise<TreatmentJson> {
+  const id = newId('trt')
+  const [row] = await db
+    .insert(treatments)
+    .values({ id, clinicId: principal.clinicId, name: input.name, valuePence: input.valuePence })
+    .returning()
+  if (!row) throw new Error('Treatment insert returned nothing')
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'treatment.add',
+    target: `treatment:${id}`,
+  })
+  return treatmentJson(row)
+}
+
+export async function updateTreatment(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  id: string,
+  input: { name?: string | undefined; valuePence?: number | undefined },
+): Promise<TreatmentJson> {
+  const set: Partial<typeof treatments.$inferInsert> = {}
+  if (input.name !== undefined) set.name = input.name
+  if (input.valuePence !== undefined) set.valuePence = input.valuePence
+  const scope = and(eq(treatments.id, id), eq(treatments.clinicId, principal.clinicId))
+  if (Object.keys(set).length === 0) {
+    const [row] = await db.select().from(treatments).where(scope)
+    if (!row) throw notFound()
+    return treatmentJson(row)
+  }
+  const [row] = await db.update(treatments).set(set).where(scope).returning()
+  if (!row) throw notFound()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'treatment.change',
+    target: `treatment:${id}`,
+    details: { fields: Object.keys(set).sort().join(',') },
+  })
+  return treatmentJson(row)
+}
+
+export async function listTreatments(
+  db: Db,
+  clinicId: string,
+  page: Page,
+): Promise<{ items: TreatmentJson[]; nextCursor: string | null }> {
+  const after = decodeCursor(page.cursor)
+  const rows = await db
+    .select()
+    .from(treatments)
+    .where(and(eq(treatments.clinicId, clinicId), after ? gt(treatments.id, after.id) : undefined))
+    .orderBy(asc(treatments.id))
+    .limit(page.limit + 1)
+  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  return { items: items.map(treatmentJson), nextCursor }
+}
+
+/** Removes a treatment. Appointments that named it keep their own value or fall back to the default. */
+export async function removeTreatment(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  id: string,
+): Promise<void> {
+  const removed = await db
+    .delete(treatments)
+    .where(and(eq(treatments.id, id), eq(treatments.clinicId, principal.clinicId)))
+    .returning({ id: treatments.id })
+  if (removed.length === 0) throw notFound()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'treatment.remove',
+    target: `treatment:${id}`,
+  })
+}

@@ -1,0 +1,152 @@
+/**
+ * Pure formatting for the dashboard: money, rates, durations, local dates and the short caller
+ * label. No bindings and no clock (callers pass `now`), so every rule here tests in microseconds.
+ * Calendar arithmetic comes from the metrics module's local-time helpers (one implementation).
+ */
+import { addDays } from '../metrics/local-time'
+
+const GBP = new Intl.NumberFormat('en-GB', {
+  style: 'currency',
+  currency: 'GBP',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+})
+
+/** Integer pence → `£1,234.56` (negative values keep their sign: `-£3.00`). */
+export function formatPence(pence: number): string {
+  return GBP.format(Math.round(pence) / 100)
+}
+
+/** Axis labels, where pennies are noise: `£950`, `£12.5k`, `£1.2m`. */
+export function formatPoundsCompact(pence: number): string {
+  const pounds = pence / 100
+  const trim = (n: number) => String(Number(n.toFixed(1)))
+  if (Math.abs(pounds) >= 1_000_000) return `£${trim(pounds / 1_000_000)}m`
+  if (Math.abs(pounds) >= 1_000) return `£${trim(pounds / 1_000)}k`
+  return `£${Math.round(pounds)}`
+}
+
+/** A ratio as a whole percentage, or an em dash when there is nothing to divide by. */
+export function formatRate(numerator: number, denominator: number): string {
+  if (denominator <= 0) return '—'
+  return `${Math.round((numerator / denominator) * 100)}%`
+}
+
+/** Seconds → `45s`, `12m`, `3h 5m`, `2d 4h`; null → em dash. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—'
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m`
+  const h = Math.floor(m / 60)
+  if (h < 24) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`
+  const d = Math.floor(h / 24)
+  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`
+}
+
+/**
+ * A caller shown without their number: the first six characters of the keyed, clinic-scoped hash.
+ * Staff can tell repeat callers apart; nobody can read a number from it.
+ */
+export function callerLabel(callerHash: string | null): string {
+  return callerHash ? `Caller ${callerHash.slice(0, 6)}` : 'Withheld number'
+}
+
+/** Median of a list of numbers, or null when empty. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+const dateFormatters = new Map<string, Intl.DateTimeFormat>()
+
+function partsFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = dateFormatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+    dateFormatters.set(timeZone, f)
+  }
+  return f
+}
+
+type LocalParts = { date: string; month: string; time: string }
+
+/** The clinic-local calendar date (`YYYY-MM-DD`), month (`YYYY-MM`) and time (`HH:MM`) of an instant. */
+export function localParts(ms: number, timeZone: string): LocalParts {
+  const p: Record<string, string> = {}
+  for (const part of partsFormatter(timeZone).formatToParts(ms)) p[part.type] = part.value
+  const date = `${p.year}-${p.month}-${p.day}`
+  return { date, month: date.slice(0, 7), time: `${p.hour}:${p.minute}` }
+}
+
+/** `23 Nov 2026, 09:15` in the clinic's time zone. */
+export function formatLocal(ms: number | null, timeZone: string): string {
+  if (ms === null) return '—'
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(ms)
+}
+
+/** `23 Nov 2026` in the clinic's time zone. */
+export function formatLocalDate(ms: number | null, timeZone: string): string {
+  if (ms === null) return '—'
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  }).format(ms)
+}
+
+/** Every month `YYYY-MM` from `from` to `to` inclusive. */
+export function monthRange(from: string, to: string): string[] {
+  const out: string[] = []
+  let [y, m] = from.split('-').map(Number) as [number, number]
+  for (let i = 0; i < 240; i++) {
+    const key = `${y}-${String(m).padStart(2, '0')}`
+    if (key > to) break
+    out.push(key)
+    m++
+    if (m > 12) {
+      m = 1
+      y++
+    }
+  }
+  return out
+}
+
+/** Monday of the ISO week containing `date` (`YYYY-MM-DD`). */
+export function startOfWeek(date: string): string {
+  const day = new Date(`${date}T00:00:00Z`).getUTCDay() // 0 = Sunday
+  return addDays(date, -((day + 6) % 7))
+}
+
+/** `2026-11` → `Nov 2026`; `2026-11-23` → `23 Nov`. */
+export function monthLabel(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  return `${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1]} ${y}`
+}
+
+export function dayLabel(date: string): string {
+  const [, m, d] = date.split('-').map(Number) as [number, number, number]
+  return `${d} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1]}`
+}
+
+/** The text-back template as the sender renders it (one implementation: src/textback). */
+export { renderTextBack } from '../textback/request'

@@ -1,0 +1,211 @@
+/**
+ * The shared page shell: skip link, landmarks (header, nav, main), role-aware navigation and the
+ * sign-out form. Navigation shows only the pages the member's role may open (see access.ts).
+ */
+
+import { raw } from 'hono/html'
+import type { Child } from 'hono/jsx'
+import type { Role } from '../lib/context'
+import { canView, type PageKey } from './access'
+import { ASSET_PATHS } from './asset-paths'
+
+type NavItem = { key: PageKey; href: string; label: string }
+
+export const NAV: readonly NavItem[] = [
+  { key: 'overview', href: '/', label: 'Overview' },
+  { key: 'calls', href: '/calls', label: 'Calls' },
+  { key: 'appointments', href: '/appointments', label: 'Appointments' },
+  { key: 'treatments', href: '/treatments', label: 'Treatments' },
+  { key: 'numbers', href: '/numbers', label: 'Numbers' },
+  { key: 'settings', href: '/settings', label: 'Settings' },
+  { key: 'team', href: '/team', label: 'Team' },
+  { key: 'api-keys', href: '/api-keys', label: 'API keys' },
+  { key: 'outbox', href: '/outbox', label: 'Outbox' },
+  { key: 'privacy', href: '/privacy', label: 'Privacy' },
+  { key: 'audit', href: '/audit', label: 'Audit log' },
+]
+
+export type Viewer = { role: Role; clinicName: string }
+
+function Document(props: { title: string; children: Child; script?: boolean }) {
+  return (
+    <>
+      {raw('<!doctype html>')}
+      <html lang="en-GB">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="light" />
+          <title>{`${props.title} · Ringback`}</title>
+          <link rel="stylesheet" href={ASSET_PATHS.css} />
+          {props.script ? <script src={ASSET_PATHS.js} defer /> : null}
+        </head>
+        <body>{props.children}</body>
+      </html>
+    </>
+  )
+}
+
+/** A signed-in page. `active` highlights the nav entry (aria-current). */
+export function Layout(props: {
+  title: string
+  viewer: Viewer
+  active: PageKey | null
+  children: Child
+  script?: boolean
+}) {
+  const { viewer } = props
+  return (
+    <Document title={props.title} script={props.script}>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href="/">
+            Ringback
+          </a>
+          <div class="who">
+            <span>
+              {viewer.clinicName} · <span class="role">{viewer.role}</span>
+            </span>
+            <form method="post" action="/logout">
+              <button class="link-button" type="submit">
+                Sign out
+              </button>
+            </form>
+          </div>
+        </div>
+      </header>
+      <nav class="main-nav" aria-label="Main">
+        <ul>
+          {NAV.filter((item) => canView(viewer.role, item.key)).map((item) => (
+            <li>
+              <a href={item.href} aria-current={props.active === item.key ? 'page' : undefined}>
+                {item.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabindex={-1}>
+        <h1>{props.title}</h1>
+        {props.children}
+      </main>
+    </Document>
+  )
+}
+
+/** A signed-out page (sign in, sign up, reset, invite). */
+export function AuthLayout(props: { title: string; children: Child }) {
+  return (
+    <Document title={props.title}>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href="/login">
+            Ringback
+          </a>
+        </div>
+      </header>
+      <main id="main" class="auth" tabindex={-1}>
+        <h1>{props.title}</h1>
+        <div class="card">{props.children}</div>
+      </main>
+    </Document>
+  )
+}
+
+export type FieldErrors = Record<string, string | undefined>
+
+/** A labelled input with its hint and inline error, wired with aria-describedby/aria-invalid. */
+export function Field(props: {
+  name: string
+  label: string
+  type?: string
+  value?: string | number | null
+  errors?: FieldErrors
+  hint?: string
+  required?: boolean
+  autocomplete?: string
+  min?: number
+  max?: number
+  step?: string
+  inputmode?: 'decimal' | 'numeric' | 'tel' | 'email' | 'text'
+}) {
+  const id = `f-${props.name}`
+  const error = props.errors?.[props.name]
+  const describedBy = [props.hint ? `${id}-hint` : null, error ? `${id}-error` : null]
+    .filter(Boolean)
+    .join(' ')
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {props.hint ? (
+        <p class="hint" id={`${id}-hint`}>
+          {props.hint}
+        </p>
+      ) : null}
+      <input
+        id={id}
+        name={props.name}
+        type={props.type ?? 'text'}
+        value={props.value === null || props.value === undefined ? undefined : String(props.value)}
+        required={props.required}
+        autocomplete={props.autocomplete}
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        inputmode={props.inputmode}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={describedBy || undefined}
+      />
+      {error ? (
+        <p class="error-text" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  )
+}
+
+/** The summary at the top of a form that failed validation (announced by screen readers). */
+export function FormErrors(props: { message?: string | null }) {
+  if (!props.message) return null
+  return (
+    <div class="alert alert-error" role="alert">
+      {props.message}
+    </div>
+  )
+}
+
+export function Notice(props: { message?: string | null }) {
+  if (!props.message) return null
+  return (
+    <div class="alert alert-ok" role="status">
+      {props.message}
+    </div>
+  )
+}
+
+/** The 403 and 404 pages, rendered in the shell when the viewer is known. */
+export function ErrorPage(props: { status: number; message: string; viewer: Viewer | null }) {
+  const title = props.status === 403 ? 'Not allowed' : props.status === 404 ? 'Not found' : 'Error'
+  const body = (
+    <>
+      <p>{props.message}</p>
+      <p>
+        <a href="/">Back to the overview</a>
+      </p>
+    </>
+  )
+  return props.viewer ? (
+    <Layout title={title} viewer={props.viewer} active={null}>
+      {body}
+    </Layout>
+  ) : (
+    <AuthLayout title={title}>{body}</AuthLayout>
+  )
+}

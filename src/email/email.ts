@@ -1,0 +1,145 @@
+/**
+ * Outbound email behind one small interface. With a RESEND_API_KEY the real sender talks to
+ * Resend (at RESEND_BASE_URL, so tests can point it at a fake); without one the sandbox keeps
+ * the email in the outbox instead. Either way one `outbound_messages` row per idempotency key
+ * records the intent, with the recipient masked and the body sealed — never an address in clear.
+ */
+import { and, eq } from 'drizzle-orm'
+import { Resend } from 'resend'
+import type { Db } from '../db/client'
+import { outboundMessages } from '../db/schema'
+import type { Config } from '../env'
+import { newId } from '../lib/ids'
+import { clinicKeyring, emailHash } from '../privacy/crypto'
+
+/** One email to one recipient. */
+export type OutgoingEmail = {
+  /** The clinic the email is sent for: its key seals the stored copy. */
+  clinicId: string
+  to: string
+  subject: string
+  text: string
+  html?: string
+  /** Stable per intent (e.g. `invite:<userId>:<tokenPrefix>`): a retry never sends twice. */
+  idempotencyKey: string
+}
+
+export type EmailResult = {
+  /** The outbox row's id. */
+  id: string
+  status: 'sent' | 'sandboxed' | 'duplicate'
+}
+
+/** Sends email. Obtain one with `createEmailSender(config, db)`. */
+export interface EmailSender {
+  readonly mode: 'resend' | 'sandbox'
+  send(email: OutgoingEmail): Promise<EmailResult>
+}
+
+export class EmailSendError extends Error {
+  override name = 'EmailSendError'
+}
+
+/** `o***@demo.clinic`: enough to recognise a colleague's address in a list, not to use it. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@')
+  if (at < 1) return '***'
+  return `${email[0]}***${email.slice(at)}`
+}
+
+/** Records the intent once per idempotency key; says whether an earlier attempt already sent it. */
+async function recordIntent(
+  db: Db,
+  config: Config,
+  email: OutgoingEmail,
+  status: 'sending' | 'sandboxed',
+): Promise<{ id: string; fresh: boolean; alreadySent: boolean }> {
+  const keyring = await clinicKeyring(db, config, email.clinicId)
+  const id = newId('msg')
+  const inserted = await db
+    .insert(outboundMessages)
+    .values({
+      id,
+      clinicId: email.clinicId,
+      dedupeKey: `email:${email.idempotencyKey}`,
+      kind: 'email',
+      channel: 'email',
+      recipientHash: await emailHash(config, email.clinicId, email.to),
+      toMasked: maskEmail(email.to),
+      bodySealed: await keyring.seal(`Subject: ${email.subject}\n\n${email.text}`),
+      status,
+      attempts: status === 'sending' ? 1 : 0,
+    })
+    .onConflictDoNothing()
+    .returning({ id: outboundMessages.id })
+  if (inserted.length > 0) return { id, fresh: true, alreadySent: false }
+  const [existing] = await db
+    .select({ id: outboundMessages.id, status: outboundMessages.status })
+    .from(outboundMessages)
+    .where(
+      and(
+        eq(outboundMessages.clinicId, email.clinicId),
+        eq(outboundMessages.dedupeKey, `email:${email.idempotencyKey}`),
+      ),
+    )
+    .limit(1)
+  if (!existing) return { id, fresh: false, alreadySent: false }
+  // A failed or interrupted send may go again: Resend dedupes on the same Idempotency-Key.
+  const alreadySent = !['queued', 'sending', 'failed'].includes(existing.status)
+  return { id: existing.id, fresh: false, alreadySent }
+}
+
+/** Keeps the email in the outbox; nothing leaves the Worker. */
+export function createSandboxEmailSender(config: Config, db: Db): EmailSender {
+  return {
+    mode: 'sandbox',
+    async send(email) {
+      const { id, fresh } = await recordIntent(db, config, email, 'sandboxed')
+      return { id, status: fresh ? 'sandboxed' : 'duplicate' }
+    },
+  }
+}
+
+/** Sends through Resend's API (official SDK, fetch-based) with an Idempotency-Key header. */
+export function createResendEmailSender(config: Config, db: Db, apiKey: string): EmailSender {
+  const resend = new Resend(apiKey, { baseUrl: config.resend.baseUrl.replace(/\/+$/, '') })
+  return {
+    mode: 'resend',
+    async send(email) {
+      const intent = await recordIntent(db, config, email, 'sending')
+      if (intent.alreadySent) return { id: intent.id, status: 'duplicate' }
+      const { data, error } = await resend.emails.send(
+        {
+          from: config.resend.from,
+          to: email.to,
+          subject: email.subject,
+          text: email.text,
+          ...(email.html ? { html: email.html } : {}),
+        },
+        { idempotencyKey: email.idempotencyKey },
+      )
+      if (error || !data) {
+        // Resend's error names and messages describe the request, not the recipient.
+        const reason = error ? `${error.name}: ${error.message}` : 'no response'
+        await db
+          .update(outboundMessages)
+          .set({ status: 'failed', lastError: reason.slice(0, 200), updatedAt: Date.now() })
+          .where(eq(outboundMessages.id, intent.id))
+        throw new EmailSendError(`Resend refused the email (${error?.name ?? 'unknown'})`)
+      }
+      const now = Date.now()
+      await db
+        .update(outboundMessages)
+        .set({ status: 'sent', providerSid: data.id, sentAt: now, updatedAt: now })
+        .where(eq(outboundMessages.id, intent.id))
+      return { id: intent.id, status: 'sent' }
+    },
+  }
+}
+
+/** The email sender this configuration calls for: Resend with a key, the sandbox without. */
+export function createEmailSender(config: Config, db: Db): EmailSender {
+  return config.resend.apiKey
+    ? createResendEmailSender(config, db, config.resend.apiKey)
+    : createSandboxEmailSender(config, db)
+}

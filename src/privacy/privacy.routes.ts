@@ -1,0 +1,213 @@
+/** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
+import { createRoute, z } from '@hono/zod-openapi'
+import { MANAGERS, requireAuth } from '../auth/middleware'
+import { CursorSchema, LimitSchema } from '../lib/pagination'
+
+const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+})
+
+const ListQuery = z.object({ limit: LimitSchema, cursor: CursorSchema })
+
+export const REQUEST_TYPES = [
+  'access',
+  'erasure',
+  'rectification',
+  'restriction',
+  'objection',
+] as const
+
+const Phone = z.string().trim().min(3).max(40)
+const Email = z.string().trim().max(254).pipe(z.email())
+
+export const PrivacyRequestBody = z
+  .object({
+    type: z.enum(REQUEST_TYPES),
+    subject: z
+      .object({ phone: Phone.optional(), email: Email.optional() })
+      .strict()
+      .refine((s) => s.phone !== undefined || s.email !== undefined, {
+        message: 'Give the subject’s phone or email (or both).',
+      }),
+    changes: z.object({ phone: Phone.optional(), email: Email.optional() }).strict().optional(),
+  })
+  .refine((b) => b.type !== 'rectification' || b.changes?.phone || b.changes?.email, {
+    message: 'A rectification needs `changes` (phone and/or email).',
+    path: ['changes'],
+  })
+  .openapi('PrivacyRequestInput')
+
+const PrivacyRequestSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(REQUEST_TYPES),
+    status: z.enum(['received', 'in-progress', 'completed', 'rejected']),
+    dueAt: z.string(),
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+    /** What was done, as counts per kind (never personal data). */
+    result: z.record(z.string(), z.number()).nullable(),
+  })
+  .openapi('PrivacyRequest')
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+const IdParam = z.object({ id: z.string().min(1).max(100) })
+
+// DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
+// attributable to a person in the audit log (no API keys).
+const dsrAuth = [requireAuth(MANAGERS, { sessionOnly: true })]
+const managerAuth = [requireAuth(MANAGERS)]
+
+export const createRequestRoute = createRoute({
+  method: 'post',
+  path: '/privacy/requests',
+  tags: ['Privacy'],
+  summary: 'Record and carry out a data-subject request',
+  middleware: dsrAuth,
+  request: {
+    body: { content: { 'application/json': { schema: PrivacyRequestBody } }, required: true },
+  },
+  responses: {
+    201: json(PrivacyRequestSchema, 'The request, carried out; due 30 days after it was made.'),
+    400: problem('Invalid input, or neither phone nor email given'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+  },
+})
+
+export const listRequestsRoute = createRoute({
+  method: 'get',
+  path: '/privacy/requests',
+  tags: ['Privacy'],
+  summary: 'List data-subject requests, newest first',
+  middleware: dsrAuth,
+  request: { query: ListQuery },
+  responses: {
+    200: json(
+      z.object({ items: z.array(PrivacyRequestSchema), nextCursor: z.string().nullable() }),
+      'A page of requests',
+    ),
+    400: problem('Invalid cursor or limit'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+  },
+})
+
+export const getRequestRoute = createRoute({
+  method: 'get',
+  path: '/privacy/requests/{id}',
+  tags: ['Privacy'],
+  summary: 'One data-subject request',
+  middleware: dsrAuth,
+  request: { params: IdParam },
+  responses: {
+    200: json(PrivacyRequestSchema, 'The request'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+    404: problem('No such request in this clinic'),
+  },
+})
+
+export const exportRequestRoute = createRoute({
+  method: 'get',
+  path: '/privacy/requests/{id}/export',
+  tags: ['Privacy'],
+  summary: 'Everything held about the request’s subject, as JSON (access and portability)',
+  middleware: dsrAuth,
+  request: { params: IdParam },
+  responses: {
+    200: json(z.record(z.string(), z.unknown()), 'The subject’s data'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+    404: problem('No such request in this clinic'),
+  },
+})
+
+const PurgeReceiptSchema = z
+  .object({
+    job: z.string(),
+    ranAt: z.string(),
+    cutoff: z.string(),
+    deleted: z.record(z.string(), z.number()),
+    status: z.enum(['running', 'completed']),
+  })
+  .openapi('PurgeReceipt')
+
+export const listPurgesRoute = createRoute({
+  method: 'get',
+  path: '/privacy/purges',
+  tags: ['Privacy'],
+  summary: 'Receipts of the retention purges run for this clinic, newest first',
+  middleware: managerAuth,
+  request: { query: ListQuery },
+  responses: {
+    200: json(
+      z.object({ items: z.array(PurgeReceiptSchema), nextCursor: z.string().nullable() }),
+      'A page of receipts',
+    ),
+    400: problem('Invalid cursor or limit'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+  },
+})
+
+const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    target: z.string().nullable(),
+    hash: z.string(),
+    prevHash: z.string(),
+  })
+  .openapi('AuditEntry')
+
+export const listAuditRoute = createRoute({
+  method: 'get',
+  path: '/audit',
+  tags: ['Audit'],
+  summary: 'The clinic’s hash-chained audit log, newest first',
+  middleware: managerAuth,
+  request: { query: ListQuery },
+  responses: {
+    200: json(
+      z.object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() }),
+      'A page of entries',
+    ),
+    400: problem('Invalid cursor or limit'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+  },
+})
+
+export const verifyAuditRoute = createRoute({
+  method: 'get',
+  path: '/audit/verify',
+  tags: ['Audit'],
+  summary: 'Re-computes the whole chain; names the first entry that does not verify',
+  middleware: managerAuth,
+  responses: {
+    200: json(
+      z.object({ valid: z.boolean(), checked: z.number(), firstBrokenId: z.string().nullable() }),
+      'The verification result',
+    ),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+  },
+})

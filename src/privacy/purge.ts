@@ -1,0 +1,430 @@
+/**
+ * Retention purges, run by the daily cron (src/cron.ts). Each clinic gets a list of jobs; a job
+ * is a cut-off and an ordered list of steps, and each step deletes (or unlinks) one kind of data
+ * in chunks until a chunk comes back short.
+ *
+ * Why it is safe to crash and re-run at any point:
+ * - every step is a predicate ("rows of this clinic older than the cut-off"), never a remembered
+ *   list, so a re-run picks up exactly what is left and cannot delete anything twice;
+ * - R2 objects are deleted before the row that names them, so a crash leaves at worst a row
+ *   whose object is already gone (the next run finishes it), never an orphaned recording;
+ * - the receipt (purge_runs) is written as `running` first and its counts updated after every
+ *   chunk; a run that finds its job's receipt still `running` continues that receipt.
+ *
+ * D1 has no transactions and a 100-bound-parameter limit (PLATFORM-NOTES §1), hence
+ * `DELETE … WHERE rowid IN (SELECT rowid … LIMIT n)` with a handful of parameters per chunk.
+ * Receipts hold the job, the cut-off and counts per kind: never an identifier of a person.
+ */
+import { and, desc, eq } from 'drizzle-orm'
+import { createDb } from '../db/client'
+import { purgeRuns } from '../db/schema'
+import type { Bindings } from '../env'
+import { withDurableRetry } from '../lib/durable'
+import { newId } from '../lib/ids'
+import { DAY_MS } from '../lib/time'
+import { shredClinicKeys } from './keys'
+import { MAX_CALL_DAYS, type RetentionSettings, retentionCutoffs } from './retention'
+
+/** Rows per DELETE chunk: small enough to stay well inside one D1 query's time budget. */
+export const DEFAULT_CHUNK = 500
+/** Rows per chunk when each row names an R2 object (the ids are bound: ≤ 100 parameters). */
+const R2_CHUNK = 90
+
+export type PurgeCounts = Record<string, number>
+
+/**
+ * One kind of data within a job. `chunk(limit)` handles at most `limit` rows and returns how many
+ * it handled; the step repeats until a chunk comes back short. `maxChunk` caps the limit (R2
+ * steps bind their ids); a step marked `once` does all its work in one call.
+ */
+export type PurgeStep = {
+  kind: string
+  chunk: (limit: number) => Promise<number>
+  maxChunk?: number
+  once?: boolean
+}
+
+export type PurgeJob = { job: string; clinicId: string | null; cutoff: number; steps: PurgeStep[] }
+
+export type PurgeOptions = { chunkSize?: number }
+
+/** `DELETE … WHERE rowid IN (SELECT rowid FROM table WHERE <where> LIMIT n)` as a step. */
+function deleteStep(
+  d1: D1Database,
+  kind: string,
+  table: string,
+  where: string,
+  params: (string | number)[],
+): PurgeStep {
+  return {
+    kind,
+    chunk: async (limit) => {
+      const result = await d1
+        .prepare(
+          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where} LIMIT ?)`,
+        )
+        .bind(...params, limit)
+        .run()
+      return result.meta.changes ?? 0
+    },
+  }
+}
+
+/** Deletes the R2 objects of calls matching `where`, then forgets their keys on the rows. */
+function recordingStep(
+  env: Bindings,
+  kind: string,
+  where: string,
+  params: (string | number)[],
+): PurgeStep {
+  return {
+    kind,
+    maxChunk: R2_CHUNK,
+    chunk: async (limit) => {
+      const rows = await env.DB.prepare(
+        `SELECT id, recording_key AS key FROM calls WHERE recording_key IS NOT NULL AND ${where} LIMIT ?`,
+      )
+        .bind(...params, limit)
+        .all<{ id: string; key: string }>()
+      const found = rows.results
+      if (found.length === 0) return 0
+      await env.BLOBS.delete(found.map((r) => r.key))
+      const ids = found.map((r) => r.id)
+      await env.DB.prepare(
+        `UPDATE calls SET recording_key = NULL WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      )
+        .bind(...ids)
+        .run()
+      return found.length
+    },
+  }
+}
+
+/**
+ * The jobs for a clinic that is still a customer. Jobs whose tables do not exist yet (enquiries,
+ * leads, marketing attribution: see CONTRACT "Coming next") are listed with no steps; when those
+ * tables land, their steps go here with the cut-offs already computed.
+ */
+export function clinicPurgeJobs(
+  env: Bindings,
+  clinic: { id: string } & RetentionSettings,
+  nowMs: number,
+): PurgeJob[] {
+  const d1 = env.DB
+  const cut = retentionCutoffs(clinic, nowMs)
+  const id = clinic.id
+  return [
+    {
+      job: 'calls',
+      clinicId: id,
+      cutoff: cut.calls,
+      steps: [
+        // A recording never outlives the call it belongs to.
+        recordingStep(env, 'recordings', 'clinic_id = ? AND started_at < ?', [id, cut.calls]),
+        deleteStep(
+          d1,
+          'textBacks',
+          'outbound_messages',
+          'clinic_id = ? AND call_id IS NOT NULL AND created_at < ?',
+          [id, cut.calls],
+        ),
+        deleteStep(
+          d1,
+          'textBackReplies',
+          'inbound_messages',
+          'clinic_id = ? AND in_reply_to_call_id IS NOT NULL AND received_at < ?',
+          [id, cut.calls],
+        ),
+        deleteStep(d1, 'calls', 'calls', 'clinic_id = ? AND started_at < ?', [id, cut.calls]),
+        {
+          // The attribution working set's copies of those calls and bookings (clinic DO).
+          kind: 'workingSetRows',
+          once: true,
+          chunk: () =>
+            withDurableRetry(() => env.CLINIC.getByName(id).purgeSubjectRowsBefore(cut.calls)),
+        },
+        {
+          // The appointment stays (it is the clinic's booking and an anonymous count in the
+          // metrics); its link to the person's hash goes with the calls it was matched against.
+          kind: 'appointmentLinks',
+          chunk: async (limit) => {
+            const r = await d1
+              .prepare(
+                'UPDATE appointments SET caller_hash = NULL WHERE rowid IN (SELECT rowid FROM appointments WHERE clinic_id = ? AND caller_hash IS NOT NULL AND created_at < ? LIMIT ?)',
+              )
+              .bind(id, cut.calls, limit)
+              .run()
+            return r.meta.changes ?? 0
+          },
+        },
+        deleteStep(
+          d1,
+          'webhookDeliveries',
+          'webhook_deliveries',
+          'clinic_id = ? AND received_at < ?',
+          [id, cut.calls],
+        ),
+      ],
+    },
+    {
+      job: 'recordings',
+      clinicId: id,
+      cutoff: cut.recordings,
+      steps: [
+        recordingStep(env, 'recordings', 'clinic_id = ? AND started_at < ?', [id, cut.recordings]),
+      ],
+    },
+    {
+      // Messages outside a text-back exchange are conversations: kept until 24 months after the
+      // contact's last interaction (inbound or outbound), then the whole thread goes.
+      job: 'conversations',
+      clinicId: id,
+      cutoff: cut.enquiries,
+      steps: [
+        deleteStep(
+          d1,
+          'inboundMessages',
+          'inbound_messages',
+          `clinic_id = ?1 AND in_reply_to_call_id IS NULL AND received_at < ?2
+           AND NOT EXISTS (SELECT 1 FROM inbound_messages x WHERE x.clinic_id = ?1 AND x.sender_hash = inbound_messages.sender_hash AND x.received_at >= ?2)
+           AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.clinic_id = ?1 AND o.recipient_hash = inbound_messages.sender_hash AND o.created_at >= ?2)`,
+          [id, cut.enquiries],
+        ),
+        deleteStep(
+          d1,
+          'outboundMessages',
+          'outbound_messages',
+          `clinic_id = ?1 AND call_id IS NULL AND created_at < ?2
+           AND (recipient_hash IS NULL OR (
+             NOT EXISTS (SELECT 1 FROM outbound_messages x WHERE x.clinic_id = ?1 AND x.recipient_hash = outbound_messages.recipient_hash AND x.created_at >= ?2)
+             AND NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.clinic_id = ?1 AND i.sender_hash = outbound_messages.recipient_hash AND i.received_at >= ?2)))`,
+          [id, cut.enquiries],
+        ),
+      ],
+    },
+    // Slots for the tables that do not exist yet (enquiries and leads: 24 months after the last
+    // interaction, `cut.enquiries`; marketing attribution: 2 years, `cut.attribution`).
+    { job: 'enquiries', clinicId: id, cutoff: cut.enquiries, steps: [] },
+    { job: 'leads', clinicId: id, cutoff: cut.enquiries, steps: [] },
+    { job: 'marketing-attribution', clinicId: id, cutoff: cut.attribution, steps: [] },
+    {
+      job: 'audit',
+      clinicId: id,
+      cutoff: cut.audit,
+      steps: [
+        {
+          kind: 'auditEntries',
+          maxChunk: 1000,
+          chunk: async (limit) =>
+            (await withDurableRetry(() => env.CLINIC.getByName(id).purgeAudit(cut.audit, limit)))
+              .removed,
+        },
+      ],
+    },
+  ]
+}
+
+/** Tables kept when a clinic is deleted: purge receipts are the proof of deletion (no personal data). */
+const KEEP_ON_TERMINATION = new Set(['purge_runs', 'clinics', 'd1_migrations'])
+/** Parents go last, so a foreign key without ON DELETE CASCADE can never block the purge. */
+const PARENT_TABLES = [
+  'sessions',
+  'auth_tokens',
+  'api_keys',
+  'users',
+  'tracking_numbers',
+  'treatments',
+]
+
+/** Every D1 table with a `clinic_id` column (found at run time, so new features' tables are covered). */
+async function tenantTables(d1: D1Database): Promise<string[]> {
+  const tables = await d1
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT GLOB '_cf_*'",
+    )
+    .all<{ name: string }>()
+  const withClinic: string[] = []
+  for (const { name } of tables.results) {
+    if (KEEP_ON_TERMINATION.has(name) || !/^[a-z0-9_]+$/.test(name)) continue
+    const cols = await d1.prepare(`PRAGMA table_info(${name})`).all<{ name: string }>()
+    if (cols.results.some((c) => c.name === 'clinic_id')) withClinic.push(name)
+  }
+  const rank = (t: string) => PARENT_TABLES.indexOf(t)
+  return withClinic.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+}
+
+/**
+ * A terminated clinic (contract end + 6 months): every row, object and key it has, in an order
+ * that survives a crash anywhere. The clinic row goes last, so until the job has finished the
+ * next run still finds the clinic and carries on.
+ */
+export async function terminatedClinicJob(
+  env: Bindings,
+  clinicId: string,
+  cutoff: number,
+): Promise<PurgeJob> {
+  const d1 = env.DB
+  const steps: PurgeStep[] = [
+    recordingStep(env, 'recordings', 'clinic_id = ?', [clinicId]),
+    {
+      // Objects stored under the clinic's prefix (uploads): the convention is `<clinicId>/…`.
+      kind: 'blobs',
+      once: true,
+      chunk: async () => {
+        let deleted = 0
+        for (;;) {
+          // Always list from the start: what was deleted is no longer listed.
+          const listed = await env.BLOBS.list({ prefix: `${clinicId}/`, limit: 1000 })
+          if (listed.objects.length === 0) return deleted
+          await env.BLOBS.delete(listed.objects.map((o) => o.key))
+          deleted += listed.objects.length
+        }
+      },
+    },
+  ]
+  for (const table of await tenantTables(d1)) {
+    steps.push(deleteStep(d1, table, table, 'clinic_id = ?', [clinicId]))
+  }
+  steps.push(
+    {
+      kind: 'durableObjectStorage',
+      once: true,
+      chunk: async () => {
+        await withDurableRetry(() => env.CLINIC.getByName(clinicId).destroyStorage())
+        return 0
+      },
+    },
+    {
+      // Crypto-shredding: anything sealed for this clinic that survived anywhere (a backup,
+      // a queue message, a log export) is unreadable from here on.
+      kind: 'dataKeys',
+      once: true,
+      chunk: async () => shredClinicKeys(createDb(d1), clinicId),
+    },
+    {
+      kind: 'clinic',
+      once: true,
+      chunk: async () => {
+        const r = await d1.prepare('DELETE FROM clinics WHERE id = ?').bind(clinicId).run()
+        return r.meta.changes ?? 0
+      },
+    },
+  )
+  return { job: 'terminated-clinic', clinicId, cutoff, steps }
+}
+
+/** Platform-wide housekeeping: delivery keys that never resolved to a clinic. */
+export function platformPurgeJobs(env: Bindings, nowMs: number): PurgeJob[] {
+  const cutoff = nowMs - MAX_CALL_DAYS * DAY_MS
+  return [
+    {
+      job: 'webhook-deliveries',
+      clinicId: null,
+      cutoff,
+      steps: [
+        deleteStep(
+          env.DB,
+          'webhookDeliveries',
+          'webhook_deliveries',
+          'clinic_id IS NULL AND received_at < ?',
+          [cutoff],
+        ),
+      ],
+    },
+  ]
+}
+
+/**
+ * Runs one job to completion and returns its receipt's counts. Writes (or resumes) the receipt
+ * in purge_runs and updates it after every chunk. Jobs without steps write nothing.
+ */
+export async function runPurgeJob(
+  env: Bindings,
+  job: PurgeJob,
+  nowMs: number,
+  options: PurgeOptions = {},
+): Promise<PurgeCounts> {
+  if (job.steps.length === 0) return {}
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK
+  const db = createDb(env.DB)
+  const clinicFilter =
+    job.clinicId === null
+      ? eq(purgeRuns.job, job.job)
+      : and(eq(purgeRuns.clinicId, job.clinicId), eq(purgeRuns.job, job.job))
+  const [unfinished] = await db
+    .select()
+    .from(purgeRuns)
+    .where(and(clinicFilter, eq(purgeRuns.status, 'running')))
+    .orderBy(desc(purgeRuns.ranAt))
+    .limit(1)
+  const receiptId = unfinished?.id ?? newId('prg', nowMs)
+  const counts: PurgeCounts = unfinished ? (JSON.parse(unfinished.deletedJson) as PurgeCounts) : {}
+  if (!unfinished) {
+    await db.insert(purgeRuns).values({
+      id: receiptId,
+      clinicId: job.clinicId,
+      job: job.job,
+      ranAt: nowMs,
+      cutoff: job.cutoff,
+      deletedJson: JSON.stringify(counts),
+      status: 'running',
+    })
+  }
+  for (const step of job.steps) {
+    counts[step.kind] ??= 0
+    const limit = Math.min(chunkSize, step.maxChunk ?? chunkSize)
+    for (;;) {
+      const n = await step.chunk(limit)
+      if (n > 0) {
+        counts[step.kind] = (counts[step.kind] ?? 0) + n
+        await db
+          .update(purgeRuns)
+          .set({ deletedJson: JSON.stringify(counts) })
+          .where(eq(purgeRuns.id, receiptId))
+      }
+      if (step.once || n < limit) break
+    }
+  }
+  await db
+    .update(purgeRuns)
+    .set({ deletedJson: JSON.stringify(counts), status: 'completed' })
+    .where(eq(purgeRuns.id, receiptId))
+  return counts
+}
+
+type ClinicRow = {
+  id: string
+  retention_call_days: number
+  retention_recording_days: number
+  retention_enquiry_days: number
+  contract_ends_at: number | null
+}
+
+/** Runs every due job for one clinic. Returns the counts per job. */
+export async function purgeClinic(
+  env: Bindings,
+  clinicId: string,
+  nowMs: number,
+  options: PurgeOptions = {},
+): Promise<Record<string, PurgeCounts>> {
+  const row = await env.DB.prepare(
+    'SELECT id, retention_call_days, retention_recording_days, retention_enquiry_days, contract_ends_at FROM clinics WHERE id = ?',
+  )
+    .bind(clinicId)
+    .first<ClinicRow>()
+  if (!row) return {}
+  const settings: RetentionSettings = {
+    retentionCallDays: row.retention_call_days,
+    retentionRecordingDays: row.retention_recording_days,
+    retentionEnquiryDays: row.retention_enquiry_days,
+    contractEndsAt: row.contract_ends_at,
+  }
+  const terminated = retentionCutoffs(settings, nowMs).terminated
+  const jobs =
+    terminated !== null
+      ? [await terminatedClinicJob(env, clinicId, terminated)]
+      : clinicPurgeJobs(env, { id: clinicId, ...settings }, nowMs)
+  const out: Record<string, PurgeCounts> = {}
+  for (const job of jobs) out[job.job] = await runPurgeJob(env, job, nowMs, options)
+  return out
+}

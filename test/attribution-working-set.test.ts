@@ -1,0 +1,79 @@
+/**
+ * The clinic Durable Object's working set: duplicates change nothing, and closing the window
+ * (prune) keeps old bookings' calls spent while dropping what no later booking can see.
+ */
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import type { AttributionFact } from '../src/attribution/rules'
+
+const DAY = 86_400_000
+const T0 = Date.UTC(2026, 7, 1, 9)
+
+const stubFor = () => env.CLINIC.getByName(`working-set-${crypto.randomUUID()}`)
+
+describe('attribution working set', () => {
+  it('reports a change once: the same event again changes nothing', async () => {
+    const stub = stubFor()
+    const missed: AttributionFact = {
+      kind: 'inbound-call',
+      id: 'm1',
+      callerHash: 'h',
+      at: T0,
+      status: 'missed',
+    }
+    const booking: AttributionFact = {
+      kind: 'appointment',
+      id: 'a1',
+      callerHash: 'h',
+      at: T0 + DAY,
+    }
+    await stub.settleAttribution([missed], 14)
+    const first = await stub.settleAttribution([booking], 14)
+    expect(first.changes).toHaveLength(1)
+    expect(first.changes[0]).toMatchObject({
+      status: 'recovered',
+      callId: 'm1',
+      callAt: T0,
+      appointmentAt: T0 + DAY,
+    })
+    const again = await stub.settleAttribution([booking, missed], 14)
+    expect(again.changes).toEqual([])
+    expect(again.outcomes[0]).toMatchObject({ status: 'recovered', callId: 'm1' })
+  })
+
+  it('gives every decision a strictly later settledAt', async () => {
+    const stub = stubFor()
+    await stub.settleAttribution(
+      [{ kind: 'appointment', id: 'a1', callerHash: 'h', at: T0 + DAY }],
+      14,
+    )
+    const [before] = await stub.attributionOutcomes(['a1'])
+    await stub.settleAttribution(
+      [{ kind: 'inbound-call', id: 'm1', callerHash: 'h', at: T0, status: 'missed' }],
+      14,
+    )
+    const [after] = await stub.attributionOutcomes(['a1'])
+    expect(after!.settledAt!).toBeGreaterThan(before!.settledAt!)
+  })
+
+  it('keeps a call spent by a booking that left the window, and drops what is too old to matter', async () => {
+    const stub = stubFor()
+    await stub.settleAttribution(
+      [
+        { kind: 'inbound-call', id: 'old', callerHash: 'h', at: T0 - 30 * DAY, status: 'missed' },
+        { kind: 'appointment', id: 'a-old', callerHash: 'h', at: T0 - 29 * DAY },
+        { kind: 'inbound-call', id: 'm1', callerHash: 'h', at: T0 - 3 * DAY, status: 'missed' },
+        { kind: 'appointment', id: 'a1', callerHash: 'h', at: T0 - 2 * DAY },
+      ],
+      14,
+    )
+    const removed = await stub.pruneAttribution(T0, 14)
+    expect(removed).toEqual({ appointments: 2, calls: 1, touches: 0 })
+    // a1 has left the window, but m1 stays spent: a new booking cannot take it again.
+    const later = await stub.settleAttribution(
+      [{ kind: 'appointment', id: 'a2', callerHash: 'h', at: T0 + DAY }],
+      14,
+    )
+    expect(later.outcomes[0]).toMatchObject({ appointmentId: 'a2', status: 'unattributed' })
+  })
+})
