@@ -181,18 +181,25 @@ voiceWebhooks.post('/recording', async (c) => {
   }
   if (await firstDelivery(db, existing.clinicId, keys)) {
     const deps = depsOf(c)
-    // Only a key is stored, never Twilio's RecordingUrl (fetching it needs the account's
-    // credentials). TODO: copy the audio into R2 under this key through the jobs queue.
+    // Only a key is stored, never Twilio's RecordingUrl; the audio is copied into R2 under it
+    // by a queued job (src/calls/recordings.ts).
+    const recordingKey = `recordings/${existing.clinicId}/${recordingSid}`
     const row = await addFactsToCall(
       db,
       existing.clinicId,
       callSid,
-      {
-        voicemailSeconds: Math.min(seconds, 24 * 3600),
-        recordingKey: `recordings/${existing.clinicId}/${recordingSid}`,
-      },
+      { voicemailSeconds: Math.min(seconds, 24 * 3600), recordingKey },
       deps.now,
     )
+    if (row?.recordingKey === recordingKey) {
+      await c.env.JOBS.send({
+        type: 'recording-copy',
+        clinicId: row.clinicId,
+        callId: row.id,
+        recordingSid,
+        key: recordingKey,
+      })
+    }
     const clinic = row ? await loadClinic(db, row.clinicId) : null
     if (row && clinic) {
       const change = await settleStatus(db, row, deps.now)

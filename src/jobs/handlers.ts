@@ -1,10 +1,27 @@
 /** Which handler runs each job type. */
 import { notifyAttribution } from '../attribution/notify'
+import { copyRecording } from '../calls/recordings'
 import { createTextBackHandler } from '../textback/deliver'
 import type { JobHandlers } from './consumer'
 
 export const jobHandlers: JobHandlers = {
   'text-back': createTextBackHandler(),
+  'recording-copy': {
+    run: async (job, env) => {
+      await copyRecording(job, env)
+    },
+    // The audio stays at Twilio; the call keeps its key so a human can retry the copy.
+    deadLetter: async (job) => {
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          msg: 'recording copy dead-lettered',
+          clinicId: job.clinicId,
+          callId: job.callId,
+        }),
+      )
+    },
+  },
   attribution: {
     run: (job, env) => notifyAttribution(env, job.clinicId, job.event),
     // Every event is stored in D1 before it is queued, so nothing is lost: a human (or the next

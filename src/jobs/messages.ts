@@ -20,6 +20,16 @@ export type AttributionJob = {
   event: import('../attribution/notify').AttributionEvent
 }
 
-export type JobMessage = TextBackJob | AttributionJob
+/** Copy a voicemail's audio from Twilio into R2 (`key`), then delete it at Twilio. */
+export type RecordingCopyJob = {
+  type: 'recording-copy'
+  clinicId: string
+  callId: string
+  recordingSid: string
+  /** The R2 key already stored on the call (`calls.recording_key`). */
+  key: string
+}
+
+export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob
 
 export type JobType = JobMessage['type']

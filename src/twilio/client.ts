@@ -31,16 +31,48 @@ export class TwilioApiError extends Error {
 export interface MessagingClient {
   readonly sandbox: boolean
   sendMessage(input: SendMessageInput): Promise<SendResult>
+  /** The recording's audio (MP3), or null in sandbox mode or when Twilio no longer has it. */
+  downloadRecording(recordingSid: string): Promise<ArrayBuffer | null>
+  /** Deletes the recording at Twilio, so the only copy is ours, under our retention. */
+  deleteRecording(recordingSid: string): Promise<void>
 }
+
+/** Twilio SIDs are two letters and 32 hex digits; anything else never reaches a URL. */
+const SID = /^[A-Z]{2}[0-9a-f]{32}$/i
 
 export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch): MessagingClient {
   const { accountSid, authToken, apiBaseUrl, sandbox } = config.twilio
   if (sandbox || !accountSid || !authToken) {
-    return { sandbox: true, sendMessage: async () => ({ mode: 'sandbox' }) }
+    return {
+      sandbox: true,
+      sendMessage: async () => ({ mode: 'sandbox' }),
+      downloadRecording: async () => null,
+      deleteRecording: async () => {},
+    }
   }
   const auth = `Basic ${btoa(`${accountSid}:${authToken}`)}`
+  const recordingUrl = (sid: string, ext: string) => {
+    if (!SID.test(sid)) throw new TwilioApiError(400, null, 'Invalid recording SID')
+    return `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Recordings/${sid}.${ext}`
+  }
   return {
     sandbox: false,
+    async downloadRecording(recordingSid) {
+      const res = await fetcher(recordingUrl(recordingSid, 'mp3'), {
+        headers: { authorization: auth },
+      })
+      if (res.status === 404) return null
+      if (!res.ok) throw new TwilioApiError(res.status, null, `Twilio API error ${res.status}`)
+      return res.arrayBuffer()
+    },
+    async deleteRecording(recordingSid) {
+      const res = await fetcher(recordingUrl(recordingSid, 'json'), {
+        method: 'DELETE',
+        headers: { authorization: auth },
+      })
+      if (!res.ok && res.status !== 404)
+        throw new TwilioApiError(res.status, null, `Twilio API error ${res.status}`)
+    },
     async sendMessage(input) {
       const form = new URLSearchParams({ To: input.to, From: input.from, Body: input.body })
       if (input.statusCallback) form.set('StatusCallback', input.statusCallback)

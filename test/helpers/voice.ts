@@ -34,12 +34,14 @@ export function newMobile(): string {
 export function spyOnJobs() {
   const sent: TextBackJob[] = []
   const attribution: AttributionJob[] = []
+  const others: JobMessage[] = []
   const spy = vi.spyOn(env.JOBS, 'send').mockImplementation(async (message: JobMessage) => {
     if (message.type === 'text-back') sent.push(message)
-    else attribution.push(message)
+    else if (message.type === 'attribution') attribution.push(message)
+    else others.push(message)
     return { metadata: {} } as unknown as QueueSendResponse
   })
-  return { sent, attribution, restore: () => spy.mockRestore() }
+  return { sent, attribution, others, restore: () => spy.mockRestore() }
 }
 
 export type CallParams = { CallSid: string; From: string; To: string }
