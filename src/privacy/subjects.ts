@@ -26,6 +26,16 @@ function hashesOf(subject: SubjectHashes): string[] {
   return [subject.phoneHash, subject.emailHash].filter((h): h is string => h !== null)
 }
 
+/** True when the contact sent STOP (or another opt-out keyword) to this clinic and not START since. */
+export async function isOptedOut(db: Db, clinicId: string, contactHash: string): Promise<boolean> {
+  const [row] = await db
+    .select({ optedOut: optOuts.optedOut })
+    .from(optOuts)
+    .where(and(eq(optOuts.clinicId, clinicId), eq(optOuts.contactHash, contactHash)))
+    .limit(1)
+  return row?.optedOut === true
+}
+
 /**
  * True when the subject has restricted processing or objected (GDPR arts. 18 and 21). Every
  * feature that contacts or profiles a person — text-backs, AI replies, follow-ups, conversion

@@ -18,17 +18,12 @@
  */
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { createDb, type Db } from '../db/client'
-import {
-  calls,
-  optOuts,
-  outboundMessages,
-  subjectRestrictions,
-  trackingNumbers,
-} from '../db/schema'
+import { calls, outboundMessages, trackingNumbers } from '../db/schema'
 import { type Bindings, type Config, getConfig } from '../env'
 import { type JobHandler, PermanentJobError } from '../jobs/consumer'
 import type { TextBackJob } from '../jobs/messages'
 import { clinicKeyring, contactHash } from '../privacy/crypto'
+import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
 import { createTwilioClient, TwilioApiError } from '../twilio/client'
 
 /** How long a `sending` claim with no known outcome blocks a re-send (see the header). */
@@ -274,23 +269,8 @@ async function suppressionReason(
   clinicId: string,
   recipientHash: string,
 ): Promise<'opted-out' | 'restricted' | null> {
-  const [optOut] = await db
-    .select({ optedOut: optOuts.optedOut })
-    .from(optOuts)
-    .where(and(eq(optOuts.clinicId, clinicId), eq(optOuts.contactHash, recipientHash)))
-    .limit(1)
-  if (optOut?.optedOut) return 'opted-out'
-  const [restriction] = await db
-    .select({ restricted: subjectRestrictions.restricted, objected: subjectRestrictions.objected })
-    .from(subjectRestrictions)
-    .where(
-      and(
-        eq(subjectRestrictions.clinicId, clinicId),
-        eq(subjectRestrictions.subjectHash, recipientHash),
-      ),
-    )
-    .limit(1)
-  if (restriction?.restricted || restriction?.objected) return 'restricted'
+  if (await isOptedOut(db, clinicId, recipientHash)) return 'opted-out'
+  if (await isSubjectSuppressed(db, clinicId, recipientHash)) return 'restricted'
   return null
 }
 

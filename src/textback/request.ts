@@ -13,15 +13,16 @@
  * unique `(clinic_id, dedupe_key = text-back:<callId>)` makes a duplicated missed signal a no-op,
  * and the job is only sent by the request whose INSERT created the row.
  */
-import { and, eq, or } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { calls, optOuts, subjectRestrictions } from '../db/schema'
+import { calls } from '../db/schema'
 import type { Config } from '../env'
 import type { TextBackJob } from '../jobs/messages'
 import { newId } from '../lib/ids'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, sha256Hex } from '../privacy/crypto'
+import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
 
 export const DEFAULT_TEXT_BACK_TEMPLATE =
   "Sorry we missed your call at {clinic}. Reply to this message or call us back and we'll help. Reply STOP to opt out."
@@ -128,24 +129,8 @@ export async function requestTextBack(
 
   const [optedOut, restricted] = call.callerHash
     ? await Promise.all([
-        db
-          .select({ optedOut: optOuts.optedOut })
-          .from(optOuts)
-          .where(and(eq(optOuts.clinicId, clinic.id), eq(optOuts.contactHash, call.callerHash)))
-          .limit(1)
-          .then(([row]) => row?.optedOut === true),
-        db
-          .select({ hash: subjectRestrictions.subjectHash })
-          .from(subjectRestrictions)
-          .where(
-            and(
-              eq(subjectRestrictions.clinicId, clinic.id),
-              eq(subjectRestrictions.subjectHash, call.callerHash),
-              or(eq(subjectRestrictions.restricted, true), eq(subjectRestrictions.objected, true)),
-            ),
-          )
-          .limit(1)
-          .then((rows) => rows.length > 0),
+        isOptedOut(db, clinic.id, call.callerHash),
+        isSubjectSuppressed(db, clinic.id, call.callerHash),
       ])
     : [false, false]
 
