@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../src/db/client'
-import { appointments, calls, clinics, sessions } from '../src/db/schema'
+import { appointments, calls, clinics, sessions, trackingNumbers } from '../src/db/schema'
 import { newId } from '../src/lib/ids'
 import { sha256Hex } from '../src/privacy/crypto'
 import { call, createTestClinic, ORIGIN } from './helpers/clinic'
@@ -279,6 +279,30 @@ describe('dashboard forms', () => {
     for (const path of ['voice', 'voice/status', 'messaging', 'messaging/status']) {
       expect(html).toContain(`<code>https://ringback.test/webhooks/twilio/${path}</code>`)
     }
+  })
+
+  it('adds a number in any UK form, and shows the service’s field error for a bad one', async () => {
+    const clinic = await createTestClinic()
+    const admin = await clinic.as('admin')
+    const bad = await call(
+      '/numbers',
+      form({ phoneNumber: 'not a number', forwardTo: '0113 496 0999' }, admin.headers),
+    )
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain('Not a valid phone number.')
+    const ok = await call(
+      '/numbers',
+      form(
+        { phoneNumber: '0113 496 0555', forwardTo: '0113 496 0556', label: 'Reception' },
+        admin.headers,
+      ),
+    )
+    expect(ok.status).toBeLessThan(400)
+    const rows = await db
+      .select()
+      .from(trackingNumbers)
+      .where(eq(trackingNumbers.clinicId, clinic.clinicId))
+    expect(rows.map((r) => r.phoneNumber)).toContain('+441134960555')
   })
 
   it('adds a treatment, and re-renders a bad value with its message', async () => {

@@ -31,7 +31,6 @@ import { withDurableRetry } from '../lib/durable'
 import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { ProblemError } from '../lib/problem'
 import { addDays, isCalendarDate, startOfLocalDay } from '../metrics/local-time'
-import { normalisePhone } from '../phone/phone'
 import { clinicKeyring } from '../privacy/crypto'
 import { createPrivacyRequest } from '../privacy/requests'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
@@ -638,25 +637,26 @@ dashboardRouter.post('/numbers', async (c) => {
   if (isResponse(s)) return s
   const form = await formOf(c)
   const values = { phoneNumber: form.phoneNumber, forwardTo: form.forwardTo, label: form.label }
-  const phone = normalisePhone(form.phoneNumber ?? '', s.clinic.country)
-  const forward = normalisePhone(form.forwardTo ?? '', s.clinic.country)
   const label = (form.label ?? '').trim()
-  const errors: FieldErrors = {}
-  if (!phone) errors.phoneNumber = 'Enter a phone number, e.g. +44 113 496 0000.'
-  if (!forward) errors.forwardTo = 'Enter the number calls should ring, e.g. 0113 496 0999.'
-  if (label.length > 60) errors.label = 'Keep the label under 60 characters.'
-  if (!phone || !forward || errors.label) {
+  if (label.length > 60) {
     return numbersPage(
       c,
       s,
-      { values, errors, error: 'Please correct the fields marked below.', notice: null },
+      {
+        values,
+        errors: { label: 'Keep the label under 60 characters.' },
+        error: 'Please correct the fields marked below.',
+        notice: null,
+      },
       400,
     )
   }
+  // The service normalises and validates the numbers (one rule for the API and the dashboard);
+  // its field errors are shown beside the fields.
   try {
     await addTrackingNumber(c.var.db, c.env, s.principal, {
-      phoneNumber: phone.e164,
-      forwardTo: forward.e164,
+      phoneNumber: form.phoneNumber ?? '',
+      forwardTo: form.forwardTo ?? '',
       label: label || null,
     })
   } catch (err) {

@@ -95,19 +95,5 @@ export async function textBacksFor(clinicId: string) {
   ).filter((m) => m.kind === 'text-back')
 }
 
-/**
- * `createTestClinic` with a retry: its tracking numbers are drawn at random from a small range,
- * so a file that creates many clinics can hit the unique index by chance.
- */
-export async function createClinic(
-  overrides: Parameters<typeof createTestClinic>[0] = {},
-): ReturnType<typeof createTestClinic> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await createTestClinic(overrides)
-    } catch (err) {
-      const text = `${err}${(err as { cause?: unknown }).cause ?? ''}`
-      if (attempt >= 5 || !text.includes('UNIQUE')) throw err
-    }
-  }
-}
+/** The voice tests' clinic: `createTestClinic` (its tracking numbers no longer collide, so no retry). */
+export const createClinic = createTestClinic
