@@ -7,22 +7,14 @@
 import { pruneAttributionWorkingSet } from './attribution/notify'
 import { createDb } from './db/client'
 import { type Bindings, getConfig } from './env'
+import { logError, logInfo } from './lib/logger'
 import { DAY_MS } from './lib/time'
 import { rollUpMetrics } from './metrics/rollup'
 import { rewrapClinicKeys } from './privacy/keys'
 import { platformPurgeJobs, purgeClinic, runPurgeJob } from './privacy/purge'
 
-function logError(step: string, clinicId: string | null, err: unknown): void {
-  // Never the error's data: a message from D1 could quote a value.
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'cron step failed',
-      step,
-      clinicId,
-      error: err instanceof Error ? err.name : 'unknown',
-    }),
-  )
+function logStepError(step: string, clinicId: string | null, err: unknown): void {
+  logError('cron step failed', err, { step, clinicId })
 }
 
 /** Everything the daily cron does, at `controller.scheduledTime`. */
@@ -35,10 +27,10 @@ export async function runScheduled(controller: ScheduledController, env: Binding
   if (config.dataEncryptionKeyPrevious) {
     try {
       const result = await rewrapClinicKeys(db, config)
-      console.log(JSON.stringify({ level: 'info', msg: 'data keys re-wrapped', ...result }))
+      logInfo('data keys re-wrapped', result)
     } catch (err) {
       failures++
-      logError('rewrap-keys', null, err)
+      logStepError('rewrap-keys', null, err)
     }
   }
 
@@ -47,7 +39,7 @@ export async function runScheduled(controller: ScheduledController, env: Binding
       await runPurgeJob(env, job, nowMs)
     } catch (err) {
       failures++
-      logError(`purge:${job.job}`, null, err)
+      logStepError(`purge:${job.job}`, null, err)
     }
   }
 
@@ -62,7 +54,7 @@ export async function runScheduled(controller: ScheduledController, env: Binding
     } catch (err) {
       failures++
       remaining.push(clinicId)
-      logError('purge', clinicId, err)
+      logStepError('purge', clinicId, err)
     }
   }
 
@@ -73,14 +65,14 @@ export async function runScheduled(controller: ScheduledController, env: Binding
       await rollUpMetrics(env, clinicId, nowMs - 2 * DAY_MS, nowMs)
     } catch (err) {
       failures++
-      logError('rollup', clinicId, err)
+      logStepError('rollup', clinicId, err)
     }
     // Keep the attribution working set bounded: bookings older than call retention become final.
     try {
       await pruneAttributionWorkingSet(env, clinicId, nowMs)
     } catch (err) {
       failures++
-      logError('attribution-prune', clinicId, err)
+      logStepError('attribution-prune', clinicId, err)
     }
   }
 

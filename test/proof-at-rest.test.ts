@@ -397,6 +397,13 @@ describe('proof at rest', () => {
     // Queue messages, and every line written to the console.
     for (const m of queueLog) scan('queue message', m)
     for (const line of consoleLines) scan('console', line)
+    // Request logging is on in tests as in production, so the scan above read it: every
+    // webhook and API request of the day left exactly its line, with the route pattern only.
+    const requestLines = consoleLines.filter((l) => l.includes('"msg":"request"'))
+    expect(requestLines.length).toBeGreaterThan(10)
+    expect(
+      requestLines.some((l) => l.includes('"route":"/webhooks/twilio/voice/dial-result"')),
+    ).toBe(true)
 
     expect(findings).toEqual([])
     // The scanner itself is not blind: a planted number is found.

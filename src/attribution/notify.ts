@@ -6,6 +6,7 @@
  */
 import type { Bindings } from '../env'
 import { withDurableRetry } from '../lib/durable'
+import { logError } from '../lib/logger'
 import { DAY_MS } from '../lib/time'
 import { rollUpInstants, rollUpMetrics } from '../metrics/rollup'
 import { affectedInstants, writeOutcomes } from './outcomes'
@@ -203,13 +204,5 @@ export async function queueAttribution(
 }
 
 function logNotifyFailure(step: string, event: AttributionEvent, err: unknown): void {
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'attribution notify failed',
-      step,
-      kind: event.kind,
-      error: err instanceof Error ? err.name : 'Error',
-    }),
-  )
+  logError('attribution notify failed', err, { step, kind: event.kind })
 }

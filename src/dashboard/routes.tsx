@@ -28,6 +28,7 @@ import { MAX_HOLD_OUT_PERCENT, MAX_TEMPLATE_LENGTH, RETENTION_MAX_DAYS } from '.
 import { addTrackingNumber, addTreatment, updateClinic } from '../clinic/setup'
 import { type AppEnv, actorOf, type Principal, type Role } from '../lib/context'
 import { withDurableRetry } from '../lib/durable'
+import { logError } from '../lib/logger'
 import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { ProblemError } from '../lib/problem'
 import { addDays, isCalendarDate, startOfLocalDay } from '../metrics/local-time'
@@ -158,10 +159,12 @@ dashboardRouter.onError((err, c) => {
   if (err instanceof ProblemError && err.status < 500) {
     return renderError(c, err.status, err.detail ?? 'That did not work.')
   }
-  console.error(
-    JSON.stringify({ level: 'error', msg: 'dashboard', error: err.name, detail: err.message }),
+  const errorId = logError('dashboard', err, { route: c.req.routePath, method: c.req.method })
+  return renderError(
+    c,
+    500,
+    `Something went wrong on our side. Please try again (reference ${errorId}).`,
   )
-  return renderError(c, 500, 'Something went wrong on our side. Please try again.')
 })
 
 function asset(c: Ctx, body: string, type: string) {

@@ -4,6 +4,7 @@
  * `deadLetter` so the failure is recorded for a human.
  */
 import type { Bindings } from '../env'
+import { logError, logWarn } from '../lib/logger'
 import type { JobMessage, JobType } from './messages'
 
 export class PermanentJobError extends Error {
@@ -32,14 +33,7 @@ export function createConsumer(handlers: JobHandlers) {
       const handler = handlers[job?.type as JobType] as JobHandler | undefined
       if (!handler) {
         // Unknown message: nothing can ever handle it; drop it rather than loop.
-        console.warn(
-          JSON.stringify({
-            level: 'warn',
-            msg: 'unknown job type',
-            queue: batch.queue,
-            id: message.id,
-          }),
-        )
+        logWarn('unknown job type', { queue: batch.queue, id: message.id })
         message.ack()
         continue
       }
@@ -48,16 +42,7 @@ export function createConsumer(handlers: JobHandlers) {
         else await handler.run(job, env, message.attempts)
         message.ack()
       } catch (err) {
-        const name = err instanceof Error ? err.name : 'Error'
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            msg: 'job failed',
-            type: job.type,
-            attempt: message.attempts,
-            error: name,
-          }),
-        )
+        logError('job failed', err, { type: job.type, attempt: message.attempts })
         if (err instanceof PermanentJobError && !deadLetter) {
           await handler.deadLetter(job, env)
           message.ack()

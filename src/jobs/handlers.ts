@@ -1,6 +1,7 @@
 /** Which handler runs each job type. */
 import { notifyAttribution } from '../attribution/notify'
 import { copyRecording } from '../calls/recordings'
+import { logWarn } from '../lib/logger'
 import { createTextBackHandler } from '../textback/deliver'
 import type { JobHandlers } from './consumer'
 
@@ -12,14 +13,7 @@ export const jobHandlers: JobHandlers = {
     },
     // The audio stays at Twilio; the call keeps its key so a human can retry the copy.
     deadLetter: async (job) => {
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          msg: 'recording copy dead-lettered',
-          clinicId: job.clinicId,
-          callId: job.callId,
-        }),
-      )
+      logWarn('recording copy dead-lettered', { clinicId: job.clinicId, callId: job.callId })
     },
   },
   attribution: {
@@ -27,14 +21,7 @@ export const jobHandlers: JobHandlers = {
     // Every event is stored in D1 before it is queued, so nothing is lost: a human (or the next
     // import) re-settles the clinic with resettleClinic().
     deadLetter: async (job) => {
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          msg: 'attribution job dead-lettered',
-          clinicId: job.clinicId,
-          kind: job.event.kind,
-        }),
-      )
+      logWarn('attribution job dead-lettered', { clinicId: job.clinicId, kind: job.event.kind })
     },
   },
 }

@@ -7,6 +7,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ZodError } from 'zod'
+import { logError } from './logger'
 
 export type ProblemFieldError = { path: string; message: string }
 
@@ -111,15 +112,7 @@ export function handleError(err: Error, c: Context): Response {
   if (err instanceof SyntaxError) {
     return problemResponse(400, 'The request body could not be parsed.')
   }
-  // Log the error's name and message only: never the request body or headers.
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      msg: 'unhandled',
-      error: err.name,
-      detail: err.message,
-      path: new URL(c.req.url).pathname,
-    }),
-  )
-  return problemResponse(500, 'Something went wrong on our side.')
+  // A code, the route pattern and an error id: never the message, which for D1 quotes bound values.
+  const errorId = logError('unhandled', err, { route: c.req.routePath, method: c.req.method })
+  return problemResponse(500, `Something went wrong on our side (reference ${errorId}).`)
 }

@@ -19,6 +19,7 @@ import { calls } from '../db/schema'
 import type { Config } from '../env'
 import type { TextBackJob } from '../jobs/messages'
 import { newId } from '../lib/ids'
+import { logError } from '../lib/logger'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, sha256Hex } from '../privacy/crypto'
@@ -239,14 +240,7 @@ async function enqueueTextBack(
           )
           .bind(call.id),
       ])
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          msg: 'text-back enqueue failed',
-          callId: call.id,
-          error: err instanceof Error ? err.name : 'Error',
-        }),
-      )
+      logError('text-back enqueue failed', err, { callId: call.id })
       return { outcome: 'unchanged' }
     }
     return { outcome: 'queued', outboxId }
