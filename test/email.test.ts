@@ -6,10 +6,13 @@ import { clinics, outboundMessages } from '../src/db/schema'
 import {
   createEmailSender,
   createResendEmailSender,
+  deliverEmailJob,
   EmailSendError,
   maskEmail,
+  queueEmail,
 } from '../src/email/email'
 import { type Config, getConfig } from '../src/env'
+import type { EmailJob } from '../src/jobs/messages'
 import { newId } from '../src/lib/ids'
 import { clinicKeyring } from '../src/privacy/crypto'
 
@@ -131,5 +134,33 @@ describe('email', () => {
     expect(row?.lastError).not.toContain('olivia')
     fail = false
     expect((await sender.send(email(clinicId, 'invite:retry'))).status).toBe('sent')
+  })
+})
+
+describe('queued email', () => {
+  it('seals the recipient and text inside the job, and the consumer sends it once however often it is delivered', async () => {
+    const clinicId = await newClinic()
+    const sent: EmailJob[] = []
+    await queueEmail(
+      { db, config, jobs: { send: async (job: EmailJob) => void sent.push(job) } },
+      email(clinicId, 'reset:abc'),
+    )
+    expect(sent).toHaveLength(1)
+    const job = sent[0] as EmailJob
+    expect(JSON.stringify(job)).not.toContain('olivia.patel')
+    expect(JSON.stringify(job)).not.toContain('ringback.test/x')
+    expect(job).toMatchObject({ type: 'email', clinicId, idempotencyKey: 'reset:abc' })
+
+    const first = await deliverEmailJob(job, { db, config })
+    const again = await deliverEmailJob(job, { db, config })
+    expect(first.status).toBe('sandboxed')
+    expect(again).toEqual({ id: first.id, status: 'duplicate' })
+    const rows = await db
+      .select()
+      .from(outboundMessages)
+      .where(eq(outboundMessages.clinicId, clinicId))
+    expect(rows).toHaveLength(1)
+    const opened = await (await clinicKeyring(db, config, clinicId)).open(rows[0]!.bodySealed)
+    expect(opened).toContain('https://ringback.test/x')
   })
 })

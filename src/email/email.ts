@@ -9,6 +9,7 @@ import { Resend } from 'resend'
 import type { Db } from '../db/client'
 import { outboundMessages } from '../db/schema'
 import type { Config } from '../env'
+import type { EmailJob } from '../jobs/messages'
 import { newId } from '../lib/ids'
 import { clinicKeyring, emailHash } from '../privacy/crypto'
 
@@ -142,4 +143,53 @@ export function createEmailSender(config: Config, db: Db): EmailSender {
   return config.resend.apiKey
     ? createResendEmailSender(config, db, config.resend.apiKey)
     : createSandboxEmailSender(config, db)
+}
+
+/** What a queued email needs: the clinic and the intent's key travel in clear, the rest sealed. */
+export type EmailQueueDeps = {
+  db: Db
+  config: Config
+  jobs: { send(job: EmailJob): Promise<unknown> }
+}
+
+/**
+ * Queues an email instead of sending it inline: the request that asked for it answers at once
+ * (and in the same time whether or not anything was sent, for password resets), and the queue
+ * retries a failed send with backoff. The address and the text are sealed with the clinic's key
+ * inside the message; the idempotency key makes a redelivered job send nothing twice.
+ */
+export async function queueEmail(deps: EmailQueueDeps, email: OutgoingEmail): Promise<void> {
+  const keyring = await clinicKeyring(deps.db, deps.config, email.clinicId)
+  const sealed = await keyring.seal(
+    JSON.stringify({ to: email.to, text: email.text, html: email.html ?? null }),
+  )
+  await deps.jobs.send({
+    type: 'email',
+    clinicId: email.clinicId,
+    idempotencyKey: email.idempotencyKey,
+    subject: email.subject,
+    sealed,
+  })
+}
+
+/** The queue consumer's half: opens the job and sends it through the one email interface. */
+export async function deliverEmailJob(
+  job: EmailJob,
+  deps: { db: Db; config: Config; sender?: EmailSender },
+): Promise<EmailResult> {
+  const keyring = await clinicKeyring(deps.db, deps.config, job.clinicId)
+  const opened = JSON.parse(await keyring.open(job.sealed)) as {
+    to: string
+    text: string
+    html: string | null
+  }
+  const sender = deps.sender ?? createEmailSender(deps.config, deps.db)
+  return sender.send({
+    clinicId: job.clinicId,
+    to: opened.to,
+    subject: job.subject,
+    text: opened.text,
+    ...(opened.html ? { html: opened.html } : {}),
+    idempotencyKey: job.idempotencyKey,
+  })
 }

@@ -1,6 +1,9 @@
 /** Which handler runs each job type. */
 import { notifyAttribution } from '../attribution/notify'
 import { copyRecording } from '../calls/recordings'
+import { createDb } from '../db/client'
+import { deliverEmailJob } from '../email/email'
+import { getConfig } from '../env'
 import { logWarn } from '../lib/logger'
 import { createTextBackHandler } from '../textback/deliver'
 import type { JobHandlers } from './consumer'
@@ -14,6 +17,15 @@ export const jobHandlers: JobHandlers = {
     // The audio stays at Twilio; the call keeps its key so a human can retry the copy.
     deadLetter: async (job) => {
       logWarn('recording copy dead-lettered', { clinicId: job.clinicId, callId: job.callId })
+    },
+  },
+  email: {
+    run: async (job, env) => {
+      await deliverEmailJob(job, { db: createDb(env.DB), config: getConfig(env) })
+    },
+    // The intent's outbox row (if the send got that far) says `failed`; nothing else to undo.
+    deadLetter: async (job) => {
+      logWarn('email dead-lettered', { clinicId: job.clinicId })
     },
   },
   attribution: {

@@ -30,6 +30,17 @@ export type RecordingCopyJob = {
   key: string
 }
 
-export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob
+/** One outbound email (src/email/email.ts `queueEmail`): recipient and text sealed together. */
+export type EmailJob = {
+  type: 'email'
+  clinicId: string
+  /** Stable per intent: the outbox row and Resend's Idempotency-Key both dedupe on it. */
+  idempotencyKey: string
+  subject: string
+  /** `{to, text, html}` as JSON, sealed with the clinic's data key. */
+  sealed: string
+}
+
+export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob | EmailJob
 
 export type JobType = JobMessage['type']
