@@ -189,6 +189,7 @@ export async function queueAttribution(
   env: Bindings,
   clinicId: string,
   event: AttributionEvent,
+  _options: { waitUntil?: (work: Promise<unknown>) => void } = {},
 ): Promise<void> {
   try {
     await env.JOBS.send({ type: 'attribution', clinicId, event })
