@@ -20,8 +20,17 @@ import {
   upsertCallFacts,
 } from './store'
 
-/** The I/O a call's side effects need, plus the request's clock. */
-export type CallDeps = { env: Bindings; db: Db; config: Config; now: number }
+/**
+ * The I/O a call's side effects need, plus the request's clock. `waitUntil` (a request's
+ * execution context) lets attribution settle after the response instead of on the queue.
+ */
+export type CallDeps = {
+  env: Bindings
+  db: Db
+  config: Config
+  now: number
+  waitUntil?: (work: Promise<unknown>) => void
+}
 
 export type ClinicRow = typeof clinics.$inferSelect
 
@@ -72,7 +81,7 @@ export async function tellAttribution(
   clinicId: string,
   event: Parameters<typeof notifyAttribution>[2],
 ): Promise<void> {
-  await queueAttribution(deps.env, clinicId, event)
+  await queueAttribution(deps.env, clinicId, event, { waitUntil: deps.waitUntil })
 }
 
 /**

@@ -73,7 +73,13 @@ function deliveryKeys(c: VoiceContext, naturalKey: string): string[] {
 }
 
 function depsOf(c: VoiceContext): CallDeps {
-  return { env: c.env, db: c.var.db, config: c.var.config, now: Date.now() }
+  return {
+    env: c.env,
+    db: c.var.db,
+    config: c.var.config,
+    now: Date.now(),
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
+  }
 }
 
 type Line = { clinic: ClinicRow; trackingNumberId: string; forwardTo: string; phoneNumber: string }

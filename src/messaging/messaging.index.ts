@@ -151,12 +151,12 @@ messagingWebhooks.post('/', async (c) => {
 
   if (inReplyToCallId) {
     // Stored above with inReplyToCallId, so re-settling the clinic can always recover the touch.
-    await queueAttribution(c.env, clinicId, {
-      kind: 'text-back-reply',
-      messageId,
-      callerHash: senderHash,
-      at: receivedAt,
-    })
+    await queueAttribution(
+      c.env,
+      clinicId,
+      { kind: 'text-back-reply', messageId, callerHash: senderHash, at: receivedAt },
+      { waitUntil: (work) => c.executionCtx.waitUntil(work) },
+    )
   }
 
   // EXTENSION POINT (conversations, "coming next"): queue the AI/staff reply here, e.g. a
