@@ -10,7 +10,15 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { argValue, nodeBin, readVars, root, waitForHealth, wranglerBin } from './lib/local.mjs'
+import {
+  argValue,
+  nodeBin,
+  readVars,
+  root,
+  waitForHealth,
+  wranglerBin,
+  wranglerEnv,
+} from './lib/local.mjs'
 
 const passThrough = process.argv.slice(2)
 
@@ -47,7 +55,7 @@ async function main() {
       '--local',
       ...(persistTo ? ['--persist-to', persistTo] : []),
     ],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, CI: 'true' } },
+    { cwd: root, stdio: 'inherit', env: { ...wranglerEnv, CI: 'true' } },
   )
   if (migrate.status !== 0) {
     console.error('Applying migrations failed; see the output above.')
@@ -73,7 +81,7 @@ async function main() {
   const wrangler = spawn(
     nodeBin,
     [wranglerBin, 'dev', '--test-scheduled', ...extra, ...passThrough],
-    { cwd: root, stdio: 'inherit' },
+    { cwd: root, stdio: 'inherit', env: wranglerEnv },
   )
   let stopping = false
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {

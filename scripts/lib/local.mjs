@@ -13,6 +13,17 @@ const pinnedNode = join(root, 'node_modules', 'node', 'bin', 'node')
 /** The project's pinned Node (the `node` devDependency): wrangler needs ≥ 22, the machine may have 20. */
 export const nodeBin = existsSync(pinnedNode) ? pinnedNode : process.execPath
 
+/**
+ * The environment wrangler runs with in every local script: no fetch of Cloudflare's `cf.json`
+ * (offline it prints a stack trace and falls back anyway) and no telemetry, so a machine with no
+ * internet starts cleanly. Callers may still override either by setting it themselves.
+ */
+export const wranglerEnv = {
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  ...process.env,
+}
+
 /** The value of `--name value` or `--name=value`, if given. */
 export function argValue(args, name) {
   for (let i = 0; i < args.length; i++) {

@@ -68,12 +68,13 @@ export function logError(msg: string, err: unknown, fields: LogFields = {}): str
 
 /**
  * One line per request: method, route pattern (never the concrete URL, which can hold an id or
- * a query), status and duration. On in every environment, tests included, so the proof-at-rest
- * scan reads exactly what production would print.
+ * a query), status and duration. On in production and in tests, so the proof-at-rest scan reads
+ * exactly what production would print; off under `wrangler dev`, which logs each request itself.
  */
 export const requestLogger: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = Date.now()
   await next()
+  if (c.env.ENVIRONMENT === 'development') return
   logInfo('request', {
     method: c.req.method,
     route: c.req.routePath,
