@@ -15,8 +15,9 @@ import { argValue, fakeSid, readVars, root, signedWebhook } from './lib/local.mj
 const args = process.argv.slice(2)
 const vars = readVars(join(root, '.dev.vars'))
 const base = (argValue(args, '--base') ?? 'http://localhost:8787').replace(/\/+$/, '')
-// Twilio signs the public URL; `npm run dev` sets PUBLIC_BASE_URL to the address it serves.
-const signBase = (argValue(args, '--public-base-url') ?? base).replace(/\/+$/, '')
+// Twilio signs the public URL the Worker believes it is served at (PUBLIC_BASE_URL), which need
+// not be the address we reach it by (127.0.0.1 vs localhost): ask the dev Worker, unless told.
+let signBase = argValue(args, '--public-base-url')?.replace(/\/+$/, '')
 const authToken = vars.TWILIO_AUTH_TOKEN ?? 'dev-twilio-auth-token'
 const accountSid = /^AC/.test(vars.TWILIO_ACCOUNT_SID ?? '')
   ? vars.TWILIO_ACCOUNT_SID
@@ -106,7 +107,7 @@ async function inboundCall(label, from, outcome, { voicemailSeconds = 0 } = {}) 
 async function signIn() {
   const res = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin: new URL(base).origin },
+    headers: { 'content-type': 'application/json', origin: new URL(signBase).origin },
     body: JSON.stringify({ email: 'owner@demo.clinic', password: 'demo-password-123' }),
   })
   if (!res.ok) return null
@@ -123,6 +124,11 @@ async function main() {
     process.exit(1)
   }
 
+  signBase ??= await fetch(`${base}/__dev/public-base-url`)
+    .then((r) => (r.ok ? r.json() : {}))
+    .then((body) => body.publicBaseUrl)
+    .catch(() => undefined)
+  signBase ??= base
   const startedAt = new Date()
   // Seven distinct callers, so each line of the story is about one person.
   const mobiles = new Set()

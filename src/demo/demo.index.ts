@@ -31,5 +31,11 @@ demoRouter.post('/seed', async (c) => {
 /** The benchmark's empty clinic (idempotent). */
 demoRouter.post('/seed/bench', async (c) => c.json(await seedBenchClinic(c.env)))
 
+/**
+ * The origin the Worker expects webhook signatures (and the Origin header) for: local scripts
+ * that reach it under another name (`--base http://127.0.0.1:8787`) sign for this instead.
+ */
+demoRouter.get('/public-base-url', (c) => c.json({ publicBaseUrl: c.var.config.publicBaseUrl }))
+
 /** The benchmark's baseline: the app's middleware and nothing else. */
 demoRouter.get('/bare', (c) => c.text('ok'))
