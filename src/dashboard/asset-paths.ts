@@ -1,5 +1,5 @@
 /** Where the dashboard's static assets are served. The `?v=` changes with the content, so they cache long. */
-import { APP_CSS, APP_JS } from './assets'
+import { APP_CSS, APP_ICON, APP_JS } from './assets'
 
 function shortHash(text: string): string {
   // FNV-1a: a cache-busting tag, not a security boundary.
@@ -14,4 +14,5 @@ function shortHash(text: string): string {
 export const ASSET_PATHS = {
   css: `/assets/app.css?v=${shortHash(APP_CSS)}`,
   js: `/assets/app.js?v=${shortHash(APP_JS)}`,
+  icon: `/favicon.svg?v=${shortHash(APP_ICON)}`,
 } as const

@@ -104,3 +104,6 @@ if(!t||!p)return;var name=p.getAttribute('data-clinic')||'';
 function u(){p.textContent=t.value.split('{clinic}').join(name)}
 t.addEventListener('input',u);u();
 })();`
+
+/** The tab icon: a phone handset with a return arrow, in the brand colour (served as SVG). */
+export const APP_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0b5cad"/><path fill="#fff" d="M11.6 7.5l2.3 4.4-1.9 1.9a12 12 0 0 0 6.2 6.2l1.9-1.9 4.4 2.3-.8 3.5c-.2.7-.8 1.1-1.5 1.1C13.6 25 7 18.4 7 9.8c0-.7.4-1.3 1.1-1.5z"/><path fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" d="M19 6.5h5.5V12M24.5 6.5L18 13"/></svg>`

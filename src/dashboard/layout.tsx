@@ -38,6 +38,7 @@ function Document(props: { title: string; children: Child; script?: boolean }) {
           <meta name="color-scheme" content="light" />
           <title>{`${props.title} · Ringback`}</title>
           <link rel="stylesheet" href={ASSET_PATHS.css} />
+          <link rel="icon" type="image/svg+xml" href={ASSET_PATHS.icon} />
           {props.script ? <script src={ASSET_PATHS.js} defer /> : null}
         </head>
         <body>{props.children}</body>

@@ -36,7 +36,7 @@ import { clinicKeyring } from '../privacy/crypto'
 import { createPrivacyRequest } from '../privacy/requests'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
 import { canEdit, canView, type PageKey } from './access'
-import { APP_CSS, APP_JS } from './assets'
+import { APP_CSS, APP_ICON, APP_JS } from './assets'
 import { ErrorPage, type FieldErrors, type Viewer } from './layout'
 import { AppointmentPage, AppointmentsPage, CallsPage, type CallsQuery } from './pages/activity'
 import { ApiKeysPage, AuditPage, OutboxPage, PrivacyPage, TeamPage } from './pages/admin'
@@ -145,6 +145,10 @@ export const dashboardRouter = new Hono<AppEnv>()
 
 dashboardRouter.get('/assets/app.css', (c) => asset(c, APP_CSS, 'text/css; charset=utf-8'))
 dashboardRouter.get('/assets/app.js', (c) => asset(c, APP_JS, 'text/javascript; charset=utf-8'))
+// Browsers ask for /favicon.ico unprompted; both names serve the one SVG icon.
+for (const path of ['/favicon.svg', '/favicon.ico']) {
+  dashboardRouter.get(path, (c) => asset(c, APP_ICON, 'image/svg+xml'))
+}
 
 for (const path of PATHS) dashboardRouter.use(path, pageTiming, pageHeaders, formsOnly, formCsrf)
 
