@@ -1,10 +1,13 @@
 import path from 'node:path'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
 import { defineConfig } from 'vitest/config'
+import { vendorAssets } from './scripts/vendor-assets.mjs'
 import { ProjectJsonReporter } from './test/e2e/project-json-reporter.ts'
 import { TEST_VARS } from './test/env.ts'
 
 export default defineConfig(async () => {
+  // The Worker's static assets (public/vendor/) must exist before wrangler.toml's [assets] loads.
+  vendorAssets()
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'))
   return {
     test: {

@@ -19,6 +19,7 @@ import {
   wranglerBin,
   wranglerEnv,
 } from './lib/local.mjs'
+import { vendorAssets } from './vendor-assets.mjs'
 
 const passThrough = process.argv.slice(2)
 
@@ -27,6 +28,7 @@ function log(message) {
 }
 
 async function main() {
+  vendorAssets()
   const devVars = join(root, '.dev.vars')
   if (!existsSync(devVars)) {
     copyFileSync(join(root, '.dev.vars.example'), devVars)

@@ -93,7 +93,16 @@ export function createApp() {
     },
     servers: [{ url: '/' }],
   })
-  app.get('/api/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'Ringback API reference' }))
+  // The reference's script is a static asset copied from the pinned npm package
+  // (scripts/vendor-assets.mjs), never a CDN: the page works offline.
+  app.get(
+    '/api/docs',
+    Scalar({
+      url: '/api/v1/openapi.json',
+      pageTitle: 'Ringback API reference',
+      cdn: '/vendor/scalar/standalone.js',
+    }),
+  )
 
   app.route('/__dev', demoRouter)
   app.route('/', dashboardRouter)

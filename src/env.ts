@@ -12,6 +12,8 @@ export interface Bindings {
   JOBS: Queue<JobMessage>
   JOBS_DLQ: Queue<JobMessage>
   BLOBS: R2Bucket
+  /** Static files (public/): the vendored browser scripts. */
+  ASSETS: Fetcher
   PUBLIC_BASE_URL?: string
   ENVIRONMENT?: string
   TWILIO_ACCOUNT_SID?: string

@@ -63,7 +63,13 @@ export default async function setup(project: TestProject) {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: BIN_PATH, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      PATH: BIN_PATH,
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      NO_COLOR: '1',
+    },
   })
   wrangler.stdout?.on('data', (d) => {
     output += String(d)
