@@ -101,6 +101,8 @@ export function createApp() {
       url: '/api/v1/openapi.json',
       pageTitle: 'Ringback API reference',
       cdn: '/vendor/scalar/standalone.js',
+      // Its default fonts come from Scalar's servers; the system fonts need no network.
+      withDefaultFonts: false,
     }),
   )
 

@@ -4,8 +4,9 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchChromium } from './browser'
 
 const BASE = inject('e2eBaseUrl')
 const SHOTS = path.join(import.meta.dirname, 'screenshots')
@@ -48,19 +49,7 @@ async function checkPage(p: Page, name: string) {
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true })
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
   owner = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   page = await owner.newPage()
 })
