@@ -31,12 +31,17 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return out
 }
 
-/** Constant-time comparison of two strings (length leaks, content does not). */
+/**
+ * Constant-time comparison of two strings through the runtime's own
+ * `crypto.subtle.timingSafeEqual` (a Workers extension to WebCrypto). Only the length can leak:
+ * unequal lengths still spend one comparison before answering false.
+ */
 export function timingSafeEqual(a: string, b: string): boolean {
   const ab = utf8(a)
   const bb = utf8(b)
-  let diff = ab.length ^ bb.length
-  const n = Math.max(ab.length, bb.length)
-  for (let i = 0; i < n; i++) diff |= (ab[i] ?? 0) ^ (bb[i] ?? 0)
-  return diff === 0
+  if (ab.byteLength !== bb.byteLength) {
+    crypto.subtle.timingSafeEqual(ab, ab)
+    return false
+  }
+  return crypto.subtle.timingSafeEqual(ab, bb)
 }
