@@ -82,7 +82,8 @@ async function main() {
 
   const wrangler = spawn(
     nodeBin,
-    [wranglerBin, 'dev', '--test-scheduled', ...extra, ...passThrough],
+    // src/dev.ts: the production Worker plus the /__dev routes (demo seed); see that file.
+    [wranglerBin, 'dev', 'src/dev.ts', '--test-scheduled', ...extra, ...passThrough],
     { cwd: root, stdio: 'inherit', env: wranglerEnv },
   )
   let stopping = false

@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { Scalar } from '@scalar/hono-api-reference'
+import type { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import pkg from '../package.json'
 import { appointmentsRouter } from './appointments/appointments.index'
@@ -13,7 +14,6 @@ import { voiceWebhooks } from './calls/voice.index'
 import { clinicRouter } from './clinic/clinic.index'
 import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
-import { demoRouter } from './demo/demo.index'
 import { getConfig } from './env'
 import type { AppEnv } from './lib/context'
 import { requestLogger } from './lib/logger'
@@ -26,7 +26,15 @@ import { twilioBodyLimit, verifyTwilio } from './twilio/webhook'
 
 export const VERSION: string = pkg.version
 
-export function createApp() {
+export type AppOptions = {
+  /**
+   * Development-only routes mounted at /__dev (the demo seed): only the dev entry
+   * (src/dev.ts) passes them, so the production bundle does not contain them at all.
+   */
+  devRoutes?: Hono<AppEnv>
+}
+
+export function createApp(options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success)
@@ -106,7 +114,7 @@ export function createApp() {
     }),
   )
 
-  app.route('/__dev', demoRouter)
+  if (options.devRoutes) app.route('/__dev', options.devRoutes)
   app.route('/', dashboardRouter)
   return app
 }

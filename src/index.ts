@@ -8,14 +8,18 @@ import type { JobMessage } from './jobs/messages'
 
 export { ClinicDurableObject } from './clinic/durable-object'
 
-const app = createApp()
 const consume = createConsumer(jobHandlers)
 
-export default {
-  fetch: app.fetch,
-  // The execution context is unused: each job finishes before its message is acked.
-  queue: (batch, env, _ctx?: ExecutionContext) => consume(batch, env),
-  scheduled: async (controller, env, ctx) => {
-    ctx.waitUntil(runScheduled(controller, env))
-  },
-} satisfies ExportedHandler<Bindings, JobMessage>
+/** The Worker for a given app: the production entry below, and the dev entry (src/dev.ts). */
+export function createWorker(app: ReturnType<typeof createApp>) {
+  return {
+    fetch: app.fetch,
+    // The execution context is unused: each job finishes before its message is acked.
+    queue: (batch, env, _ctx?: ExecutionContext) => consume(batch, env),
+    scheduled: async (controller, env, ctx) => {
+      ctx.waitUntil(runScheduled(controller, env))
+    },
+  } satisfies ExportedHandler<Bindings, JobMessage>
+}
+
+export default createWorker(createApp())

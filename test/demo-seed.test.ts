@@ -1,11 +1,14 @@
-import { env, exports } from 'cloudflare:workers'
+import { createExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { verifyPassword } from '../src/auth/passwords'
 import { createDb } from '../src/db/client'
 import { devRoutesAllowed } from '../src/demo/demo.index'
 import { DEMO_CLINIC, planDemoHistory } from '../src/demo/history'
 import { type SeedResult, seedDemoClinic } from '../src/demo/seed'
+import devWorker from '../src/dev'
 import { getConfig } from '../src/env'
+import worker from '../src/index'
 import { DAY_MS } from '../src/lib/time'
 import { clinicKeyring, contactHash } from '../src/privacy/crypto'
 
@@ -248,11 +251,38 @@ describe('demo seed', () => {
 })
 
 describe('/__dev routes', () => {
+  it('are not part of the production Worker at all, even in development from localhost', async () => {
+    const devEnv = { ...env, ENVIRONMENT: 'development' }
+    const ctx = createExecutionContext()
+    const res = await worker.fetch(
+      new Request('http://localhost:8787/__dev/bare'),
+      devEnv as typeof env,
+      ctx,
+    )
+    expect(res.status).toBe(404)
+    const dev = await devWorker.fetch(
+      new Request('http://localhost:8787/__dev/bare'),
+      devEnv as typeof env,
+      createExecutionContext(),
+    )
+    expect(dev.status).toBe(200)
+    expect(await dev.text()).toBe('ok')
+  })
+
   it('answer 404 outside development', async () => {
-    const seed = await exports.default.fetch('https://ringback.test/__dev/seed', { method: 'POST' })
+    // The dev entry's routes still refuse a Worker that is not in development.
+    const seed = await devWorker.fetch(
+      new Request('https://ringback.test/__dev/seed', { method: 'POST' }),
+      env,
+      createExecutionContext(),
+    )
     expect(seed.status).toBe(404)
     expect(seed.headers.get('content-type')).toBe('application/problem+json')
-    const bare = await exports.default.fetch('https://ringback.test/__dev/bare')
+    const bare = await devWorker.fetch(
+      new Request('http://localhost:8787/__dev/bare'),
+      env,
+      createExecutionContext(),
+    )
     expect(bare.status).toBe(404)
   })
 

@@ -56,7 +56,16 @@ export default async function setup(project: TestProject) {
   })
 
   let output = ''
-  const args = ['dev', '--port', String(E2E_PORT), '--ip', '127.0.0.1', '--persist-to', STATE]
+  const args = [
+    'dev',
+    'src/dev.ts',
+    '--port',
+    String(E2E_PORT),
+    '--ip',
+    '127.0.0.1',
+    '--persist-to',
+    STATE,
+  ]
   args.push('--inspector-port', '9790', '--show-interactive-dev-session=false')
   for (const [k, v] of Object.entries(VARS)) args.push('--var', `${k}:${v}`)
   wrangler = spawn(WRANGLER, args, {
