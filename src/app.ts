@@ -15,6 +15,7 @@ import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
 import { demoRouter } from './demo/demo.index'
 import { getConfig } from './env'
+import { jobsRouter } from './jobs/jobs.index'
 import type { AppEnv } from './lib/context'
 import { requestLogger } from './lib/logger'
 import { handleError, problemResponse, zodErrors } from './lib/problem'
@@ -71,6 +72,7 @@ export function createApp() {
     metricsRouter,
     outboxRouter,
     privacyRouter,
+    jobsRouter,
   ]) {
     app.route('/api/v1', router)
   }
