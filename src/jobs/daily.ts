@@ -46,8 +46,6 @@ export function runDateOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10)
 }
 
-type Send = Pick<Queue<JobMessage>, 'send' | 'sendBatch'>
-
 /**
  * What the cron itself does: enqueue the fan-out and the platform-wide jobs, in one `sendBatch`.
  * It touches no D1 at all, so its cost is the same for one clinic or 10,000.
@@ -96,11 +94,11 @@ export async function runCronFanout(job: CronFanoutJob, env: Bindings): Promise<
     messages.push({ type: 'clinic-purge', ...base, clinicId, resume: null })
     messages.push({ type: 'clinic-rollup', ...base, clinicId })
   }
-  const queue: Send = env.JOBS
-  if (messages.length > 0) await queue.sendBatch(messages.map((body) => ({ body })))
+  if (messages.length > 0) await env.JOBS.sendBatch(messages.map((body) => ({ body })))
   const last = ids[ids.length - 1]
+  // A full page may have a next one; the fan-out continues itself from the last id seen.
   if (ids.length === FANOUT_PAGE && last !== undefined) {
-    await queue.send({ ...job, after: last })
+    await env.JOBS.send({ ...job, after: last })
   }
   return ids.length
 }
