@@ -184,5 +184,6 @@ export async function runRewrapKeys(job: RewrapKeysJob, env: Bindings): Promise<
   } catch (err) {
     if (!isBudgetExceeded(err)) throw err
     await env.JOBS.send(job)
+    logInfo('data keys re-wrap continues', { statements: counted.count() })
   }
 }
