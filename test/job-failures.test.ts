@@ -390,3 +390,14 @@ describe('GET /api/v1/jobs/failures and resolving', () => {
     ).toBe(400)
   })
 })
+
+describe('the dead-letter consumer’s configuration', () => {
+  it('logs on the attempt wrangler.toml makes the last one (max_retries + 1)', async () => {
+    const toml = (await import('../wrangler.toml?raw')).default
+    const section = toml
+      .split('[[queues.consumers]]')
+      .find((s) => new RegExp(`^\\s*queue\\s*=\\s*"${DLQ_NAME}"`).test(s))
+    const retries = Number(/max_retries\s*=\s*(\d+)/.exec(section ?? '')?.[1])
+    expect(DLQ_MAX_ATTEMPTS).toBe(retries + 1)
+  })
+})
