@@ -72,7 +72,7 @@ export type PurgeCursor = { job: number; step: number }
 
 /** D1 statements one chunk may cost: a select and an update (R2 steps), and the receipt's write. */
 const CHUNK_STATEMENTS = 3
-/** Statements to close a run: the receipt's completion, the summary's read and insert. */
+/** Statements a slice may still spend after its last chunk: the receipt's completion, the next job's receipt lookup, one to spare. */
 const CLOSE_STATEMENTS = 3
 
 /** `DELETE … WHERE rowid IN (SELECT rowid FROM table WHERE <where> LIMIT n)` as a step. */
