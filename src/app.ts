@@ -15,6 +15,7 @@ import { clinicRouter } from './clinic/clinic.index'
 import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
 import { getConfig } from './env'
+import { jobsRouter } from './jobs/jobs.index'
 import type { AppEnv } from './lib/context'
 import { requestLogger } from './lib/logger'
 import { handleError, problemResponse, zodErrors } from './lib/problem'
@@ -79,6 +80,7 @@ export function createApp(options: AppOptions = {}) {
     metricsRouter,
     outboxRouter,
     privacyRouter,
+    jobsRouter,
   ]) {
     app.route('/api/v1', router)
   }

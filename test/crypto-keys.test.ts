@@ -8,6 +8,7 @@ import { type Config, getConfig } from '../src/env'
 import { ciphertextKeyVersion, clinicKeyring, importKek } from '../src/privacy/crypto'
 import { rewrapClinicKeys, rotateClinicDataKey, shredClinicKeys } from '../src/privacy/keys'
 import { createTestClinic } from './helpers/clinic'
+import { captureQueue } from './helpers/queue'
 
 const db = createDb(env.DB)
 const base = getConfig(env)
@@ -63,12 +64,14 @@ describe('key-encryption-key rotation (re-wrap)', () => {
   it('runs from the daily cron when DATA_ENCRYPTION_KEY_PREVIOUS is set', async () => {
     const clinic = await createTestClinic()
     const sealed = await (await clinicKeyring(db, base, clinic.clinicId)).seal('secret')
-    const rotatedEnv = {
-      ...env,
+    // The cron enqueues a re-wrap job; the queue runs it.
+    const queue = captureQueue({
       DATA_ENCRYPTION_KEY: NEW_KEK,
       DATA_ENCRYPTION_KEY_PREVIOUS: env.DATA_ENCRYPTION_KEY,
-    }
-    await runScheduled({ cron: '0 3 * * *', scheduledTime: Date.now(), noRetry() {} }, rotatedEnv)
+    })
+    await runScheduled({ cron: '0 3 * * *', scheduledTime: Date.now(), noRetry() {} }, queue.env)
+    expect(queue.pending.map((j) => j.type)).toContain('rewrap-keys')
+    await queue.drain()
     const newId = (await importKek(NEW_KEK)).id
     const [row] = await db.select().from(clinicKeys).where(eq(clinicKeys.clinicId, clinic.clinicId))
     expect(row?.kekId).toBe(newId)

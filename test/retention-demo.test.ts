@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { seedDemoClinic } from '../src/demo/seed'
 import worker from '../src/index'
 import { DAY_MS } from '../src/lib/time'
+import { captureQueue } from './helpers/queue'
 
 type MonthTotals = Record<string, { inbound: number; revenue: number }>
 
@@ -36,13 +37,16 @@ describe('retention on the demo clinic (CONTRACT "Privacy")', () => {
     const before = await monthTotals(clinicId)
     expect(Object.keys(before).length).toBeGreaterThanOrEqual(4)
 
+    // The cron fans out through the queue: run it, then drain what it enqueued.
+    const queue = captureQueue()
     const ctx = createExecutionContext()
     await worker.scheduled(
       createScheduledController({ cron: '0 3 * * *', scheduledTime: now }),
-      env,
+      queue.env,
       ctx,
     )
     await waitOnExecutionContext(ctx)
+    await queue.drain()
 
     const left = await env.DB.prepare(
       'SELECT COUNT(*) AS n, MIN(started_at) AS t FROM calls WHERE clinic_id = ?',

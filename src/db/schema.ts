@@ -422,5 +422,37 @@ export const purgeRuns = sqliteTable(
     deletedJson: text('deleted_json').notNull(),
     status: text('status', { enum: ['running', 'completed'] }).notNull(),
   },
-  (t) => [index('purge_runs_clinic_idx').on(t.clinicId, t.ranAt)],
+  (t) => [
+    index('purge_runs_clinic_idx').on(t.clinicId, t.ranAt),
+    // The receipts' own retention (src/privacy/purge.ts) deletes by age across all clinics.
+    index('purge_runs_ran_idx').on(t.ranAt),
+  ],
+)
+
+/**
+ * Queue jobs that exhausted their retries (or failed permanently), one row per clinic, job type
+ * and safe reference (a call id, a run key, a hash of an email's key): what a human must look at.
+ * No personal data. `clinic_id` is null for platform jobs (there is no operator tenant yet).
+ */
+export const jobFailures = sqliteTable(
+  'job_failures',
+  {
+    /** Derived from (clinic, type, ref), so a redelivered dead letter updates the same row. */
+    id: text('id').primaryKey(),
+    clinicId: text('clinic_id'),
+    jobType: text('job_type').notNull(),
+    ref: text('ref').notNull(),
+    firstFailedAt: integer('first_failed_at').notNull(),
+    lastFailedAt: integer('last_failed_at').notNull(),
+    count: integer('count').notNull().default(1),
+    /** The queue message last counted: a redelivery of the same dead letter counts once. */
+    lastMessageId: text('last_message_id'),
+    /** When an alert email was queued for this failure (at most one per clinic per hour). */
+    alertedAt: integer('alerted_at'),
+    resolvedAt: integer('resolved_at'),
+  },
+  (t) => [
+    index('job_failures_clinic_idx').on(t.clinicId, t.lastFailedAt),
+    index('job_failures_last_idx').on(t.lastFailedAt),
+  ],
 )

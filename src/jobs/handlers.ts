@@ -7,6 +7,16 @@ import { getConfig } from '../env'
 import { logWarn } from '../lib/logger'
 import { createTextBackHandler } from '../textback/deliver'
 import type { JobHandlers } from './consumer'
+import {
+  runClinicPurge,
+  runClinicRollup,
+  runCronFanout,
+  runPlatformHousekeeping,
+  runRewrapKeys,
+} from './daily'
+
+/** The daily jobs need no clean-up of their own when dead: the next run redoes what is due. */
+const nothingToUndo = async () => {}
 
 export const jobHandlers: JobHandlers = {
   'text-back': createTextBackHandler(),
@@ -36,4 +46,24 @@ export const jobHandlers: JobHandlers = {
       logWarn('attribution job dead-lettered', { clinicId: job.clinicId, kind: job.event.kind })
     },
   },
+  'cron-fanout': {
+    run: async (job, env) => {
+      await runCronFanout(job, env)
+    },
+    deadLetter: nothingToUndo,
+  },
+  'clinic-purge': {
+    run: async (job, env) => {
+      await runClinicPurge(job, env)
+    },
+    deadLetter: nothingToUndo,
+  },
+  'clinic-rollup': {
+    run: async (job, env) => {
+      await runClinicRollup(job, env)
+    },
+    deadLetter: nothingToUndo,
+  },
+  'platform-housekeeping': { run: runPlatformHousekeeping, deadLetter: nothingToUndo },
+  'rewrap-keys': { run: runRewrapKeys, deadLetter: nothingToUndo },
 }

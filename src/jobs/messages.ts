@@ -41,6 +41,49 @@ export type EmailJob = {
   sealed: string
 }
 
-export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob | EmailJob
+/** Fields every daily-cron job carries: the run it belongs to (its scheduled time and UTC date). */
+type DailyRun = {
+  /** The cron's `scheduledTime` (ms): every cut-off of the run is computed from it. */
+  runAt: number
+  /** `YYYY-MM-DD` (UTC) of `runAt`: with the clinic, the run's idempotency key. */
+  runDate: string
+}
+
+/** Where a resumable purge stopped: the next job (index) and step (index) to run. */
+export type PurgeCursor = { job: number; step: number }
+
+/**
+ * The daily cron's fan-out: lists one page of clinics after `after` (by id), enqueues their jobs,
+ * and enqueues itself for the next page. The cron invocation itself touches no D1 at all.
+ */
+export type CronFanoutJob = DailyRun & { type: 'cron-fanout'; after: string | null }
+
+/** One clinic's retention purges for a run; continues from `resume` when a budget stopped it. */
+export type ClinicPurgeJob = DailyRun & {
+  type: 'clinic-purge'
+  clinicId: string
+  resume: PurgeCursor | null
+}
+
+/** One clinic's nightly metric roll-up (yesterday and today, local time). */
+export type ClinicRollupJob = DailyRun & { type: 'clinic-rollup'; clinicId: string }
+
+/** Platform-wide purges (delivery keys with no clinic, old receipts, old failure records). */
+export type PlatformHousekeepingJob = DailyRun & {
+  type: 'platform-housekeeping'
+  resume: PurgeCursor | null
+}
+
+/** Re-wraps clinic data keys under the current KEK while a rotation is under way. */
+export type RewrapKeysJob = DailyRun & { type: 'rewrap-keys' }
+
+export type DailyJob =
+  | CronFanoutJob
+  | ClinicPurgeJob
+  | ClinicRollupJob
+  | PlatformHousekeepingJob
+  | RewrapKeysJob
+
+export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob | EmailJob | DailyJob
 
 export type JobType = JobMessage['type']

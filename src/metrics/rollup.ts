@@ -4,7 +4,8 @@
  * attribution touches a day, at read time for the last two days, and nightly by the cron.
  *
  * Days whose calls a retention purge may already have deleted (days starting before the latest
- * cut-off of the clinic's `calls` purge, from its receipts in purge_runs) are sealed: once a row
+ * cut-off of the clinic's `calls` purge, from purge_runs: a `calls` receipt, or a run's summary
+ * line `all`, whose cut-off is the run's call cut-off) are sealed: once a row
  * exists for such a day it is never recomputed, because recomputing from what is left after the
  * purge would erase the history the aggregates exist to keep. A day with no row yet is computed
  * from what remains (a backfill such as the demo seed, before any purge).
@@ -92,7 +93,9 @@ async function rollUpDates(
 ): Promise<void> {
   const tz = clinic.timezone
   const lastPurge = await db
-    .prepare(`SELECT max(cutoff) AS cutoff FROM purge_runs WHERE clinic_id = ? AND job = 'calls'`)
+    .prepare(
+      `SELECT max(cutoff) AS cutoff FROM purge_runs WHERE clinic_id = ? AND job IN ('calls', 'all')`,
+    )
     .bind(clinic.id)
     .first<{ cutoff: number | null }>()
   const purgedBefore = lastPurge?.cutoff ?? Number.NEGATIVE_INFINITY

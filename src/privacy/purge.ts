@@ -8,8 +8,13 @@
  *   list, so a re-run picks up exactly what is left and cannot delete anything twice;
  * - R2 objects are deleted before the row that names them, so a crash leaves at worst a row
  *   whose object is already gone (the next run finishes it), never an orphaned recording;
- * - the receipt (purge_runs) is written as `running` first and its counts updated after every
- *   chunk; a run that finds its job's receipt still `running` continues that receipt.
+ * - a job's receipt (purge_runs) is written with its first chunk that deletes something, as
+ *   `running`, and its counts updated after every chunk; a run that finds its job's receipt
+ *   still `running` continues that receipt. A job that deletes nothing writes no receipt: the
+ *   clinic's run ends with one summary line (job `all`, see `finishPurgeRun`) instead.
+ * - a statement budget (PurgeOptions.budget) stops a run between chunks; the caller continues
+ *   from the returned cursor (src/jobs/daily.ts re-enqueues the job), so a huge backlog is
+ *   worked off over several queue invocations, each far under D1's 1,000 queries.
  *
  * D1 has no transactions and a 100-bound-parameter limit (PLATFORM-NOTES §1), hence
  * `DELETE … WHERE rowid IN (SELECT rowid … LIMIT n)` with a handful of parameters per chunk.
@@ -23,7 +28,14 @@ import { withDurableRetry } from '../lib/durable'
 import { newId } from '../lib/ids'
 import { DAY_MS } from '../lib/time'
 import { shredClinicKeys } from './keys'
-import { MAX_CALL_DAYS, type RetentionSettings, retentionCutoffs } from './retention'
+import {
+  addUtcMonths,
+  JOB_FAILURE_DAYS,
+  MAX_CALL_DAYS,
+  PURGE_RECEIPT_YEARS,
+  type RetentionSettings,
+  retentionCutoffs,
+} from './retention'
 
 /** Rows per DELETE chunk: small enough to stay well inside one D1 query's time budget. */
 export const DEFAULT_CHUNK = 500
@@ -46,7 +58,22 @@ export type PurgeStep = {
 
 export type PurgeJob = { job: string; clinicId: string | null; cutoff: number; steps: PurgeStep[] }
 
-export type PurgeOptions = { chunkSize?: number }
+/**
+ * A cap on the D1 statements a run may issue. `spent()` reads a counter (src/lib/statement-budget.ts);
+ * the run stops between chunks when the next chunk could go past `limit`, but only after it has
+ * done at least one chunk, so every invocation makes progress.
+ */
+export type PurgeBudget = { limit: number; spent: () => number }
+
+export type PurgeOptions = { chunkSize?: number; budget?: PurgeBudget }
+
+/** Where a run stopped: the job and step to continue from (indexes into the job list). */
+export type PurgeCursor = { job: number; step: number }
+
+/** D1 statements one chunk may cost: a select and an update (R2 steps), and the receipt's write. */
+const CHUNK_STATEMENTS = 3
+/** Statements a slice may still spend after its last chunk: the receipt's completion, the next job's receipt lookup, one to spare. */
+const CLOSE_STATEMENTS = 3
 
 /** `DELETE … WHERE rowid IN (SELECT rowid FROM table WHERE <where> LIMIT n)` as a step. */
 function deleteStep(
@@ -313,9 +340,14 @@ export async function terminatedClinicJob(
   return { job: 'terminated-clinic', clinicId, cutoff, steps }
 }
 
-/** Platform-wide housekeeping: delivery keys that never resolved to a clinic. */
+/**
+ * Platform-wide housekeeping: delivery keys that never resolved to a clinic, purge receipts past
+ * their own retention (PURGE_RECEIPT_YEARS), and dead-letter records nobody needs any more.
+ */
 export function platformPurgeJobs(env: Bindings, nowMs: number): PurgeJob[] {
   const cutoff = nowMs - MAX_CALL_DAYS * DAY_MS
+  const receiptsCutoff = addUtcMonths(nowMs, -12 * PURGE_RECEIPT_YEARS)
+  const failuresCutoff = nowMs - JOB_FAILURE_DAYS * DAY_MS
   return [
     {
       job: 'webhook-deliveries',
@@ -331,21 +363,44 @@ export function platformPurgeJobs(env: Bindings, nowMs: number): PurgeJob[] {
         ),
       ],
     },
+    {
+      // Receipts of every clinic, including deleted ones (their proof of deletion), by age only.
+      job: 'purge-receipts',
+      clinicId: null,
+      cutoff: receiptsCutoff,
+      steps: [deleteStep(env.DB, 'purgeReceipts', 'purge_runs', 'ran_at < ?', [receiptsCutoff])],
+    },
+    {
+      job: 'job-failures',
+      clinicId: null,
+      cutoff: failuresCutoff,
+      steps: [
+        deleteStep(env.DB, 'jobFailures', 'job_failures', 'last_failed_at < ?', [failuresCutoff]),
+      ],
+    },
   ]
 }
 
+/** What a slice of a run did: counts per job, and where to continue (null: finished). */
+export type PurgeSlice = { counts: Record<string, PurgeCounts>; next: PurgeCursor | null }
+
 /**
- * Runs one job to completion and returns its receipt's counts. Writes (or resumes) the receipt
- * in purge_runs and updates it after every chunk. Jobs without steps write nothing.
+ * Runs one job from step `fromStep`, chunk by chunk, until it is done or the budget stops it.
+ * The receipt in purge_runs is written with the first chunk that deletes something (or an
+ * unfinished one is continued) and updated after every chunk; a job that deletes nothing writes
+ * none. Returns the counts and, if the budget stopped it, the step to continue from.
  */
-export async function runPurgeJob(
+async function runJobFrom(
   env: Bindings,
   job: PurgeJob,
   nowMs: number,
-  options: PurgeOptions = {},
-): Promise<PurgeCounts> {
-  if (job.steps.length === 0) return {}
+  options: PurgeOptions,
+  fromStep: number,
+  progress: { chunks: number },
+): Promise<{ counts: PurgeCounts; stoppedAt: number | null }> {
+  if (job.steps.length === 0 || fromStep >= job.steps.length) return { counts: {}, stoppedAt: null }
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK
+  const budget = options.budget
   const db = createDb(env.DB)
   const clinicFilter =
     job.clinicId === null
@@ -357,39 +412,86 @@ export async function runPurgeJob(
     .where(and(clinicFilter, eq(purgeRuns.status, 'running')))
     .orderBy(desc(purgeRuns.ranAt))
     .limit(1)
-  const receiptId = unfinished?.id ?? newId('prg', nowMs)
+  let receiptId = unfinished?.id ?? null
   const counts: PurgeCounts = unfinished ? (JSON.parse(unfinished.deletedJson) as PurgeCounts) : {}
-  if (!unfinished) {
-    await db.insert(purgeRuns).values({
-      id: receiptId,
-      clinicId: job.clinicId,
-      job: job.job,
-      ranAt: nowMs,
-      cutoff: job.cutoff,
-      deletedJson: JSON.stringify(counts),
-      status: 'running',
-    })
-  }
-  for (const step of job.steps) {
+  for (let i = fromStep; i < job.steps.length; i++) {
+    const step = job.steps[i] as PurgeStep
     counts[step.kind] ??= 0
     const limit = Math.min(chunkSize, step.maxChunk ?? chunkSize)
     for (;;) {
+      if (
+        budget &&
+        progress.chunks > 0 &&
+        budget.spent() + CHUNK_STATEMENTS + CLOSE_STATEMENTS > budget.limit
+      ) {
+        return { counts, stoppedAt: i }
+      }
       const n = await step.chunk(limit)
+      progress.chunks++
       if (n > 0) {
         counts[step.kind] = (counts[step.kind] ?? 0) + n
-        await db
-          .update(purgeRuns)
-          .set({ deletedJson: JSON.stringify(counts) })
-          .where(eq(purgeRuns.id, receiptId))
+        if (receiptId === null) {
+          receiptId = newId('prg', nowMs)
+          await db.insert(purgeRuns).values({
+            id: receiptId,
+            clinicId: job.clinicId,
+            job: job.job,
+            ranAt: nowMs,
+            cutoff: job.cutoff,
+            deletedJson: JSON.stringify(counts),
+            status: 'running',
+          })
+        } else {
+          await db
+            .update(purgeRuns)
+            .set({ deletedJson: JSON.stringify(counts) })
+            .where(eq(purgeRuns.id, receiptId))
+        }
       }
       if (step.once || n < limit) break
     }
   }
-  await db
-    .update(purgeRuns)
-    .set({ deletedJson: JSON.stringify(counts), status: 'completed' })
-    .where(eq(purgeRuns.id, receiptId))
-  return counts
+  if (receiptId !== null) {
+    await db
+      .update(purgeRuns)
+      .set({ deletedJson: JSON.stringify(counts), status: 'completed' })
+      .where(eq(purgeRuns.id, receiptId))
+  }
+  return { counts, stoppedAt: null }
+}
+
+/**
+ * Runs a list of jobs from `from` (or the start) until they are done or the budget stops them.
+ * Returns the counts per job and the cursor to continue from.
+ */
+export async function runPurgeJobs(
+  env: Bindings,
+  jobs: PurgeJob[],
+  nowMs: number,
+  options: PurgeOptions = {},
+  from: PurgeCursor | null = null,
+): Promise<PurgeSlice> {
+  const progress = { chunks: 0 }
+  const counts: Record<string, PurgeCounts> = {}
+  for (let j = from?.job ?? 0; j < jobs.length; j++) {
+    const job = jobs[j] as PurgeJob
+    const fromStep = j === from?.job ? from.step : 0
+    const result = await runJobFrom(env, job, nowMs, options, fromStep, progress)
+    counts[job.job] = result.counts
+    if (result.stoppedAt !== null) return { counts, next: { job: j, step: result.stoppedAt } }
+  }
+  return { counts, next: null }
+}
+
+/** Runs one job to completion and returns its counts (no budget). Jobs without steps write nothing. */
+export async function runPurgeJob(
+  env: Bindings,
+  job: PurgeJob,
+  nowMs: number,
+  options: PurgeOptions = {},
+): Promise<PurgeCounts> {
+  const slice = await runPurgeJobs(env, [job], nowMs, { chunkSize: options.chunkSize })
+  return slice.counts[job.job] ?? {}
 }
 
 type ClinicRow = {
@@ -400,31 +502,108 @@ type ClinicRow = {
   contract_ends_at: number | null
 }
 
-/** Runs every due job for one clinic. Returns the counts per job. */
-export async function purgeClinic(
+/** A clinic's purge as a list of jobs, and what the run needs to close it. */
+export type ClinicPurgePlan = {
+  jobs: PurgeJob[]
+  /** The whole clinic is being deleted: no summary line, no attribution prune afterwards. */
+  terminated: boolean
+  /** The call cut-off of this run: the summary line's cut-off (and the metrics' seal). */
+  callsCutoff: number
+}
+
+/** The due jobs for one clinic at `nowMs`, or null when the clinic no longer exists. */
+export async function planClinicPurge(
   env: Bindings,
   clinicId: string,
   nowMs: number,
-  options: PurgeOptions = {},
-): Promise<Record<string, PurgeCounts>> {
+): Promise<ClinicPurgePlan | null> {
   const row = await env.DB.prepare(
     'SELECT id, retention_call_days, retention_recording_days, retention_enquiry_days, contract_ends_at FROM clinics WHERE id = ?',
   )
     .bind(clinicId)
     .first<ClinicRow>()
-  if (!row) return {}
+  if (!row) return null
   const settings: RetentionSettings = {
     retentionCallDays: row.retention_call_days,
     retentionRecordingDays: row.retention_recording_days,
     retentionEnquiryDays: row.retention_enquiry_days,
     contractEndsAt: row.contract_ends_at,
   }
-  const terminated = retentionCutoffs(settings, nowMs).terminated
-  const jobs =
-    terminated !== null
-      ? [await terminatedClinicJob(env, clinicId, terminated)]
-      : clinicPurgeJobs(env, { id: clinicId, ...settings }, nowMs)
-  const out: Record<string, PurgeCounts> = {}
-  for (const job of jobs) out[job.job] = await runPurgeJob(env, job, nowMs, options)
-  return out
+  const cut = retentionCutoffs(settings, nowMs)
+  if (cut.terminated !== null) {
+    return {
+      jobs: [await terminatedClinicJob(env, clinicId, cut.terminated)],
+      terminated: true,
+      callsCutoff: cut.calls,
+    }
+  }
+  return {
+    jobs: clinicPurgeJobs(env, { id: clinicId, ...settings }, nowMs),
+    terminated: false,
+    callsCutoff: cut.calls,
+  }
+}
+
+/** Runs every due job for one clinic to completion (no budget). Returns the counts per job. */
+export async function purgeClinic(
+  env: Bindings,
+  clinicId: string,
+  nowMs: number,
+  options: PurgeOptions = {},
+): Promise<Record<string, PurgeCounts>> {
+  const plan = await planClinicPurge(env, clinicId, nowMs)
+  if (!plan) return {}
+  return (await runPurgeJobs(env, plan.jobs, nowMs, { chunkSize: options.chunkSize })).counts
+}
+
+/** The summary line's id: one per clinic and run date, so a redelivered job cannot add a second. */
+export function purgeRunId(clinicId: string, runDate: string): string {
+  return `prg_run_${clinicId}_${runDate}`
+}
+
+/** Whether this clinic's run for `runDate` already finished (its summary line exists). */
+export async function purgeRunFinished(
+  d1: D1Database,
+  clinicId: string,
+  runDate: string,
+): Promise<boolean> {
+  const row = await d1
+    .prepare('SELECT 1 AS done FROM purge_runs WHERE id = ?')
+    .bind(purgeRunId(clinicId, runDate))
+    .first<{ done: number }>()
+  return row !== null
+}
+
+/**
+ * Closes a clinic's run with its one summary line (job `all`): the totals of the receipts this
+ * run wrote, or `{}` when nothing was due. It is the proof the run happened when no job deleted
+ * anything (and so wrote no receipt), and the mark that makes a redelivered job a no-op.
+ */
+export async function finishPurgeRun(
+  d1: D1Database,
+  clinicId: string,
+  runAt: number,
+  runDate: string,
+  cutoff: number,
+): Promise<PurgeCounts> {
+  const rows = await d1
+    .prepare(
+      "SELECT deleted_json AS deleted FROM purge_runs WHERE clinic_id = ? AND ran_at = ? AND job != 'all'",
+    )
+    .bind(clinicId, runAt)
+    .all<{ deleted: string }>()
+  const totals: PurgeCounts = {}
+  for (const r of rows.results) {
+    for (const [kind, n] of Object.entries(JSON.parse(r.deleted) as PurgeCounts)) {
+      if (n > 0) totals[kind] = (totals[kind] ?? 0) + n
+    }
+  }
+  await d1
+    .prepare(
+      `INSERT INTO purge_runs (id, clinic_id, job, ran_at, cutoff, deleted_json, status)
+       VALUES (?, ?, 'all', ?, ?, ?, 'completed') ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(purgeRunId(clinicId, runDate), clinicId, runAt, cutoff, JSON.stringify(totals))
+    .run()
+  return totals
 }

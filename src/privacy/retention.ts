@@ -13,6 +13,19 @@ export const MAX_ENQUIRY_DAYS = 730
 export const ATTRIBUTION_DAYS = 730
 /** Audit log: 7 years (a record of who did what with personal data must outlive the data). */
 export const AUDIT_YEARS = 7
+/**
+ * Purge receipts (purge_runs): 7 years, like the audit log. They are the proof that personal data
+ * was deleted on time (a regulator may ask years later, and the audit log points at them), and
+ * hold only job names, cut-offs and counts, so keeping them longer costs no one's privacy. With
+ * one summary line per clinic and day when nothing is due, that is about 2,600 small rows per
+ * clinic. A deleted clinic's receipts stay until the same age: they are its proof of deletion.
+ */
+export const PURGE_RECEIPT_YEARS = 7
+/**
+ * Dead-letter records (job_failures): 90 days after the last failure, like call data, because the
+ * calls and runs they point at are gone by then. They hold ids and counts only.
+ */
+export const JOB_FAILURE_DAYS = 90
 /** A terminated clinic's data: 6 months after its contract ends. */
 export const TERMINATION_GRACE_MONTHS = 6
 

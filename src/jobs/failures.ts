@@ -1,0 +1,195 @@
+/**
+ * Dead letters reach a human: every job that exhausts its retries (or fails permanently) is
+ * recorded in job_failures (ids and counts only) and, for a clinic's job, its owners and admins
+ * get an alert email — at most one per clinic per hour. Platform jobs are logged at error level.
+ */
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
+import { createDb } from '../db/client'
+import { jobFailures, users } from '../db/schema'
+import { queueEmail } from '../email/email'
+import { type Bindings, getConfig } from '../env'
+import { HOUR_MS, toIso } from '../lib/time'
+import { clinicKeyring, sha256Hex } from '../privacy/crypto'
+import type { JobMessage } from './messages'
+
+/** Who a failure belongs to and a reference a human can act on: never personal data. */
+export type FailureRef = { clinicId: string | null; jobType: string; ref: string }
+
+function field(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(value) ? value : 'unknown'
+}
+
+/**
+ * The safe reference of a job: a call or message id, a run's date, or for an email a hash of its
+ * idempotency key (keys can hold a token's hash prefix, which has no business in a list).
+ */
+export async function failureRef(job: JobMessage): Promise<FailureRef> {
+  const clinicId = 'clinicId' in job && typeof job.clinicId === 'string' ? job.clinicId : null
+  const base = { clinicId, jobType: field(job.type) }
+  switch (job.type) {
+    case 'text-back':
+    case 'recording-copy':
+      return { ...base, ref: `call:${field(job.callId)}` }
+    case 'attribution': {
+      const event = job.event
+      const ref =
+        event?.kind === 'text-back-reply'
+          ? `message:${field(event.messageId)}`
+          : `call:${field(event?.callId)}`
+      return { ...base, ref }
+    }
+    case 'email': {
+      const kind = field(String(job.idempotencyKey ?? '').split(':')[0])
+      const digest = (await sha256Hex(String(job.idempotencyKey ?? ''))).slice(0, 16)
+      return { ...base, ref: `email:${kind}:${digest}` }
+    }
+    case 'cron-fanout':
+      return { ...base, ref: `run:${field(job.runDate)}:after:${job.after ?? 'start'}` }
+    default:
+      return { ...base, ref: `run:${field((job as { runDate?: unknown }).runDate)}` }
+  }
+}
+
+/** The row id for a (clinic, type, ref): the same failure always lands on the same row. */
+export async function failureId(f: FailureRef): Promise<string> {
+  const digest = await sha256Hex(`${f.clinicId ?? '-'}|${f.jobType}|${f.ref}`)
+  return `jf_${digest.slice(0, 32)}`
+}
+
+/**
+ * Records a failure: one statement, the cheapest and most reliable step, so it runs first. A
+ * redelivery of the same dead letter (same queue message id) changes nothing; a new failure of
+ * the same job counts once more and reopens a resolved record.
+ */
+export async function recordJobFailure(
+  d1: D1Database,
+  f: FailureRef,
+  messageId: string,
+  now: number,
+): Promise<string> {
+  const id = await failureId(f)
+  await d1
+    .prepare(
+      `INSERT INTO job_failures (id, clinic_id, job_type, ref, first_failed_at, last_failed_at, count, last_message_id)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6)
+       ON CONFLICT (id) DO UPDATE SET
+         count = job_failures.count + 1,
+         last_failed_at = excluded.last_failed_at,
+         last_message_id = excluded.last_message_id,
+         resolved_at = NULL
+       WHERE job_failures.last_message_id IS NOT excluded.last_message_id`,
+    )
+    .bind(id, f.clinicId, f.jobType, f.ref, now, messageId)
+    .run()
+  return id
+}
+
+/** What an alert says: counts by job type, and where to look. No ids of people, no bodies. */
+export function alertText(
+  clinicName: string,
+  open: { jobType: string; n: number }[],
+  baseUrl: string,
+) {
+  const lines = open.map((o) => `- ${o.jobType}: ${o.n}`)
+  const total = open.reduce((sum, o) => sum + o.n, 0)
+  return {
+    subject: `Ringback: ${total} background job(s) failed for ${clinicName}`,
+    text: [
+      `Some background work for ${clinicName} failed after every retry and needs a look:`,
+      '',
+      ...lines,
+      '',
+      `The list (owners and admins): ${baseUrl.replace(/\/+$/, '')}/api/v1/jobs/failures`,
+      'You get at most one of these emails an hour; later failures are in the list.',
+    ].join('\n'),
+  }
+}
+
+/**
+ * Emails the clinic's active owners and admins about its open failures, unless one alert already
+ * went out this hour. The emails go through the queue (`queueEmail`) with an idempotency key per
+ * clinic, hour and recipient, so concurrent dead letters and retries still send one each.
+ */
+export async function alertClinic(
+  env: Bindings,
+  clinicId: string,
+  failureRowId: string,
+  now: number,
+): Promise<'alerted' | 'throttled' | 'no-recipients'> {
+  const hourStart = Math.floor(now / HOUR_MS) * HOUR_MS
+  const recent = await env.DB.prepare(
+    'SELECT 1 AS hit FROM job_failures WHERE clinic_id = ? AND alerted_at >= ? LIMIT 1',
+  )
+    .bind(clinicId, hourStart)
+    .first<{ hit: number }>()
+  if (recent) return 'throttled'
+  const db = createDb(env.DB)
+  const config = getConfig(env)
+  const recipients = await db
+    .select({ id: users.id, emailSealed: users.emailSealed })
+    .from(users)
+    .where(
+      and(
+        eq(users.clinicId, clinicId),
+        inArray(users.role, ['owner', 'admin']),
+        eq(users.status, 'active'),
+      ),
+    )
+  if (recipients.length === 0) return 'no-recipients'
+  const [clinic, open] = await env.DB.batch<{ name: string } | { jobType: string; n: number }>([
+    env.DB.prepare('SELECT name FROM clinics WHERE id = ?').bind(clinicId),
+    env.DB.prepare(
+      'SELECT job_type AS jobType, COUNT(*) AS n FROM job_failures WHERE clinic_id = ? AND resolved_at IS NULL GROUP BY job_type ORDER BY job_type',
+    ).bind(clinicId),
+  ])
+  const name = (clinic?.results[0] as { name: string } | undefined)?.name ?? 'your clinic'
+  const content = alertText(
+    name,
+    (open?.results ?? []) as { jobType: string; n: number }[],
+    config.publicBaseUrl,
+  )
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const hour = toIso(hourStart)
+  for (const r of recipients) {
+    await queueEmail(
+      { db, config, jobs: env.JOBS },
+      {
+        clinicId,
+        to: await keyring.open(r.emailSealed),
+        ...content,
+        idempotencyKey: `job-failures:${clinicId}:${hour}:${r.id}`,
+      },
+    )
+  }
+  await env.DB.prepare('UPDATE job_failures SET alerted_at = ? WHERE id = ?')
+    .bind(now, failureRowId)
+    .run()
+  return 'alerted'
+}
+
+export type JobFailureRow = typeof jobFailures.$inferSelect
+
+/** A page of a clinic's failure records, newest failure first (keyset on last_failed_at, id). */
+export async function listJobFailures(
+  d1: D1Database,
+  clinicId: string,
+  limit: number,
+  after: { t: number; id: string } | null,
+): Promise<JobFailureRow[]> {
+  return createDb(d1)
+    .select()
+    .from(jobFailures)
+    .where(
+      and(
+        eq(jobFailures.clinicId, clinicId),
+        after
+          ? or(
+              lt(jobFailures.lastFailedAt, after.t),
+              and(eq(jobFailures.lastFailedAt, after.t), lt(jobFailures.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(jobFailures.lastFailedAt), desc(jobFailures.id))
+    .limit(limit + 1)
+}

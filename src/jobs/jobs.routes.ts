@@ -1,0 +1,72 @@
+/** Route definitions (zod + OpenAPI) for the clinic's failed background jobs (v1.1 extension). */
+import { createRoute, z } from '@hono/zod-openapi'
+import { MANAGERS, requireAuth } from '../auth/middleware'
+import { CursorSchema, LimitSchema } from '../lib/pagination'
+
+const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem')
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+})
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
+
+export const JobFailureSchema = z
+  .object({
+    id: z.string().openapi({ example: 'jf_3f2a9c1e0b7d4a65c8e1f0a2b3c4d5e6' }),
+    jobType: z.string().openapi({ example: 'text-back' }),
+    ref: z.string().openapi({
+      description: 'What failed: a call or message id, a run date, or a hashed email key.',
+      example: 'call:call_01JD2Z8Y3K4M5N6P7Q8R9S0T1V',
+    }),
+    count: z.number().int(),
+    firstFailedAt: z.string(),
+    lastFailedAt: z.string(),
+    resolvedAt: z.string().nullable(),
+  })
+  .openapi('JobFailure')
+
+export const listJobFailuresRoute = createRoute({
+  method: 'get',
+  path: '/jobs/failures',
+  tags: ['Jobs'],
+  summary: 'Background jobs that failed after every retry, newest failure first',
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
+  responses: {
+    200: json(
+      z.object({ items: z.array(JobFailureSchema), nextCursor: z.string().nullable() }),
+      'A page of failure records',
+    ),
+    400: problem('Invalid cursor or limit'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+  },
+})
+
+export const resolveJobFailureRoute = createRoute({
+  method: 'post',
+  path: '/jobs/failures/{id}/resolve',
+  tags: ['Jobs'],
+  summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
+  middleware: [requireAuth(MANAGERS)] as const,
+  request: { params: z.object({ id: z.string().min(1).max(100) }) },
+  responses: {
+    200: json(JobFailureSchema, 'The resolved record'),
+    401: problem('Not signed in'),
+    403: problem('Not an owner or admin'),
+    404: problem('No such failure in this clinic'),
+  },
+})
