@@ -76,4 +76,35 @@ describe('attribution working set', () => {
     )
     expect(later.outcomes[0]).toMatchObject({ appointmentId: 'a2', status: 'unattributed' })
   })
+
+  it('keeps a decision unsynced until D1 confirms that very decision: an older confirmation never clears a newer one', async () => {
+    const stub = stubFor()
+    const first = await stub.settleAttribution(
+      [
+        { kind: 'inbound-call', id: 'm1', callerHash: 'h', at: T0, status: 'missed' },
+        { kind: 'appointment', id: 'a1', callerHash: 'h', at: T0 + 2 * DAY },
+      ],
+      14,
+    )
+    expect(first.unsynced.map((u) => u.change)).toEqual(first.changes)
+    expect(first.unsynced[0]!.instants).toEqual(expect.arrayContaining([T0, T0 + 2 * DAY]))
+    // A newer decision for a1 (a later missed call) before D1 confirmed the first one…
+    const second = await stub.settleAttribution(
+      [{ kind: 'inbound-call', id: 'm2', callerHash: 'h', at: T0 + DAY, status: 'missed' }],
+      14,
+    )
+    expect(second.unsynced).toHaveLength(1)
+    expect(second.unsynced[0]!.change).toMatchObject({ callId: 'm2', previousCallId: 'm1' })
+    // …keeps every day either decision touched on the list of metrics to refresh.
+    expect(second.unsynced[0]!.instants).toEqual(
+      expect.arrayContaining([T0, T0 + DAY, T0 + 2 * DAY]),
+    )
+    const confirm = (u: { change: { appointmentId: string; settledAt: number } }) => [
+      { appointmentId: u.change.appointmentId, settledAt: u.change.settledAt },
+    ]
+    expect(await stub.confirmAttributionSynced(confirm(first.unsynced[0]!))).toBe(0)
+    expect(await stub.unsyncedAttributionCount()).toBe(1)
+    expect(await stub.confirmAttributionSynced(confirm(second.unsynced[0]!))).toBe(1)
+    expect(await stub.unsyncedAttributionCount()).toBe(0)
+  })
 })

@@ -5,7 +5,9 @@
  * another event of the same clinic; the Worker writes the returned changes to D1 afterwards.
  *
  * Duplicates change nothing: rows are keyed by id and written with INSERT … ON CONFLICT, and a
- * call reported twice keeps its most advanced status (rules.ts `mergeCallStatus`).
+ * call reported twice keeps its most advanced status (rules.ts `mergeCallStatus`). Every change
+ * stays unsynced (attr_unsynced) until D1 confirms it; a call purge makes the bookings it
+ * recovered final (attr_final) so purging never rewrites an outcome.
  */
 import { affectedInstants } from './outcomes'
 import {
