@@ -62,8 +62,8 @@ export async function attributionWindowDays(env: Bindings, clinicId: string): Pr
 
 /**
  * Settles facts in the clinic's object (retrying object resets; the decision is idempotent),
- * then writes every decision D1 has not confirmed — this one's changes and any earlier write
- * that failed, so a redelivered event finishes a half-done write — refreshes the affected days'
+ * then writes this decision's changes and any earlier one whose write failed or was abandoned
+ * (so a redelivered event finishes a half-done write), refreshes the affected days'
  * metrics and confirms the decisions to the object. When the write fails it throws (a queue
  * job is redelivered), or with `deferFailedWrite` logs and returns the decision anyway (an API
  * answering with the object's outcome); either way the object's alarm retries the write.
@@ -77,13 +77,15 @@ export async function settleFacts(
   const windowDays = options.windowDays ?? (await attributionWindowDays(env, clinicId))
   const stub = env.CLINIC.getByName(clinicId)
   const result = await withDurableRetry(() => stub.settleAttribution(facts, windowDays))
+  const decisions = confirmationsOf(result.unsynced)
   try {
     await writeUnsynced(env, clinicId, result.unsynced, options.touchedInstants)
-    if (result.unsynced.length > 0) {
-      const confirmations = confirmationsOf(result.unsynced)
-      await withDurableRetry(() => stub.confirmAttributionSynced(confirmations))
+    if (decisions.length > 0) {
+      await withDurableRetry(() => stub.confirmAttributionSynced(decisions))
     }
   } catch (err) {
+    // Best effort: the object's alarm retries these anyway.
+    await stub.attributionWriteFailed(decisions).catch(() => undefined)
     if (!options.deferFailedWrite) throw err
     logError('attribution write deferred to the clinic object', err, { step: 'write' })
   }

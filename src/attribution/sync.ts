@@ -10,6 +10,8 @@ import type { UnsyncedOutcome } from './working-set'
 
 /** How long after a decision the object checks that D1 has it (the Worker usually has by then). */
 export const SYNC_GRACE_MS = 30_000
+/** After this long unconfirmed, a decision's write is presumed abandoned (its Worker died). */
+export const SYNC_IN_FLIGHT_MS = 10_000
 /** Unsynced decisions written per attempt (a decision is 2–3 statements). */
 export const SYNC_BATCH = 200
 const SYNC_BACKOFF_MAX_MS = 60 * 60_000

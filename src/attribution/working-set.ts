@@ -64,7 +64,7 @@ const SCHEMA = [
   // Decisions D1 has not confirmed (no personal data: ids, times and the outcome only).
   `CREATE TABLE IF NOT EXISTS attr_unsynced (
      appointment_id TEXT PRIMARY KEY, settled_at INTEGER NOT NULL, change TEXT NOT NULL,
-     instants TEXT NOT NULL)`,
+     instants TEXT NOT NULL, failed INTEGER NOT NULL DEFAULT 0)`,
   // Appointments that left the working set with their outcome final because the call they
   // recovered was purged (no caller hash): a reload from D1 or a repeat must not bring them back.
   'CREATE TABLE IF NOT EXISTS attr_final (id TEXT PRIMARY KEY, at INTEGER NOT NULL)',
@@ -271,7 +271,7 @@ export class AttributionWorkingSet {
     this.sql.exec(
       `INSERT INTO attr_unsynced (appointment_id, settled_at, change, instants) VALUES (?, ?, ?, ?)
        ON CONFLICT (appointment_id) DO UPDATE SET settled_at = excluded.settled_at,
-         change = excluded.change, instants = excluded.instants`,
+         change = excluded.change, instants = excluded.instants, failed = 0`,
       change.appointmentId,
       change.settledAt,
       JSON.stringify(change),
@@ -284,10 +284,49 @@ export class AttributionWorkingSet {
     return this.sql
       .exec('SELECT change, instants FROM attr_unsynced ORDER BY settled_at LIMIT ?', limit)
       .toArray()
-      .map((r) => ({
-        change: JSON.parse(String(r.change)) as SettledChange,
-        instants: JSON.parse(String(r.instants)) as number[],
-      }))
+      .map(toUnsynced)
+  }
+
+  /**
+   * What a Worker settling new facts should write besides its own `changes`: decisions whose
+   * write is known to have failed, or that have been unconfirmed for longer than a write takes
+   * (`inFlightMs`; a crash). Decisions other Workers are still writing are left to them, so a
+   * burst of events costs each one its own write, not everyone's.
+   */
+  unsyncedFor(changes: readonly SettledChange[], inFlightMs: number, limit: number) {
+    const own = changes.flatMap((c) =>
+      this.sql
+        .exec(
+          'SELECT change, instants FROM attr_unsynced WHERE appointment_id = ? AND settled_at = ?',
+          c.appointmentId,
+          c.settledAt,
+        )
+        .toArray()
+        .map(toUnsynced),
+    )
+    const ownIds = new Set(changes.map((c) => c.appointmentId))
+    const due = this.sql
+      .exec(
+        `SELECT change, instants, appointment_id FROM attr_unsynced
+         WHERE failed = 1 OR settled_at < ? ORDER BY settled_at LIMIT ?`,
+        this.clock() - inFlightMs,
+        limit,
+      )
+      .toArray()
+      .filter((r) => !ownIds.has(String(r.appointment_id)))
+      .map(toUnsynced)
+    return [...own, ...due]
+  }
+
+  /** A Worker could not write these decisions: the next event's Worker writes them too. */
+  writeFailed(decisions: ReadonlyArray<{ appointmentId: string; settledAt: number }>): void {
+    for (const d of decisions) {
+      this.sql.exec(
+        'UPDATE attr_unsynced SET failed = 1 WHERE appointment_id = ? AND settled_at = ?',
+        d.appointmentId,
+        d.settledAt,
+      )
+    }
   }
 
   /** How many decisions D1 has not confirmed yet. */
@@ -403,5 +442,12 @@ export class AttributionWorkingSet {
       })
     }
     return out
+  }
+}
+
+function toUnsynced(r: Record<string, SqlStorageValue>): UnsyncedOutcome {
+  return {
+    change: JSON.parse(String(r.change)) as SettledChange,
+    instants: JSON.parse(String(r.instants)) as number[],
   }
 }

@@ -11,6 +11,7 @@ import {
   confirmationsOf,
   SYNC_BATCH,
   SYNC_GRACE_MS,
+  SYNC_IN_FLIGHT_MS,
   syncBackoffMs,
   writeUnsynced,
 } from '../attribution/sync'
@@ -50,8 +51,9 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
   /**
    * Attribution: records events and re-settles the callers they concern, synchronously (no await
    * inside the decision). Returns the outcomes that changed, the current outcome of every
-   * appointment among `facts`, and every decision D1 has not confirmed yet (these changes
-   * included, and any earlier write that failed), for the Worker to write and confirm.
+   * appointment among `facts`, and the decisions for the Worker to write and confirm: these
+   * changes, plus any earlier decision whose write failed or was abandoned (so a redelivered
+   * event finishes a half-done write).
    */
   async settleAttribution(
     facts: AttributionFact[],
@@ -60,7 +62,7 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
     const changes = this.attribution.apply(facts, windowDays)
     const ids = facts.filter((f) => f.kind === 'appointment').map((f) => f.id)
     const outcomes = this.attribution.outcomes(ids)
-    const unsynced = this.attribution.unsynced(SYNC_BATCH)
+    const unsynced = this.attribution.unsyncedFor(changes, SYNC_IN_FLIGHT_MS, SYNC_BATCH)
     await this.armSync()
     return { changes, outcomes, unsynced }
   }
@@ -88,6 +90,13 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
     synced: Array<{ appointmentId: string; settledAt: number }>,
   ): Promise<number> {
     return this.attribution.confirmSynced(synced)
+  }
+
+  /** A Worker failed to write these decisions to D1: the next event's Worker writes them too. */
+  async attributionWriteFailed(
+    decisions: Array<{ appointmentId: string; settledAt: number }>,
+  ): Promise<void> {
+    this.attribution.writeFailed(decisions)
   }
 
   /** How many attribution decisions D1 has not confirmed yet (tests, diagnostics). */
