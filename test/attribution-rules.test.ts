@@ -170,5 +170,12 @@ describe('attribution rules v1', () => {
     expect(
       explainOutcome({ status: 'unattributed', path: null }, { appointmentAt: T0, windowDays: 14 }),
     ).toMatch(/^Not recovered/)
+    // A recovered booking whose missed call was purged stays recovered in its explanation too.
+    expect(
+      explainOutcome(
+        { status: 'recovered', path: 'direct' },
+        { missedAt: null, appointmentAt: T0, windowDays: 14 },
+      ),
+    ).toMatch(/^Recovered: booked after a missed call \(since deleted/)
   })
 })

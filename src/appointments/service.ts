@@ -194,8 +194,11 @@ export async function settleAppointments(
       callerHash: s.callerHash,
       at: s.createdAt,
     }))
+    // The object's decision is the answer even if mirroring it to D1 fails this time: the
+    // object keeps it unsynced and its alarm writes it.
     const { outcomes } = await settleFacts(env, clinic.id, facts, {
       windowDays: clinic.attributionWindowDays,
+      deferFailedWrite: true,
     })
     // Self-healing: re-write the object's current outcome of each repeated booking. If an earlier write to
     // D1 was lost after the object decided (a crash between the two), a repeat POST repairs it;

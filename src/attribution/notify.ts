@@ -2,15 +2,17 @@
  * How the rest of the Worker tells the clinic's attribution engine about events. Calls and
  * messaging code call these after they have stored an event; the clinic's Durable Object settles
  * appointments from them (rules.ts), and the outcomes that changed are written back to D1
- * (outcomes.ts) and into the daily metrics of the days they touch.
+ * (outcomes.ts, sync.ts) and into the daily metrics of the days they touch. The object keeps
+ * each decision unsynced until D1 confirms it, and its alarm repairs a write that failed.
  */
 import type { Bindings } from '../env'
 import { withDurableRetry } from '../lib/durable'
 import { logError } from '../lib/logger'
 import { DAY_MS } from '../lib/time'
-import { rollUpInstants, rollUpMetrics } from '../metrics/rollup'
+import { rollUpMetrics } from '../metrics/rollup'
 import { affectedInstants, writeOutcomes } from './outcomes'
 import type { AttributionFact } from './rules'
+import { confirmationsOf, writeUnsynced } from './sync'
 import type { SettledChange, StoredOutcome } from './working-set'
 
 export type AttributionEvent =
@@ -60,23 +62,77 @@ export async function attributionWindowDays(env: Bindings, clinicId: string): Pr
 
 /**
  * Settles facts in the clinic's object (retrying object resets; the decision is idempotent),
- * then writes what changed to D1 and refreshes the affected days' metrics.
+ * then writes this decision's changes and any earlier one whose write failed or was abandoned
+ * (so a redelivered event finishes a half-done write), refreshes the affected days'
+ * metrics and confirms the decisions to the object. When the write fails it throws (a queue
+ * job is redelivered), or with `deferFailedWrite` logs and returns the decision anyway (an API
+ * answering with the object's outcome); either way the object's alarm retries the write.
  */
 export async function settleFacts(
   env: Bindings,
   clinicId: string,
   facts: AttributionFact[],
-  options: { windowDays?: number; touchedInstants?: number[] } = {},
+  options: { windowDays?: number; touchedInstants?: number[]; deferFailedWrite?: boolean } = {},
 ): Promise<{ changes: SettledChange[]; outcomes: StoredOutcome[] }> {
   const windowDays = options.windowDays ?? (await attributionWindowDays(env, clinicId))
   const stub = env.CLINIC.getByName(clinicId)
   const result = await withDurableRetry(() => stub.settleAttribution(facts, windowDays))
-  await writeOutcomes(env.DB, clinicId, result.changes)
-  await rollUpInstants(env, clinicId, [
-    ...(options.touchedInstants ?? []),
-    ...affectedInstants(result.changes),
-  ])
-  return result
+  const decisions = confirmationsOf(result.unsynced)
+  try {
+    await writeUnsynced(env, clinicId, result.unsynced, options.touchedInstants)
+    if (decisions.length > 0) {
+      await withDurableRetry(() => stub.confirmAttributionSynced(decisions))
+    }
+  } catch (err) {
+    // Best effort: the object's alarm retries these anyway.
+    await stub.attributionWriteFailed(decisions).catch(() => undefined)
+    if (!options.deferFailedWrite) throw err
+    logError('attribution write deferred to the clinic object', err, { step: 'write' })
+  }
+  return { changes: result.changes, outcomes: result.outcomes }
+}
+
+/**
+ * Writes decisions taken by a re-settlement of the whole working set to D1, refreshes the days
+ * between the first and last instant they touch, and confirms them to the object.
+ */
+async function syncResettled(
+  env: Bindings,
+  clinicId: string,
+  changes: readonly SettledChange[],
+): Promise<void> {
+  await writeOutcomes(env.DB, clinicId, changes, { repair: true })
+  const instants = affectedInstants(changes)
+  if (instants.length > 0) {
+    const first = instants.reduce((a, b) => Math.min(a, b))
+    const last = instants.reduce((a, b) => Math.max(a, b))
+    await rollUpMetrics(env, clinicId, first, last)
+  }
+  const stub = env.CLINIC.getByName(clinicId)
+  for (let i = 0; i < changes.length; i += CONFIRM_CHUNK) {
+    const confirmations = changes
+      .slice(i, i + CONFIRM_CHUNK)
+      .map((c) => ({ appointmentId: c.appointmentId, settledAt: c.settledAt }))
+    await withDurableRetry(() => stub.confirmAttributionSynced(confirmations))
+  }
+}
+
+/** Confirmations per RPC after a re-settlement. */
+const CONFIRM_CHUNK = 2000
+
+/**
+ * A clinic changed its attribution window: re-settles the open window (the object's working
+ * set, which holds every booking still open) under the new W, and writes what changed. Costs one
+ * pass over the working set, not a reload of the clinic's history from D1.
+ */
+export async function resettleAttributionWindow(
+  env: Bindings,
+  clinicId: string,
+  windowDays: number,
+): Promise<void> {
+  const stub = env.CLINIC.getByName(clinicId)
+  const changes = await withDurableRetry(() => stub.resettleAttribution(windowDays))
+  await syncResettled(env, clinicId, changes)
 }
 
 /** Tells the clinic's attribution engine about a call, callback or text-back reply. */
@@ -112,9 +168,13 @@ export async function resettleClinic(env: Bindings, clinicId: string): Promise<v
       `SELECT id, sender_hash, received_at FROM inbound_messages
        WHERE clinic_id = ? AND in_reply_to_call_id IS NOT NULL`,
     ).bind(clinicId),
+    // A booking recovered by a call D1 no longer holds (purged) is final: reloading it without
+    // its call would un-recover it. (The object also remembers such bookings as final.)
     env.DB.prepare(
-      `SELECT id, caller_hash, created_at FROM appointments
-       WHERE clinic_id = ? AND caller_hash IS NOT NULL`,
+      `SELECT id, caller_hash, created_at FROM appointments a
+       WHERE clinic_id = ?1 AND caller_hash IS NOT NULL
+         AND (attributed_call_id IS NULL OR EXISTS (
+           SELECT 1 FROM calls c WHERE c.clinic_id = ?1 AND c.id = a.attributed_call_id))`,
     ).bind(clinicId),
   ])
   const facts: AttributionFact[] = []
@@ -150,13 +210,7 @@ export async function resettleClinic(env: Bindings, clinicId: string): Promise<v
     await withDurableRetry(() => stub.loadAttributionFacts(chunk))
   }
   const changes = await withDurableRetry(() => stub.resettleAttribution(windowDays))
-  await writeOutcomes(env.DB, clinicId, changes)
-  const instants = affectedInstants(changes)
-  if (instants.length > 0) {
-    const first = instants.reduce((a, b) => Math.min(a, b))
-    const last = instants.reduce((a, b) => Math.max(a, b))
-    await rollUpMetrics(env, clinicId, first, last)
-  }
+  await syncResettled(env, clinicId, changes)
 }
 
 /**
@@ -179,17 +233,49 @@ export async function pruneAttributionWorkingSet(
 }
 
 /**
- * Hands an event to the attribution engine off the webhook path: a queue job (retried with
- * backoff, dead-lettered for a human) runs `notifyAttribution`. Webhooks answer Twilio in
- * milliseconds instead of waiting on the clinic's Durable Object, D1 and the metrics refresh.
- * If the queue refuses the job, the event is settled inline rather than lost. Never throws:
- * every event is stored first, so `resettleClinic` can always rebuild the outcome.
+ * Hands an event to the attribution engine without making the webhook wait on the clinic's
+ * Durable Object, D1 and the metrics refresh. With `waitUntil` (the request's execution
+ * context) the event is settled right after the response, so a booking posted a second later
+ * already sees it; if that fails, or without `waitUntil`, a queue job (retried with backoff,
+ * dead-lettered for a human) runs `notifyAttribution`. If the queue refuses the job too, the
+ * event is settled inline rather than lost. Never throws: every event is stored first, so
+ * `resettleClinic` can always rebuild the outcome. Settling twice is harmless (idempotent).
  */
 export async function queueAttribution(
   env: Bindings,
   clinicId: string,
   event: AttributionEvent,
-  _options: { waitUntil?: (work: Promise<unknown>) => void } = {},
+  options: { waitUntil?: (work: Promise<unknown>) => void } = {},
+): Promise<void> {
+  if (options.waitUntil) {
+    options.waitUntil(settleAfterResponse(env, clinicId, event))
+    return
+  }
+  await enqueueOrSettle(env, clinicId, event)
+}
+
+async function settleAfterResponse(
+  env: Bindings,
+  clinicId: string,
+  event: AttributionEvent,
+): Promise<void> {
+  try {
+    await notifyAttribution(env, clinicId, event)
+    return
+  } catch (err) {
+    logNotifyFailure('direct', event, err)
+  }
+  try {
+    await env.JOBS.send({ type: 'attribution', clinicId, event })
+  } catch (err) {
+    logNotifyFailure('queue', event, err)
+  }
+}
+
+async function enqueueOrSettle(
+  env: Bindings,
+  clinicId: string,
+  event: AttributionEvent,
 ): Promise<void> {
   try {
     await env.JOBS.send({ type: 'attribution', clinicId, event })

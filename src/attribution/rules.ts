@@ -168,16 +168,20 @@ export function explainOutcome(
   outcome: Pick<AttributionOutcome, 'status' | 'path'>,
   context: { missedAt?: number | null; appointmentAt: number; windowDays: number },
 ): string {
-  if (outcome.status === 'unattributed' || context.missedAt == null) {
+  if (outcome.status === 'unattributed') {
     return `Not recovered: no unrecovered missed call from this caller in the ${context.windowDays} days before the booking.`
   }
-  const hours = Math.max(0, (context.appointmentAt - context.missedAt) / 3_600_000)
-  const gap = hours < 48 ? `${Math.round(hours)} hours` : `${Math.round(hours / 24)} days`
   const how: Record<AttributionPath, string> = {
     callback: 'after the clinic called them back',
     'text-back': 'after they replied to our text-back',
     'return-call': 'after they rang again and got through',
     direct: 'with no recorded contact in between',
   }
+  // The missed call may have passed the clinic's call retention: the booking stays recovered.
+  if (context.missedAt == null) {
+    return `Recovered: booked after a missed call (since deleted under the clinic's call retention), ${how[outcome.path ?? 'direct']} (rules v${RULE_VERSION}).`
+  }
+  const hours = Math.max(0, (context.appointmentAt - context.missedAt) / 3_600_000)
+  const gap = hours < 48 ? `${Math.round(hours)} hours` : `${Math.round(hours / 24)} days`
   return `Recovered: booked ${gap} after a missed call, ${how[outcome.path ?? 'direct']} (rules v${RULE_VERSION}).`
 }

@@ -2,14 +2,24 @@
  * One Durable Object per clinic (`env.CLINIC.getByName(clinicId)`). It serialises what must never
  * interleave for a clinic: appending to the audit hash chain, and (see src/attribution) settling
  * attribution. Decisions use synchronous SQLite storage calls only; side effects (D1 writes,
- * queues) happen in the Worker after the decision returns.
+ * queues) happen in the Worker after the decision returns, and the object's alarm repairs any
+ * attribution decision D1 has not confirmed.
  */
 import { DurableObject } from 'cloudflare:workers'
 import type { AttributionFact } from '../attribution/rules'
 import {
+  confirmationsOf,
+  SYNC_BATCH,
+  SYNC_GRACE_MS,
+  SYNC_IN_FLIGHT_MS,
+  syncBackoffMs,
+  writeUnsynced,
+} from '../attribution/sync'
+import {
   AttributionWorkingSet,
   type SettledChange,
   type StoredOutcome,
+  type UnsyncedOutcome,
 } from '../attribution/working-set'
 import {
   type AuditAnchor,
@@ -20,6 +30,10 @@ import {
 } from '../audit/chain'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
+import { logError } from '../lib/logger'
+
+/** Storage key of the clinic's id (this object's name), for the alarm. */
+const CLINIC_ID_KEY = 'clinic-id'
 
 /** Column names that hold a person's keyed hash (see eraseSubject). */
 const SUBJECT_HASH_COLUMN = /^(caller|contact|subject|sender|recipient|patient)_?hash$/i
@@ -36,16 +50,21 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
 
   /**
    * Attribution: records events and re-settles the callers they concern, synchronously (no await
-   * inside the decision). Returns the outcomes that changed and the current outcome of every
-   * appointment among `facts`.
+   * inside the decision). Returns the outcomes that changed, the current outcome of every
+   * appointment among `facts`, and the decisions for the Worker to write and confirm: these
+   * changes, plus any earlier decision whose write failed or was abandoned (so a redelivered
+   * event finishes a half-done write).
    */
   async settleAttribution(
     facts: AttributionFact[],
     windowDays: number,
-  ): Promise<{ changes: SettledChange[]; outcomes: StoredOutcome[] }> {
+  ): Promise<{ changes: SettledChange[]; outcomes: StoredOutcome[]; unsynced: UnsyncedOutcome[] }> {
     const changes = this.attribution.apply(facts, windowDays)
     const ids = facts.filter((f) => f.kind === 'appointment').map((f) => f.id)
-    return { changes, outcomes: this.attribution.outcomes(ids) }
+    const outcomes = this.attribution.outcomes(ids)
+    const unsynced = this.attribution.unsyncedFor(changes, SYNC_IN_FLIGHT_MS, SYNC_BATCH)
+    await this.armSync()
+    return { changes, outcomes, unsynced }
   }
 
   /** Attribution bulk load (no settling): used to rebuild the working set from D1 in chunks. */
@@ -53,9 +72,71 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
     return this.attribution.record(facts).size
   }
 
-  /** Re-settles every caller in the attribution working set (after a bulk load or a window change). */
+  /**
+   * Re-settles every caller in the attribution working set (after a bulk load or a window
+   * change). The changes stay unsynced until confirmed, like any decision.
+   */
   async resettleAttribution(windowDays: number): Promise<SettledChange[]> {
-    return this.attribution.settleCallers(null, windowDays)
+    const changes = this.attribution.settleCallers(null, windowDays)
+    await this.armSync()
+    return changes
+  }
+
+  /**
+   * D1 holds these decisions (confirmed by `settledAt`: an older decision's confirmation never
+   * clears a newer one). Returns how many unsynced decisions were cleared.
+   */
+  async confirmAttributionSynced(
+    synced: Array<{ appointmentId: string; settledAt: number }>,
+  ): Promise<number> {
+    return this.attribution.confirmSynced(synced)
+  }
+
+  /** A Worker failed to write these decisions to D1: the next event's Worker writes them too. */
+  async attributionWriteFailed(
+    decisions: Array<{ appointmentId: string; settledAt: number }>,
+  ): Promise<void> {
+    this.attribution.writeFailed(decisions)
+  }
+
+  /** How many attribution decisions D1 has not confirmed yet (tests, diagnostics). */
+  async unsyncedAttributionCount(): Promise<number> {
+    return this.attribution.unsyncedCount()
+  }
+
+  /** Repair: writes the decisions D1 has not confirmed, then re-arms with backoff if that failed. */
+  override async alarm(): Promise<void> {
+    await this.syncAttribution()
+  }
+
+  private async syncAttribution(): Promise<void> {
+    const pending = this.attribution.unsynced(SYNC_BATCH)
+    if (pending.length === 0) return
+    const clinicId = this.ctx.id.name ?? (await this.ctx.storage.get<string>(CLINIC_ID_KEY))
+    if (!clinicId) return
+    try {
+      // D1 I/O opens the input gate: decisions taken meanwhile carry a newer settledAt, which
+      // this confirmation (keyed by settledAt) leaves unsynced for the next write.
+      await writeUnsynced(this.env, clinicId, pending)
+      this.attribution.confirmSynced(confirmationsOf(pending))
+      this.attribution.syncSucceeded()
+      if (this.attribution.unsyncedCount() > 0) await this.ctx.storage.setAlarm(Date.now() + 1000)
+    } catch (err) {
+      const failures = this.attribution.syncFailed()
+      logError('attribution sync failed', err, { step: 'alarm', clinicId, failures })
+      await this.ctx.storage.setAlarm(Date.now() + syncBackoffMs(failures))
+    }
+  }
+
+  /** Makes sure an alarm will check on unsynced decisions (an existing one is kept). */
+  private async armSync(): Promise<void> {
+    if (this.attribution.unsyncedCount() === 0) return
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      // The alarm needs the clinic's id to write to D1; kept in case the platform does not
+      // pass the object's name to an alarm invocation.
+      if (this.ctx.id.name) await this.ctx.storage.put(CLINIC_ID_KEY, this.ctx.id.name)
+      await this.ctx.storage.setAlarm(Date.now() + SYNC_GRACE_MS)
+    }
   }
 
   /** Closes the attribution window before `beforeMs` (bookings earlier are final). */
@@ -143,11 +224,13 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
   /**
    * Call-data retention for this object's working tables: deletes rows older than `cutoffMs`
    * from every table that has a subject-hash column and an `at` time column (the attribution
-   * working set keeps copies of calls and appointments). Returns the rows removed.
+   * working set keeps copies of calls and appointments). First, appointments recovered by a call
+   * older than the cut-off become final (their outcome is kept and they leave the working set),
+   * so purging a call never un-recovers a booking. Returns the rows removed.
    */
   async purgeSubjectRowsBefore(cutoffMs: number): Promise<number> {
     const sql = this.ctx.storage.sql
-    let rows = 0
+    let rows = this.attribution.closeBefore(cutoffMs)
     for (const table of this.subjectTables()) {
       if (!table.columns.includes('at')) continue
       rows += Number(

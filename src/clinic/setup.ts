@@ -5,12 +5,14 @@
  * personal.
  */
 import { and, asc, eq, gt } from 'drizzle-orm'
+import { resettleAttributionWindow } from '../attribution/notify'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
 import { clinics, trackingNumbers, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { actorOf, type Principal } from '../lib/context'
 import { newId } from '../lib/ids'
+import { logError } from '../lib/logger'
 import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
 import { toIso } from '../lib/time'
@@ -53,6 +55,14 @@ export async function updateClinic(
     target: `clinic:${principal.clinicId}`,
     details: { fields: fields.sort().join(',') },
   })
+  if (update.attributionWindowDays !== undefined) {
+    // A new W changes which missed calls the open window's bookings can take.
+    try {
+      await resettleAttributionWindow(env, principal.clinicId, row.attributionWindowDays)
+    } catch (err) {
+      logError('attribution window re-settle failed', err, { clinicId: principal.clinicId })
+    }
+  }
   return clinicJson(row)
 }
 
