@@ -8,8 +8,11 @@ export const SAFE_FALLBACK = '/'
 const MAX_LENGTH = 2048
 /** Printable ASCII only: no space, no control character, nothing a Location header cannot carry. */
 const PRINTABLE_PATH = /^\/[\x21-\x7e]*$/
-/** Control characters and every kind of whitespace (tabs and newlines are stripped by URL parsers). */
-const UNSAFE_DECODED = /[\u0000-\u001f\u007f-\u009f\s\\]/u
+/**
+ * Control and invisible format characters (bidi overrides, zero-width), every kind of whitespace
+ * (URL parsers strip tabs and newlines, so `/\t/evil` would become `//evil`) and backslashes.
+ */
+const UNSAFE_DECODED = /[\p{Cc}\p{Cf}\s\\]/u
 
 /**
  * `raw` when it is a same-origin absolute path (`/calls?status=missed`), else `/`. Refused: empty
