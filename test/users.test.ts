@@ -1,9 +1,12 @@
 import { env } from 'cloudflare:workers'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { changeRole, disableMember } from '../src/auth/team'
 import { createDb } from '../src/db/client'
 import { authTokens, outboundMessages, users } from '../src/db/schema'
 import { getConfig } from '../src/env'
+import type { Principal } from '../src/lib/context'
+import { ProblemError } from '../src/lib/problem'
 import { clinicKeyring, sha256Hex } from '../src/privacy/crypto'
 import { eventually, testIp } from './helpers/abuse'
 import { api, call, createTestClinic, ORIGIN } from './helpers/clinic'
@@ -294,6 +297,44 @@ describe('the team list and roles', () => {
     expect(demote.status).toBe(409)
     const disable = await api('DELETE', `/api/v1/users/${owner.userId}`, undefined, owner.headers)
     expect(disable.status).toBe(409)
+  })
+
+  it('two owners demoting or disabling each other at once leave the clinic an active owner', async () => {
+    for (const op of ['demote', 'disable'] as const) {
+      for (let round = 0; round < 3; round++) {
+        const clinic = await createTestClinic()
+        const a = await clinic.as('owner')
+        const b = await clinic.as('owner')
+        const principal = (m: typeof a): Principal => ({
+          clinicId: clinic.clinicId,
+          role: 'owner',
+          via: 'session',
+          actorId: m.userId,
+        })
+        // Straight through the service, so both requests' reads happen before either write.
+        const act = (actor: typeof a, target: typeof a) =>
+          (op === 'demote'
+            ? changeRole(db, config, env, principal(actor), target.userId, 'admin')
+            : disableMember(db, env, principal(actor), target.userId)
+          ).then(
+            () => 'ok',
+            (err: unknown) => (err instanceof ProblemError ? err.status : Promise.reject(err)),
+          )
+        const outcomes = await Promise.all([act(a, b), act(b, a)])
+        const owners = await db
+          .select()
+          .from(users)
+          .where(
+            and(
+              eq(users.clinicId, clinic.clinicId),
+              eq(users.role, 'owner'),
+              eq(users.status, 'active'),
+            ),
+          )
+        expect(owners).toHaveLength(1)
+        expect(outcomes.sort()).toEqual([409, 'ok'])
+      }
+    }
   })
 
   it('another clinic’s member answers 404 to PATCH and DELETE', async () => {
