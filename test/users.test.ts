@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { resetPassword } from '../src/auth/service'
 import { changeRole, disableMember } from '../src/auth/team'
 import { createDb } from '../src/db/client'
 import { authTokens, outboundMessages, users } from '../src/db/schema'
@@ -530,6 +531,30 @@ describe('password reset', () => {
       if (password === winner) expect(login.status).toBe(200)
       else expect([401, 429]).toContain(login.status)
     }
+  })
+
+  it('racing the service directly (every read before any write): still one winner, its password in force', async () => {
+    const { email, clinicId } = await signedUpOwner()
+    await requestReset(email)
+    const token = await emailedToken(clinicId)
+    const passwords = Array.from({ length: 8 }, (_, i) => `direct-race-${i}-xxxxxxx`)
+    const outcomes = await Promise.all(
+      passwords.map((password, i) =>
+        resetPassword(db, config, env, { token, password }, { ip: `2001:db8:ffff::${i + 1}` }).then(
+          () => 'ok' as const,
+          (err: unknown) => (err instanceof ProblemError ? err.status : Promise.reject(err)),
+        ),
+      ),
+    )
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1)
+    const winner = passwords[outcomes.indexOf('ok')]!
+    const ok = await api(
+      'POST',
+      '/api/v1/auth/login',
+      { email, password: winner },
+      { 'cf-connecting-ip': testIp() },
+    )
+    expect(ok.status).toBe(200)
   })
 
   it('a new password shorter than 12 characters is refused', async () => {
