@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers'
 import { eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { logIn } from '../src/auth/service'
-import { ACCOUNT_POLICY, CLIENT_POLICY, PAIR_POLICY } from '../src/auth/throttle'
+import { ACCOUNT_POLICY, CLIENT_POLICY, clientBucket, PAIR_POLICY } from '../src/auth/throttle'
 import { createDb } from '../src/db/client'
 import { users } from '../src/db/schema'
 import { type Bindings, getConfig } from '../src/env'
@@ -110,6 +110,49 @@ describe('login throttling by client and account', () => {
     }
     const later = start + ACCOUNT_POLICY.max + ACCOUNT_POLICY.lockMs + 10
     expect((await attempt(PASSWORD, later, owner)).status).toBe(200)
+  })
+
+  it('a device that signed in before is exempt from the account ceiling, so a botnet cannot keep the owner out', async () => {
+    const email = await signUp()
+    // Signing in through the API remembers the device (signed cookie, no email in it).
+    const first = await login(email, PASSWORD, testIp())
+    expect(first.status).toBe(200)
+    const setCookie = first.headers.get('set-cookie') ?? ''
+    expect(setCookie).toMatch(/__Host-rb_device=/)
+    expect(setCookie).not.toContain(encodeURIComponent(email))
+    const device = /(__Host-rb_device=[^;]*)/.exec(setCookie)?.[1] ?? ''
+
+    // A botnet fills the account ceiling from many clients.
+    await Promise.all(
+      Array.from({ length: ACCOUNT_POLICY.max + 3 }, (_, i) =>
+        login(email, `botnet-guess-${i}-xx`, testIp()),
+      ),
+    )
+    expect((await login(email, PASSWORD, testIp())).status).toBe(429)
+    // The owner's remembered device still signs in, from a new network too.
+    const owner = await api(
+      'POST',
+      '/api/v1/auth/login',
+      { email, password: PASSWORD },
+      { 'cf-connecting-ip': testIp(), cookie: device },
+    )
+    expect(owner.status).toBe(200)
+    // A forged mark is worth nothing.
+    const forged = await api(
+      'POST',
+      '/api/v1/auth/login',
+      { email, password: PASSWORD },
+      { 'cf-connecting-ip': testIp(), cookie: `__Host-rb_device=${'a'.repeat(64)}.AAAA` },
+    )
+    expect(forged.status).toBe(429)
+  })
+
+  it('IPv6 clients are counted per /64, so rotating addresses in one subscriber block does not help', () => {
+    expect(clientBucket('2001:db8:1:2::1')).toBe(clientBucket('2001:db8:1:2:ffff:ffff:ffff:ffff'))
+    expect(clientBucket('2001:db8:1:2::1')).not.toBe(clientBucket('2001:db8:1:3::1'))
+    expect(clientBucket('2001:DB8:0001:0002:0:0:0:9')).toBe('2001:0db8:0001:0002::/64')
+    expect(clientBucket('::ffff:192.0.2.7')).toBe('192.0.2.7')
+    expect(clientBucket(' 203.0.113.9 ')).toBe('203.0.113.9')
   })
 
   it('a refused or failed sign-in changes nothing on the account', async () => {

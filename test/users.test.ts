@@ -540,7 +540,13 @@ describe('password reset', () => {
     const passwords = Array.from({ length: 8 }, (_, i) => `direct-race-${i}-xxxxxxx`)
     const outcomes = await Promise.all(
       passwords.map((password, i) =>
-        resetPassword(db, config, env, { token, password }, { ip: `2001:db8:ffff::${i + 1}` }).then(
+        resetPassword(
+          db,
+          config,
+          env,
+          { token, password },
+          { ip: `2001:db8:ffff:${i + 1}::1` },
+        ).then(
           () => 'ok' as const,
           (err: unknown) => (err instanceof ProblemError ? err.status : Promise.reject(err)),
         ),

@@ -32,7 +32,7 @@ import {
   schedulePasswordReset,
   signUp,
 } from './service'
-import { endSession, startSession } from './sessions'
+import { endSession, readDeviceMark, rememberDevice, startSession } from './sessions'
 import {
   changeRole,
   createApiKey,
@@ -48,6 +48,7 @@ export const authRouter = createRouter()
       ip: clientIpOf(c),
     })
     await startSession(c, result.user)
+    await rememberDevice(c, result.user.email)
     const { id, email, role } = result.user
     return c.json({ clinic: result.clinic, user: { id, email, role } }, 201)
   })
@@ -55,9 +56,11 @@ export const authRouter = createRouter()
     const user = await logIn(c.var.db, c.var.config, c.req.valid('json'), {
       env: c.env,
       clientIp: clientIpOf(c),
+      deviceMark: await readDeviceMark(c),
       waitUntil: (work) => c.executionCtx.waitUntil(work),
     })
     await startSession(c, user)
+    await rememberDevice(c, user.email)
     return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
   })
   .openapi(logOutRoute, async (c) => {
@@ -78,6 +81,7 @@ export const authRouter = createRouter()
       ip: clientIpOf(c),
     })
     await startSession(c, user)
+    await rememberDevice(c, user.email)
     return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
   })
   .openapi(passwordResetRoute, async (c) => {

@@ -39,7 +39,8 @@ import {
   userEmailLookup,
 } from '../privacy/crypto'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords'
-import { accountThrottleKeys, beginLoginAttempt, throttleKeys } from './throttle'
+import { deviceMarkFor } from './sessions'
+import { accountThrottleKeys, beginLoginAttempt, clientBucket, throttleKeys } from './throttle'
 
 // ---------------------------------------------------------------------------------------------
 // Input schemas (shared with the OpenAPI routes)
@@ -161,7 +162,7 @@ export type ClientInfo = { ip: string | null }
 
 /** The key a per-client limiter counts under: a keyed hash of the IP, never the IP itself. */
 async function clientKey(config: Config, client: ClientInfo): Promise<string> {
-  return clientIpLookup(config, client.ip ?? 'unknown')
+  return clientIpLookup(config, clientBucket(client.ip ?? 'unknown'))
 }
 
 /**
@@ -246,6 +247,8 @@ export async function logIn(
     now?: number
     /** The client's IP (`CF-Connecting-IP`); absent only in local tools, which share one bucket. */
     clientIp?: string | null
+    /** The device cookie's mark (`readDeviceMark`): a device that signed in here before skips the account ceiling. */
+    deviceMark?: string | null
     /** Defers failure audits (e.g. `ctx.waitUntil`), so a known email answers as fast as an unknown one. */
     waitUntil?: (work: Promise<unknown>) => void
   } = {},
@@ -253,8 +256,12 @@ export async function logIn(
   const { email, password } = parseInput(LogInInputSchema, input)
   const now = options.now ?? Date.now()
   const key = await userEmailLookup(config, email)
-  const client = await clientIpLookup(config, options.clientIp?.trim() || 'unknown')
-  const attempt = await beginLoginAttempt(db.$client, throttleKeys(key, client), now)
+  const client = await clientKey(config, { ip: options.clientIp?.trim() || null })
+  const knownDevice =
+    !!options.deviceMark && options.deviceMark === (await deviceMarkFor(config, email))
+  const attempt = await beginLoginAttempt(db.$client, throttleKeys(key, client), now, {
+    knownDevice,
+  })
   if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterMs / 1000)
 
   const [user] = await db

@@ -191,16 +191,21 @@ export async function beginLoginAttempt(
   d1: D1Database,
   keys: ReturnType<typeof throttleKeys>,
   now: number,
+  options: { knownDevice?: boolean } = {},
 ): Promise<LoginAttempt> {
   const pairGuard = { key: keys.pair, policy: PAIR_POLICY }
+  // A device that signed in to this account before (signed cookie) is exempt from the account
+  // ceiling: a botnet keeping that ceiling engaged cannot keep the owner out at all.
+  const countAccount = !options.knownDevice
   const [pairRes, clientRes, accountRes] = await d1.batch<Row>([
     attemptStatement(d1, keys.pair, now, PAIR_POLICY),
     attemptStatement(d1, keys.client, now, CLIENT_POLICY, pairGuard),
-    attemptStatement(d1, keys.account, now, ACCOUNT_POLICY, pairGuard),
+    ...(countAccount ? [attemptStatement(d1, keys.account, now, ACCOUNT_POLICY, pairGuard)] : []),
   ])
   const pair = decide(pairRes?.results[0], PAIR_POLICY, now)
-  if (!pair?.allowed)
+  if (!pair?.allowed) {
     return { allowed: false, retryAfterMs: pair?.retryAfterMs ?? PAIR_POLICY.lockMs }
+  }
   const client = decide(clientRes?.results[0], CLIENT_POLICY, now)
   const account = decide(accountRes?.results[0], ACCOUNT_POLICY, now)
   const refusals = [client, account].filter((d) => d && !d.allowed) as AttemptDecision[]
@@ -219,10 +224,30 @@ export async function beginLoginAttempt(
       await d1.batch([
         d1.prepare('DELETE FROM login_throttle WHERE key = ?1').bind(keys.pair),
         releaseStatement(d1, keys.client, CLIENT_POLICY),
-        releaseStatement(d1, keys.account, ACCOUNT_POLICY),
+        ...(countAccount ? [releaseStatement(d1, keys.account, ACCOUNT_POLICY)] : []),
       ])
     },
   }
+}
+
+/**
+ * The bucket a client IP is counted in: the address for IPv4, the /64 prefix for IPv6 (one
+ * subscriber gets a whole /64, so single addresses would be free to rotate through).
+ */
+export function clientBucket(ip: string): string {
+  const v = ip.trim().toLowerCase()
+  if (!v.includes(':')) return v
+  // An IPv4-mapped or -embedded address (`::ffff:192.0.2.1`) counts as its IPv4 address.
+  if (v.includes('.')) return v.slice(v.lastIndexOf(':') + 1)
+  const [head = '', tail] = v.split('::', 2)
+  const h = head ? head.split(':') : []
+  const t = tail ? tail.split(':') : []
+  const groups =
+    tail === undefined ? h : [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t]
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.padStart(4, '0'))
+    .join(':')}::/64`
 }
 
 /**

@@ -22,7 +22,13 @@ import {
   schedulePasswordReset,
   signUp,
 } from '../auth/service'
-import { endSession, resolveSession, startSession } from '../auth/sessions'
+import {
+  endSession,
+  readDeviceMark,
+  rememberDevice,
+  resolveSession,
+  startSession,
+} from '../auth/sessions'
 import { createApiKey, listApiKeys, listTeam, revokeApiKey } from '../auth/team'
 import { MAX_HOLD_OUT_PERCENT, MAX_TEMPLATE_LENGTH, RETENTION_MAX_DAYS } from '../clinic/settings'
 import { addTrackingNumber, addTreatment, updateClinic } from '../clinic/setup'
@@ -309,9 +315,15 @@ dashboardRouter.post('/login', async (c) => {
       c.var.db,
       c.var.config,
       { email: form.email ?? '', password: form.password ?? '' },
-      { env: c.env, clientIp: clientIpOf(c), waitUntil: (work) => c.executionCtx.waitUntil(work) },
+      {
+        env: c.env,
+        clientIp: clientIpOf(c),
+        deviceMark: await readDeviceMark(c),
+        waitUntil: (work) => c.executionCtx.waitUntil(work),
+      },
     )
     await startSession(c, user)
+    await rememberDevice(c, user.email)
     return c.redirect(next, 303)
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err
@@ -358,6 +370,7 @@ dashboardRouter.post('/signup', async (c) => {
       { ip: clientIpOf(c) },
     )
     await startSession(c, result.user)
+    await rememberDevice(c, result.user.email)
     return c.redirect('/', 303)
   } catch (err) {
     if (!(err instanceof ProblemError) || err.status >= 500) throw err

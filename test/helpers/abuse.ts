@@ -7,10 +7,13 @@
 const run = crypto.getRandomValues(new Uint16Array(1))[0]!.toString(16)
 let counter = 0
 
-/** A fresh IPv6 documentation address (2001:db8::/32), unique across files sharing limiter state. */
+/**
+ * A fresh client: an IPv6 documentation address in its own /64 (clients are counted per /64),
+ * unique across files sharing limiter state.
+ */
 export function testIp(): string {
   counter++
-  return `2001:db8:${run}::${counter.toString(16)}`
+  return `2001:db8:${run}:${counter.toString(16)}::1`
 }
 
 /** Retries `check` until it stops throwing (or the time is up, then throws its last error). */
