@@ -231,6 +231,18 @@ describe('date ranges over HTTP', () => {
     expect(ok.status).toBe(200)
   })
 
+  it('a callback logged at an out-of-bounds time is a 400 naming `at`', async () => {
+    const res = await api(
+      'POST',
+      '/api/v1/calls/callbacks',
+      { phone: '+447700900123', at: '9999-12-31T00:00:00Z' },
+      headers,
+    )
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { errors?: { path: string }[] }
+    expect(body.errors?.map((e) => e.path)).toEqual(['at'])
+  })
+
   it('any query string answers 200 or 400, never 500', async () => {
     await fc.assert(
       fc.asyncProperty(dateLike, dateLike, async (from, to) => {

@@ -8,8 +8,6 @@ import { CursorSchema, LimitSchema } from '../lib/pagination'
 /** A session cookie or an API key. (Typed explicitly: an inferred union of literals breaks createRoute's types.) */
 const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
 
-const IsoDateTime = z.iso.datetime({ offset: true })
-
 export const CallSchema = z
   .object({
     id: z.string(),
@@ -91,7 +89,9 @@ export const CreateCallbackBody = z.object({
     .min(3)
     .max(40)
     .openapi({ description: 'The number called back, in any common UK or E.164 form.' }),
-  at: IsoDateTime.optional().openapi({ description: 'When the callback was made (default: now).' }),
+  at: InstantSchema.optional().openapi({
+    description: 'When the callback was made (default: now; years 2000–2100).',
+  }),
 })
 
 export const createCallback = createRoute({
