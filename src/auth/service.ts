@@ -1,8 +1,10 @@
 /**
  * Sign-up, sign-in, invites and password resets as plain functions over the database, so the JSON
  * API and the dashboard's HTML forms share one implementation. Each validates its own input (zod;
- * a failure throws a problem+json 400), throws `ProblemError`s for 401/409/429, and writes the
+ * a failure throws a problem+json 400), throws `ProblemError`s for 401/403/409/429, and writes the
  * audit entries itself. Starting a session (cookie) is the caller's job: `startSession(c, user)`.
+ * Abuse controls (throttling, rate limits, Turnstile, atomic token spends) are described in
+ * docs/SECURITY.md.
  *
  * Emails are never stored in clear: `users.email_lookup` (keyed hash, finds the account) and
  * `users.email_sealed` (AES-GCM under the clinic's key, to show it back).

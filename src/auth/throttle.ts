@@ -10,7 +10,8 @@
  *   password over many emails), then that client is locked for 15 minutes.
  * - `acct:<account>` — 20 attempts per 15 minutes on one account from all clients together
  *   (a botnet), then a lock of 1 minute only: it slows distributed guessing to ~20 a minute but
- *   can never keep the real owner out for more than a minute at a time.
+ *   never applies to a device that signed in to the account before (signed cookie), so it can
+ *   never keep the real owner out. Clients are IPs (IPv4) or /64 prefixes (IPv6): `clientBucket`.
  * An attempt takes a slot in each counter BEFORE the password is checked (one
  * `INSERT … ON CONFLICT DO UPDATE … RETURNING` that increments and decides), so 25 parallel
  * guesses get 5 checks, not 25. A success gives its slots back (and clears its pair); a refused
