@@ -32,7 +32,15 @@ export interface Bindings {
   RESEND_API_KEY?: string
   RESEND_BASE_URL?: string
   TURNSTILE_SECRET_KEY?: string
+  /** (v1.1) Where Turnstile tokens are verified; tests point it at a fake. */
+  TURNSTILE_VERIFY_URL?: string
+  /** The public Turnstile site key the signup form renders the widget with (real mode only). */
+  TURNSTILE_SITE_KEY?: string
   EMAIL_FROM?: string
+  /** Rate limiters (`[[ratelimits]]` in wrangler.toml): sign-ups and password resets per client, invites per clinic. */
+  SIGNUP_LIMITER: RateLimit
+  PASSWORD_RESET_LIMITER: RateLimit
+  INVITE_LIMITER: RateLimit
 }
 
 /** A provider key that is absent or the literal `sandbox` keeps the provider in sandbox mode. */
@@ -70,6 +78,10 @@ const ConfigSchema = z.object({
   RESEND_API_KEY: providerKey,
   RESEND_BASE_URL: z.url().default('https://api.resend.com'),
   TURNSTILE_SECRET_KEY: providerKey,
+  TURNSTILE_VERIFY_URL: z
+    .url()
+    .default('https://challenges.cloudflare.com/turnstile/v0/siteverify'),
+  TURNSTILE_SITE_KEY: z.string().trim().max(200).optional(),
   EMAIL_FROM: z.string().default('Ringback <no-reply@ringback.example.com>'),
 })
 
@@ -96,6 +108,8 @@ export type Config = {
   stripe: { secretKey: string | null; webhookSecret: string | null; apiBaseUrl: string }
   resend: { apiKey: string | null; baseUrl: string; from: string }
   turnstileSecretKey: string | null
+  /** Turnstile: without a secret key (or `sandbox`) every token passes and nothing leaves. */
+  turnstile: { secretKey: string | null; verifyUrl: string; siteKey: string | null }
 }
 
 const cache = new WeakMap<object, Config>()
@@ -139,6 +153,11 @@ export function getConfig(env: Bindings): Config {
     },
     resend: { apiKey: v.RESEND_API_KEY, baseUrl: v.RESEND_BASE_URL, from: v.EMAIL_FROM },
     turnstileSecretKey: v.TURNSTILE_SECRET_KEY,
+    turnstile: {
+      secretKey: v.TURNSTILE_SECRET_KEY,
+      verifyUrl: v.TURNSTILE_VERIFY_URL,
+      siteKey: v.TURNSTILE_SITE_KEY || null,
+    },
   }
   cache.set(env, config)
   return config

@@ -1,12 +1,15 @@
+import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { hashPassword, verifyPassword } from '../src/auth/passwords'
 import {
-  afterFailure,
-  FAILURE_WINDOW_MS,
-  LOCKOUT_MS,
+  ACCOUNT_POLICY,
+  afterAttempt,
+  attemptCounter,
+  CLIENT_POLICY,
   lockedForMs,
-  MAX_LOGIN_FAILURES,
+  PAIR_POLICY,
+  type ThrottlePolicy,
   type ThrottleState,
 } from '../src/auth/throttle'
 
@@ -49,57 +52,83 @@ describe('password hashing (property)', () => {
 })
 
 describe('login throttling (property)', () => {
-  const gaps = fc.array(fc.integer({ min: 0, max: 40 * 60_000 }), { minLength: 1, maxLength: 30 })
+  const gaps = fc.array(fc.integer({ min: 0, max: 40 * 60_000 }), { minLength: 1, maxLength: 40 })
+  const policies = fc.constantFrom(PAIR_POLICY, CLIENT_POLICY, ACCOUNT_POLICY)
 
-  function replay(gapsMs: number[]) {
+  function replay(gapsMs: number[], policy: ThrottlePolicy) {
     let state: ThrottleState | null = null
     let now = 1_700_000_000_000
-    const timeline: { now: number; state: ThrottleState }[] = []
+    const timeline: { now: number; allowed: boolean; state: ThrottleState }[] = []
     for (const gap of gapsMs) {
       now += gap
-      if (lockedForMs(state, now) > 0) continue // a locked attempt is refused before counting
-      state = afterFailure(state, now)
-      timeline.push({ now, state })
+      const d = afterAttempt(state, now, policy)
+      state = d.state
+      timeline.push({ now, allowed: d.allowed, state })
     }
     return timeline
   }
 
-  it('never locks before five failures within the window, and always locks at the fifth', () => {
+  it('never allows more than `max` attempts within one window, and refuses every attempt while locked', () => {
     fc.assert(
-      fc.property(gaps, (gapsMs) => {
-        const timeline = replay(gapsMs)
-        timeline.forEach(({ now, state }, i) => {
-          // Counted failures at or after this one's window start (since the last lock ended).
-          expect(state.failures).toBeLessThanOrEqual(MAX_LOGIN_FAILURES)
-          expect(now - state.windowStartedAt).toBeLessThanOrEqual(FAILURE_WINDOW_MS)
-          if (state.failures >= MAX_LOGIN_FAILURES) {
-            expect(state.lockedUntil).toBe(now + LOCKOUT_MS)
-          } else {
-            expect(state.lockedUntil).toBeNull()
-          }
-          const recent = timeline
+      fc.property(gaps, policies, (gapsMs, policy) => {
+        const timeline = replay(gapsMs, policy)
+        let lockedUntil: number | null = null
+        timeline.forEach(({ now, allowed, state }, i) => {
+          if (lockedUntil !== null && now < lockedUntil) expect(allowed).toBe(false)
+          if (allowed && state.lockedUntil !== null) lockedUntil = state.lockedUntil
+          // Allowed attempts since this one's window start never exceed the limit.
+          const inWindow = timeline
             .slice(0, i + 1)
-            .filter((t) => t.now >= state.windowStartedAt).length
-          expect(state.failures).toBe(recent)
+            .filter((t) => t.allowed && t.now >= state.windowStartedAt).length
+          expect(inWindow).toBeLessThanOrEqual(policy.max)
         })
       }),
     )
   })
 
-  it('a lock always ends after 15 minutes', () => {
+  it('the attempt that reaches `max` is allowed and locks for exactly the policy’s lock time', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10 * 60_000 }), (spread) => {
+      fc.property(policies, fc.integer({ min: 0, max: 10 * 60_000 }), (policy, spread) => {
         let state: ThrottleState | null = null
         const start = 1_800_000_000_000
-        for (let i = 0; i < MAX_LOGIN_FAILURES; i++) {
-          state = afterFailure(state, start + Math.floor((spread * i) / MAX_LOGIN_FAILURES))
+        let last = start
+        for (let i = 0; i < policy.max; i++) {
+          last = start + Math.floor((spread * i) / policy.max)
+          const d = afterAttempt(state, last, policy)
+          expect(d.allowed).toBe(true)
+          expect(d.lockedNow).toBe(i === policy.max - 1)
+          state = d.state
         }
-        const lockedAt =
-          start + Math.floor((spread * (MAX_LOGIN_FAILURES - 1)) / MAX_LOGIN_FAILURES)
-        expect(lockedForMs(state, lockedAt)).toBe(LOCKOUT_MS)
-        expect(lockedForMs(state, lockedAt + LOCKOUT_MS)).toBe(0)
-        expect(afterFailure(state, lockedAt + LOCKOUT_MS).failures).toBe(1)
+        expect(lockedForMs(state, last)).toBe(policy.lockMs)
+        expect(afterAttempt(state, last + policy.lockMs - 1, policy).allowed).toBe(false)
+        const after = afterAttempt(state, last + policy.lockMs, policy)
+        expect(after.allowed).toBe(true)
+        expect(after.state.failures).toBe(1)
       }),
+    )
+  })
+
+  it('the one-statement SQL counter in D1 decides exactly as the pure rule', async () => {
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 20 * 60_000 }), { minLength: 1, maxLength: 25 }),
+        policies,
+        async (gapsMs, policy) => {
+          run++
+          const key = `prop:${run}:${crypto.randomUUID()}`
+          let state: ThrottleState | null = null
+          let now = 1_700_000_000_000
+          for (const gap of gapsMs) {
+            now += gap
+            const expected = afterAttempt(state, now, policy)
+            const actual = await attemptCounter(env.DB, key, now, policy)
+            expect(actual).toEqual(expected)
+            state = expected.state
+          }
+        },
+      ),
+      { numRuns: 30 },
     )
   })
 })

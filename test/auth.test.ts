@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../src/db/client'
 import { clinics, sessions, users } from '../src/db/schema'
+import { testIp } from './helpers/abuse'
 import { api, call, createTestClinic, ORIGIN } from './helpers/clinic'
 
 const db = createDb(env.DB)
@@ -41,7 +42,7 @@ async function signUp(overrides: Record<string, unknown> = {}) {
     'POST',
     '/api/v1/auth/signup',
     { clinicName: 'Smile Studio', email, password: PASSWORD, ...overrides },
-    { origin: ORIGIN },
+    { origin: ORIGIN, 'cf-connecting-ip': testIp() },
   )
   return { res, email }
 }
@@ -86,11 +87,12 @@ describe('signup', () => {
 
   it('refuses an email that already has an account with 409, whatever its case', async () => {
     const { email } = await signUp()
-    const again = await api('POST', '/api/v1/auth/signup', {
-      clinicName: 'Other',
-      email: `  ${email.toUpperCase()} `,
-      password: PASSWORD,
-    })
+    const again = await api(
+      'POST',
+      '/api/v1/auth/signup',
+      { clinicName: 'Other', email: `  ${email.toUpperCase()} `, password: PASSWORD },
+      { 'cf-connecting-ip': testIp() },
+    )
     expect(again.status).toBe(409)
     expect(again.headers.get('content-type')).toBe('application/problem+json')
   })

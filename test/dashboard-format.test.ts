@@ -22,7 +22,8 @@ import {
   summarisePeriod,
   toCallBackList,
 } from '../src/dashboard/queries'
-import { parsePounds, safeNext } from '../src/dashboard/routes'
+import { parsePounds } from '../src/dashboard/routes'
+import { safeNextPath as safeNext } from '../src/lib/redirect'
 import { datesBetween, localDateOf } from '../src/metrics/local-time'
 
 describe('formatting', () => {

@@ -1,10 +1,15 @@
 import { env } from 'cloudflare:workers'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { resetPassword } from '../src/auth/service'
+import { changeRole, disableMember } from '../src/auth/team'
 import { createDb } from '../src/db/client'
 import { authTokens, outboundMessages, users } from '../src/db/schema'
 import { getConfig } from '../src/env'
+import type { Principal } from '../src/lib/context'
+import { ProblemError } from '../src/lib/problem'
 import { clinicKeyring, sha256Hex } from '../src/privacy/crypto'
+import { eventually, testIp } from './helpers/abuse'
 import { api, call, createTestClinic, ORIGIN } from './helpers/clinic'
 
 const db = createDb(env.DB)
@@ -61,10 +66,15 @@ describe('inviting team members', () => {
     expect(token?.tokenHash).toBe(await sha256Hex(body.inviteToken))
     expect(token?.kind).toBe('invite')
 
-    const [mail] = await db
-      .select()
-      .from(outboundMessages)
-      .where(eq(outboundMessages.clinicId, clinic.clinicId))
+    // The invite email goes through the queue: the consumer sends it shortly after.
+    const [mail] = await eventually(async () => {
+      const rows = await db
+        .select()
+        .from(outboundMessages)
+        .where(eq(outboundMessages.clinicId, clinic.clinicId))
+      if (rows.length === 0) throw new Error('not sent yet')
+      return rows
+    })
     expect(mail).toMatchObject({ channel: 'email', kind: 'email', status: 'sandboxed' })
     expect(mail?.toMasked).toBe(`${email[0]}***@team.test`)
     expect(JSON.stringify(mail)).not.toContain(email)
@@ -99,6 +109,57 @@ describe('inviting team members', () => {
     expect((await api('POST', '/api/v1/auth/login', { email, password: PASSWORD })).status).toBe(
       200,
     )
+  })
+
+  it('one invite accepted 16 times at once: one 200, and the password is the one that request set', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const { res, email } = await invite('receptionist', owner.headers)
+    const { inviteToken } = (await res.json()) as { inviteToken: string }
+    const passwords = Array.from({ length: 16 }, (_, i) => `invite-password-${i}-xxxx`)
+    const answers = await Promise.all(
+      passwords.map((password) =>
+        api(
+          'POST',
+          '/api/v1/auth/invites/accept',
+          { token: inviteToken, password },
+          { origin: ORIGIN, 'cf-connecting-ip': testIp() },
+        ),
+      ),
+    )
+    const statuses = answers.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+    expect(statuses.filter((s) => s !== 200).every((s) => s === 400)).toBe(true)
+    const winner = passwords[statuses.indexOf(200)]!
+    const login = await api(
+      'POST',
+      '/api/v1/auth/login',
+      { email, password: winner },
+      { 'cf-connecting-ip': testIp() },
+    )
+    expect(login.status).toBe(200)
+    const loser = passwords.find((p) => p !== winner)!
+    const other = await api(
+      'POST',
+      '/api/v1/auth/login',
+      { email, password: loser },
+      { 'cf-connecting-ip': testIp() },
+    )
+    expect(other.status).toBe(401)
+  })
+
+  it('invites are limited per clinic: past the limit 429 with Retry-After, and no user is created', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const answers = []
+    for (let i = 0; i < 22; i++) answers.push((await invite('receptionist', owner.headers)).res)
+    const limited = answers.filter((r) => r.status === 429)
+    expect(limited.length).toBeGreaterThan(0)
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThan(0)
+    const created = answers.filter((r) => r.status === 201).length
+    const rows = await db.select().from(users).where(eq(users.clinicId, clinic.clinicId))
+    // The owner plus one user per accepted invite: a refused invite left nothing behind.
+    expect(rows).toHaveLength(created + 1)
   })
 
   it('an invited member cannot sign in before accepting', async () => {
@@ -239,6 +300,44 @@ describe('the team list and roles', () => {
     expect(disable.status).toBe(409)
   })
 
+  it('two owners demoting or disabling each other at once leave the clinic an active owner', async () => {
+    for (const op of ['demote', 'disable'] as const) {
+      for (let round = 0; round < 3; round++) {
+        const clinic = await createTestClinic()
+        const a = await clinic.as('owner')
+        const b = await clinic.as('owner')
+        const principal = (m: typeof a): Principal => ({
+          clinicId: clinic.clinicId,
+          role: 'owner',
+          via: 'session',
+          actorId: m.userId,
+        })
+        // Straight through the service, so both requests' reads happen before either write.
+        const act = (actor: typeof a, target: typeof a) =>
+          (op === 'demote'
+            ? changeRole(db, config, env, principal(actor), target.userId, 'admin')
+            : disableMember(db, env, principal(actor), target.userId)
+          ).then(
+            () => 'ok',
+            (err: unknown) => (err instanceof ProblemError ? err.status : Promise.reject(err)),
+          )
+        const outcomes = await Promise.all([act(a, b), act(b, a)])
+        const owners = await db
+          .select()
+          .from(users)
+          .where(
+            and(
+              eq(users.clinicId, clinic.clinicId),
+              eq(users.role, 'owner'),
+              eq(users.status, 'active'),
+            ),
+          )
+        expect(owners).toHaveLength(1)
+        expect(outcomes.sort()).toEqual([409, 'ok'])
+      }
+    }
+  })
+
   it('another clinic’s member answers 404 to PATCH and DELETE', async () => {
     const clinic = await createTestClinic()
     const other = await createTestClinic()
@@ -279,34 +378,108 @@ describe('the team list and roles', () => {
 describe('password reset', () => {
   async function signedUpOwner() {
     const email = newEmail('reset')
-    const res = await api('POST', '/api/v1/auth/signup', {
-      clinicName: 'Reset Clinic',
-      email,
-      password: PASSWORD,
+    const res = await api(
+      'POST',
+      '/api/v1/auth/signup',
+      { clinicName: 'Reset Clinic', email, password: PASSWORD },
+      { 'cf-connecting-ip': testIp() },
+    )
+    const body = (await res.json()) as { clinic: { id: string }; user: { id: string } }
+    return { email, clinicId: body.clinic.id, userId: body.user.id, cookie: cookieFrom(res) }
+  }
+
+  const requestReset = (email: string, ip = testIp()) =>
+    api('POST', '/api/v1/auth/password-reset', { email }, { 'cf-connecting-ip': ip })
+
+  async function resetTokens(userId: string) {
+    return db
+      .select()
+      .from(authTokens)
+      .where(and(eq(authTokens.userId, userId), eq(authTokens.kind, 'password-reset')))
+  }
+
+  /** The reset link's token from the newest email (queued, so it arrives shortly after). */
+  async function emailedToken(clinicId: string): Promise<string> {
+    return eventually(async () => {
+      const token = /token=([\w-]+)/.exec(await lastEmailBody(clinicId))?.[1]
+      if (!token) throw new Error('no link')
+      return token
     })
-    const body = (await res.json()) as { clinic: { id: string } }
-    return { email, clinicId: body.clinic.id, cookie: cookieFrom(res) }
   }
 
   it('answers 202 for known and unknown emails alike, and only emails the real account', async () => {
-    const { email, clinicId } = await signedUpOwner()
-    const unknown = await api('POST', '/api/v1/auth/password-reset', { email: newEmail('nobody') })
+    const { email, clinicId, userId } = await signedUpOwner()
+    const unknown = await requestReset(newEmail('nobody'))
+    const known = await requestReset(email)
     expect(unknown.status).toBe(202)
-    const before = await db.select().from(outboundMessages)
-    const known = await api('POST', '/api/v1/auth/password-reset', { email })
     expect(known.status).toBe(202)
-    const after = await db.select().from(outboundMessages)
-    expect(after.length).toBe(before.length + 1)
-    expect(await lastEmailBody(clinicId)).toContain('/reset-password?token=')
-    // Asking again at once sends nothing more (no inbox flooding), and still answers 202.
-    expect((await api('POST', '/api/v1/auth/password-reset', { email })).status).toBe(202)
-    expect((await db.select().from(outboundMessages)).length).toBe(after.length)
+    expect(await unknown.text()).toBe(await known.text())
+    expect(await emailedToken(clinicId)).toMatch(/^[\w-]{40,}$/)
+    // Asking again at once makes no second link (no inbox flooding), and still answers 202.
+    expect((await requestReset(email)).status).toBe(202)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await resetTokens(userId)).toHaveLength(1)
+  })
+
+  it('does the look-up and the email after the response (waitUntil), for known and unknown alike', async () => {
+    const { email, userId } = await signedUpOwner()
+    const { default: worker } = await import('../src/index')
+    async function ask(address: string) {
+      const pending: Promise<unknown>[] = []
+      const ctx = {
+        waitUntil: (p: Promise<unknown>) => void pending.push(p),
+        passThroughOnException: () => {},
+        props: {},
+      } as unknown as ExecutionContext
+      const res = await worker.fetch(
+        new Request('https://ringback.test/api/v1/auth/password-reset', {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            origin: ORIGIN,
+            'cf-connecting-ip': testIp(),
+          },
+          body: JSON.stringify({ email: address }),
+        }),
+        env,
+        ctx,
+      )
+      return { res, pending }
+    }
+    const known = await ask(email)
+    const unknown = await ask(newEmail('nobody'))
+    expect(known.res.status).toBe(202)
+    expect(unknown.res.status).toBe(202)
+    // Both hand the same work to waitUntil; the link exists only once that work is done.
+    expect(known.pending.length).toBeGreaterThan(0)
+    expect(unknown.pending.length).toBe(known.pending.length)
+    await Promise.all(known.pending)
+    expect(await resetTokens(userId)).toHaveLength(1)
+  })
+
+  it('parallel reset requests for one account make exactly one link', async () => {
+    const { email, userId } = await signedUpOwner()
+    const answers = await Promise.all(Array.from({ length: 12 }, () => requestReset(email)))
+    expect(answers.every((r) => r.status === 202)).toBe(true)
+    await eventually(async () => expect(await resetTokens(userId)).toHaveLength(1))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await resetTokens(userId)).toHaveLength(1)
+  })
+
+  it('one client asking too often is answered 429 with Retry-After, and nothing is sent', async () => {
+    const ip = testIp()
+    const answers = []
+    for (let i = 0; i < 7; i++) answers.push(await requestReset(newEmail('flood'), ip))
+    const limited = answers.filter((r) => r.status === 429)
+    expect(limited.length).toBeGreaterThan(0)
+    expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(limited[0]!.headers.get('content-type')).toBe('application/problem+json')
   })
 
   it('the emailed token sets a new password once and signs out every session', async () => {
     const { email, clinicId, cookie } = await signedUpOwner()
-    await api('POST', '/api/v1/auth/password-reset', { email })
-    const token = /token=([\w-]+)/.exec(await lastEmailBody(clinicId))?.[1] ?? ''
+    await requestReset(email)
+    const token = await emailedToken(clinicId)
     const newPassword = 'a-brand-new-password'
     const res = await api('POST', '/api/v1/auth/password-reset/confirm', {
       token,
@@ -326,6 +499,68 @@ describe('password reset', () => {
     })
     expect(reuse.status).toBe(400)
     expect(await auditActions(clinicId)).toContain('auth.password-reset')
+  })
+
+  it('one link submitted 16 times at once: one 204, and the password is the one that request set', async () => {
+    const { email, clinicId } = await signedUpOwner()
+    await requestReset(email)
+    const token = await emailedToken(clinicId)
+    const passwords = Array.from({ length: 16 }, (_, i) => `racing-password-${i}-xxxx`)
+    const answers = await Promise.all(
+      passwords.map((password) =>
+        api(
+          'POST',
+          '/api/v1/auth/password-reset/confirm',
+          { token, password },
+          { 'cf-connecting-ip': testIp() },
+        ),
+      ),
+    )
+    const statuses = answers.map((r) => r.status)
+    expect(statuses.filter((s) => s === 204)).toHaveLength(1)
+    expect(statuses.filter((s) => s !== 204).every((s) => s === 400)).toBe(true)
+    const winner = passwords[statuses.indexOf(204)]!
+    const ip = testIp()
+    for (const password of passwords) {
+      const login = await api(
+        'POST',
+        '/api/v1/auth/login',
+        { email, password },
+        { 'cf-connecting-ip': password === winner ? testIp() : ip },
+      )
+      if (password === winner) expect(login.status).toBe(200)
+      else expect([401, 429]).toContain(login.status)
+    }
+  })
+
+  it('racing the service directly (every read before any write): still one winner, its password in force', async () => {
+    const { email, clinicId } = await signedUpOwner()
+    await requestReset(email)
+    const token = await emailedToken(clinicId)
+    const passwords = Array.from({ length: 8 }, (_, i) => `direct-race-${i}-xxxxxxx`)
+    const outcomes = await Promise.all(
+      passwords.map((password, i) =>
+        resetPassword(
+          db,
+          config,
+          env,
+          { token, password },
+          { ip: `2001:db8:ffff:${i + 1}::1` },
+        ).then(
+          () => 'ok' as const,
+          (err: unknown) => (err instanceof ProblemError ? err.status : Promise.reject(err)),
+        ),
+      ),
+    )
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1)
+    const winner = passwords[outcomes.indexOf('ok')]!
+    const ok = await api(
+      'POST',
+      '/api/v1/auth/login',
+      { email, password: winner },
+      { 'cf-connecting-ip': testIp() },
+    )
+    expect(ok.status).toBe(200)
   })
 
   it('a new password shorter than 12 characters is refused', async () => {

@@ -8,6 +8,7 @@ import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { OPERATORS, requireAuth } from '../auth/middleware'
 import { appointments } from '../db/schema'
+import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
@@ -135,8 +136,8 @@ const listAppointmentsRoute = createRoute({
   middleware: [requireAuth(OPERATORS)],
   request: {
     query: z.object({
-      from: IsoTime.optional(),
-      to: IsoTime.optional(),
+      from: InstantSchema.optional(),
+      to: InstantSchema.optional(),
       limit: LimitSchema,
       cursor: CursorSchema,
     }),
@@ -265,6 +266,7 @@ appointmentsRouter.openapi(createAppointmentRoute, async (c) => {
 
 appointmentsRouter.openapi(listAppointmentsRoute, async (c) => {
   const { from, to, limit, cursor } = c.req.valid('query')
+  const { fromMs, toMs } = parseInstantRange(from, to)
   const after = decodeCursor(cursor)
   const { db, principal } = c.var
   const clinic = await clinicOf(c, principal.clinicId)
@@ -274,8 +276,8 @@ appointmentsRouter.openapi(listAppointmentsRoute, async (c) => {
     .where(
       and(
         eq(appointments.clinicId, clinic.id),
-        from ? gte(appointments.createdAt, Date.parse(from)) : undefined,
-        to ? lte(appointments.createdAt, Date.parse(to)) : undefined,
+        fromMs !== undefined ? gte(appointments.createdAt, fromMs) : undefined,
+        toMs !== undefined ? lte(appointments.createdAt, toMs) : undefined,
         after
           ? or(
               lt(appointments.createdAt, after.t),

@@ -5,6 +5,7 @@
 import { audit } from '../audit/audit'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
+import { clientIpOf } from '../lib/rate-limit'
 import { toIso } from '../lib/time'
 import {
   acceptInviteRoute,
@@ -27,11 +28,11 @@ import {
   createInvite,
   currentUser,
   logIn,
-  requestPasswordReset,
   resetPassword,
+  schedulePasswordReset,
   signUp,
 } from './service'
-import { endSession, startSession } from './sessions'
+import { endSession, readDeviceMark, rememberDevice, startSession } from './sessions'
 import {
   changeRole,
   createApiKey,
@@ -43,17 +44,23 @@ import {
 
 export const authRouter = createRouter()
   .openapi(signUpRoute, async (c) => {
-    const result = await signUp(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    const result = await signUp(c.var.db, c.var.config, c.env, c.req.valid('json'), {
+      ip: clientIpOf(c),
+    })
     await startSession(c, result.user)
+    await rememberDevice(c, result.user.email)
     const { id, email, role } = result.user
     return c.json({ clinic: result.clinic, user: { id, email, role } }, 201)
   })
   .openapi(logInRoute, async (c) => {
     const user = await logIn(c.var.db, c.var.config, c.req.valid('json'), {
       env: c.env,
+      clientIp: clientIpOf(c),
+      deviceMark: await readDeviceMark(c),
       waitUntil: (work) => c.executionCtx.waitUntil(work),
     })
     await startSession(c, user)
+    await rememberDevice(c, user.email)
     return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
   })
   .openapi(logOutRoute, async (c) => {
@@ -70,16 +77,25 @@ export const authRouter = createRouter()
     return c.json(await currentUser(c.var.db, c.var.config, c.var.principal), 200)
   })
   .openapi(acceptInviteRoute, async (c) => {
-    const user = await acceptInvite(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    const user = await acceptInvite(c.var.db, c.var.config, c.env, c.req.valid('json'), {
+      ip: clientIpOf(c),
+    })
     await startSession(c, user)
+    await rememberDevice(c, user.email)
     return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
   })
   .openapi(passwordResetRoute, async (c) => {
-    await requestPasswordReset(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    // The look-up and the email happen after the response: the same answer, in the same time.
+    await schedulePasswordReset(c.var.db, c.var.config, c.env, c.req.valid('json'), {
+      client: { ip: clientIpOf(c) },
+      waitUntil: (work) => c.executionCtx.waitUntil(work),
+    })
     return c.body(null, 202)
   })
   .openapi(passwordResetConfirmRoute, async (c) => {
-    await resetPassword(c.var.db, c.var.config, c.env, c.req.valid('json'))
+    await resetPassword(c.var.db, c.var.config, c.env, c.req.valid('json'), {
+      ip: clientIpOf(c),
+    })
     return c.body(null, 204)
   })
   .openapi(inviteUserRoute, async (c) => {

@@ -46,6 +46,8 @@ export const signUpRoute = createRoute({
   path: '/auth/signup',
   tags,
   summary: 'Create a clinic and its owner, and sign in',
+  description:
+    'Limited per client (429 with Retry-After). Outside sandbox mode the body must carry a Turnstile token in `cf-turnstile-response` (403 when missing or rejected).',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(SignUpInputSchema) },
   responses: {
@@ -56,7 +58,7 @@ export const signUpRoute = createRoute({
       }),
       'Created; the session cookie is set',
     ),
-    ...problems(400, 403, 409, 415),
+    ...problems(400, 403, 409, 415, 429),
   },
 })
 
@@ -66,7 +68,7 @@ export const logInRoute = createRoute({
   tags,
   summary: 'Sign in with email and password',
   description:
-    'Five failures within 15 minutes lock the account for 15 minutes (429 with Retry-After).',
+    'Five failed attempts on one account from one client within 15 minutes lock that client out of that account for 15 minutes (429 with Retry-After); one client across accounts and one account across clients have wider limits (see docs/SECURITY.md).',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(LogInInputSchema) },
   responses: {
@@ -113,7 +115,7 @@ export const acceptInviteRoute = createRoute({
   request: { body: jsonBody(TokenPasswordInputSchema) },
   responses: {
     200: jsonResponse(z.object({ user: UserSchema }), 'Signed in; the session cookie is set'),
-    ...problems(400, 403, 415),
+    ...problems(400, 403, 415, 429),
   },
 })
 
@@ -122,10 +124,11 @@ export const passwordResetRoute = createRoute({
   path: '/auth/password-reset',
   tags,
   summary: 'Email a password-reset link',
-  description: 'Always 202, whether or not the email has an account.',
+  description:
+    'Always 202 in the same time, whether or not the email has an account (the email is queued after the response). Limited per client (429).',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(PasswordResetRequestSchema) },
-  responses: { 202: { description: 'Accepted' }, ...problems(400, 403, 415) },
+  responses: { 202: { description: 'Accepted' }, ...problems(400, 403, 415, 429) },
 })
 
 export const passwordResetConfirmRoute = createRoute({
@@ -135,7 +138,7 @@ export const passwordResetConfirmRoute = createRoute({
   summary: 'Set a new password from a reset link (signs out every session)',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(TokenPasswordInputSchema) },
-  responses: { 204: { description: 'Password changed' }, ...problems(400, 403, 415) },
+  responses: { 204: { description: 'Password changed' }, ...problems(400, 403, 415, 429) },
 })
 
 // --- Team -------------------------------------------------------------------------------------
@@ -144,7 +147,7 @@ export const inviteUserRoute = createRoute({
   method: 'post',
   path: '/users',
   tags: teamTags,
-  summary: 'Invite a team member (emails a one-time link)',
+  summary: 'Invite a team member (emails a one-time link; limited per clinic, 429)',
   security: SESSION_ONLY,
   middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
   request: { body: jsonBody(InviteInputSchema) },
@@ -157,7 +160,7 @@ export const inviteUserRoute = createRoute({
       }),
       'Invited',
     ),
-    ...problems(400, 401, 403, 409, 415),
+    ...problems(400, 401, 403, 409, 415, 429),
   },
 })
 

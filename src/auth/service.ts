@@ -1,23 +1,26 @@
 /**
  * Sign-up, sign-in, invites and password resets as plain functions over the database, so the JSON
  * API and the dashboard's HTML forms share one implementation. Each validates its own input (zod;
- * a failure throws a problem+json 400), throws `ProblemError`s for 401/409/429, and writes the
+ * a failure throws a problem+json 400), throws `ProblemError`s for 401/403/409/429, and writes the
  * audit entries itself. Starting a session (cookie) is the caller's job: `startSession(c, user)`.
+ * Abuse controls (throttling, rate limits, Turnstile, atomic token spends) are described in
+ * docs/SECURITY.md.
  *
  * Emails are never stored in clear: `users.email_lookup` (keyed hash, finds the account) and
  * `users.email_sealed` (AES-GCM under the clinic's key, to show it back).
  */
 import { z } from '@hono/zod-openapi'
-import { and, eq, gt, isNull } from 'drizzle-orm'
+import { and, eq, exists, gt, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
 import { authTokens, clinics, loginThrottle, sessions, users } from '../db/schema'
-import { createEmailSender, type EmailSender } from '../email/email'
+import { queueEmail } from '../email/email'
 import { inviteEmail, passwordResetEmail } from '../email/templates'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal, ROLES, type Role } from '../lib/context'
 import { newId } from '../lib/ids'
+import { logError } from '../lib/logger'
 import {
   badRequest,
   conflict,
@@ -27,10 +30,19 @@ import {
   unauthorized,
   zodErrors,
 } from '../lib/problem'
+import { enforceRateLimit } from '../lib/rate-limit'
 import { DAY_MS, HOUR_MS } from '../lib/time'
-import { clinicKeyring, randomToken, sha256Hex, userEmailLookup } from '../privacy/crypto'
+import { requireTurnstile, TURNSTILE_FIELD } from '../lib/turnstile'
+import {
+  clientIpLookup,
+  clinicKeyring,
+  randomToken,
+  sha256Hex,
+  userEmailLookup,
+} from '../privacy/crypto'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords'
-import { afterFailure, lockedForMs } from './throttle'
+import { deviceMarkFor } from './sessions'
+import { accountThrottleKeys, beginLoginAttempt, clientBucket, throttleKeys } from './throttle'
 
 // ---------------------------------------------------------------------------------------------
 // Input schemas (shared with the OpenAPI routes)
@@ -70,6 +82,10 @@ export const SignUpInputSchema = z.object({
   password: NewPasswordSchema,
   timezone: TimezoneSchema.optional(),
   country: CountrySchema.optional(),
+  [TURNSTILE_FIELD]: z.string().max(4096).optional().openapi({
+    description:
+      'The Turnstile token from the signup widget (required unless the server runs Turnstile in sandbox mode).',
+  }),
 })
 export type SignUpInput = z.input<typeof SignUpInputSchema>
 
@@ -143,17 +159,30 @@ function isUniqueViolation(err: unknown): boolean {
 const INVALID_CREDENTIALS = 'The email or password is not correct.'
 const INVALID_TOKEN = 'This link is not valid or has expired. Ask for a new one.'
 
+/** Who is asking, for abuse controls: the client IP (`clientIpOf`), null outside Cloudflare. */
+export type ClientInfo = { ip: string | null }
+
+/** The key a per-client limiter counts under: a keyed hash of the IP, never the IP itself. */
+async function clientKey(config: Config, client: ClientInfo): Promise<string> {
+  return clientIpLookup(config, clientBucket(client.ip ?? 'unknown'))
+}
+
 /**
- * Creates a clinic and its owner. Throws 409 when the email already has an account (anywhere).
- * The caller starts the session.
+ * Creates a clinic and its owner. Rate-limited per client (429), then the input is validated
+ * (400), then the Turnstile token is checked (403, see src/lib/turnstile.ts). Throws 409 when the
+ * email already has an account (anywhere). The caller starts the session.
  */
 export async function signUp(
   db: Db,
   config: Config,
   env: Bindings,
   input: SignUpInput,
+  client: ClientInfo = { ip: null },
 ): Promise<SignUpResult> {
-  const { clinicName, email, password, timezone, country } = parseInput(SignUpInputSchema, input)
+  await enforceRateLimit(env.SIGNUP_LIMITER, `signup:${await clientKey(config, client)}`)
+  const parsed = parseInput(SignUpInputSchema, input)
+  const { clinicName, email, password, timezone, country } = parsed
+  await requireTurnstile(config, parsed[TURNSTILE_FIELD], client.ip)
   const emailLookup = await userEmailLookup(config, email)
   const [taken] = await db
     .select({ id: users.id })
@@ -204,9 +233,12 @@ export async function signUp(
 
 /**
  * Checks an email and password. Unknown emails cost the same scrypt as known ones and answer the
- * same 401. Five failures within 15 minutes lock the account for 15 minutes (429 + Retry-After),
- * even for the right password; a success clears the count. With `env` it writes audit entries
- * (sign-in, failures and lock-outs of existing accounts).
+ * same 401. Throttled by client AND account (./throttle.ts): five attempts from one client on one
+ * account within 15 minutes lock that pair for 15 minutes (429 + Retry-After), even for the right
+ * password; one client across accounts and one account across clients have their own, wider
+ * limits. The slot is taken atomically before the password is checked, so parallel guesses cannot
+ * outrun the count. With `env` it writes audit entries (sign-in, failures and lock-outs of
+ * existing accounts).
  */
 export async function logIn(
   db: Db,
@@ -215,6 +247,10 @@ export async function logIn(
   options: {
     env?: Bindings
     now?: number
+    /** The client's IP (`CF-Connecting-IP`); absent only in local tools, which share one bucket. */
+    clientIp?: string | null
+    /** The device cookie's mark (`readDeviceMark`): a device that signed in here before skips the account ceiling. */
+    deviceMark?: string | null
     /** Defers failure audits (e.g. `ctx.waitUntil`), so a known email answers as fast as an unknown one. */
     waitUntil?: (work: Promise<unknown>) => void
   } = {},
@@ -222,9 +258,13 @@ export async function logIn(
   const { email, password } = parseInput(LogInInputSchema, input)
   const now = options.now ?? Date.now()
   const key = await userEmailLookup(config, email)
-  const [throttle] = await db.select().from(loginThrottle).where(eq(loginThrottle.key, key))
-  const waitMs = lockedForMs(throttle ?? null, now)
-  if (waitMs > 0) throw tooManyRequests(waitMs / 1000)
+  const client = await clientKey(config, { ip: options.clientIp?.trim() || null })
+  const knownDevice =
+    !!options.deviceMark && options.deviceMark === (await deviceMarkFor(config, email))
+  const attempt = await beginLoginAttempt(db.$client, throttleKeys(key, client), now, {
+    knownDevice,
+  })
+  if (!attempt.allowed) throw tooManyRequests(attempt.retryAfterMs / 1000)
 
   const [user] = await db
     .select({
@@ -243,16 +283,12 @@ export async function logIn(
   )
 
   if (!user || !passwordOk || user.status !== 'active' || !user.passwordHash) {
-    const next = afterFailure(throttle ?? null, now)
-    await db
-      .insert(loginThrottle)
-      .values({ key, ...next })
-      .onConflictDoUpdate({ target: loginThrottle.key, set: next })
+    await attempt.release(false)
     if (user && options.env) {
       const actor = `user:${user.id}`
       const written = audit(options.env, user.clinicId, {
         actor,
-        action: next.lockedUntil ? 'auth.lockout' : 'auth.login.failed',
+        action: attempt.pairLockedNow ? 'auth.lockout' : 'auth.login.failed',
         target: actor,
       })
       if (options.waitUntil) options.waitUntil(written)
@@ -261,10 +297,8 @@ export async function logIn(
     throw unauthorized(INVALID_CREDENTIALS)
   }
 
-  await db.batch([
-    db.delete(loginThrottle).where(eq(loginThrottle.key, key)),
-    db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)),
-  ])
+  await attempt.release(true)
+  await db.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id))
   if (options.env) {
     await audit(options.env, user.clinicId, {
       actor: `user:${user.id}`,
@@ -277,7 +311,7 @@ export async function logIn(
 
 /**
  * Invites a team member: creates the user (status `invited`, no password), stores the hashed
- * one-time token and emails the link. Owners alone may invite owners. 409 if the email has an
+ * one-time token and queues the email with the link. Owners alone may invite owners. 409 if the email has an
  * account already.
  */
 export async function createInvite(
@@ -286,13 +320,14 @@ export async function createInvite(
   env: Bindings,
   invitedBy: Principal,
   input: InviteInput,
-  sender: EmailSender = createEmailSender(config, db),
 ): Promise<InviteResult> {
   const { email, role } = parseInput(InviteInputSchema, input)
   if (role === 'owner' && invitedBy.role !== 'owner') {
     throw forbidden('Only an owner can invite another owner.')
   }
   const clinicId = invitedBy.clinicId
+  // Per clinic: a compromised or careless account cannot turn invites into a mailing service.
+  await enforceRateLimit(env.INVITE_LIMITER, `invite:${clinicId}`)
   const emailLookup = await userEmailLookup(config, email)
   const [clinic] = await db
     .select({ name: clinics.name })
@@ -334,27 +369,60 @@ export async function createInvite(
   })
   const link = `${config.publicBaseUrl}${INVITE_PATH}?token=${encodeURIComponent(token)}`
   const content = inviteEmail(clinic.name, link, INVITE_TTL_MS / DAY_MS)
-  await sender.send({ clinicId, to: email, ...content, idempotencyKey: `invite:${userId}` })
+  // Through the queue: the request does not wait on the provider, and a failed send is retried.
+  await queueEmail(
+    { db, config, jobs: env.JOBS },
+    { clinicId, to: email, ...content, idempotencyKey: `invite:${userId}` },
+  )
   return { user: { id: userId, clinicId, email, role, status: 'invited' }, token, expiresAt }
 }
 
-/** Finds an unused, unexpired token of `kind`, or throws 400. */
+/** Finds an unused, unexpired token of `kind`, or throws 400. A read only: spending is separate. */
 async function findToken(db: Db, token: string, kind: 'invite' | 'password-reset', now: number) {
   const tokenHash = await sha256Hex(token)
   const [row] = await db
     .select({ userId: authTokens.userId, clinicId: authTokens.clinicId })
     .from(authTokens)
-    .where(
-      and(
-        eq(authTokens.tokenHash, tokenHash),
-        eq(authTokens.kind, kind),
-        isNull(authTokens.usedAt),
-        gt(authTokens.expiresAt, now),
-      ),
-    )
+    .where(liveToken(tokenHash, kind, now))
     .limit(1)
-  if (!row) throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+  if (!row) throw invalidToken()
   return { ...row, tokenHash }
+}
+
+function invalidToken(): ProblemError {
+  return new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
+}
+
+/** The condition "this token is unspent and unexpired". */
+function liveToken(tokenHash: string, kind: 'invite' | 'password-reset', now: number) {
+  return and(
+    eq(authTokens.tokenHash, tokenHash),
+    eq(authTokens.kind, kind),
+    isNull(authTokens.usedAt),
+    gt(authTokens.expiresAt, now),
+  )
+}
+
+/**
+ * Spending a token, as batch statements: every write of the batch is conditioned on the token
+ * still being live, and the token is spent LAST. A D1 batch is one transaction, so of two
+ * requests racing with one token exactly one batch sees it live and writes; the other's batch
+ * changes nothing (the password of a request answered 400 is never left in place).
+ */
+function whileTokenLive(db: Db, tokenHash: string, kind: 'invite' | 'password-reset', now: number) {
+  return exists(
+    db
+      .select({ one: sql`1` })
+      .from(authTokens)
+      .where(liveToken(tokenHash, kind, now)),
+  )
+}
+
+function spendToken(db: Db, tokenHash: string, now: number) {
+  return db
+    .update(authTokens)
+    .set({ usedAt: now })
+    .where(and(eq(authTokens.tokenHash, tokenHash), isNull(authTokens.usedAt)))
 }
 
 async function loadUser(db: Db, config: Config, userId: string, clinicId: string) {
@@ -375,37 +443,38 @@ async function loadUser(db: Db, config: Config, userId: string, clinicId: string
 }
 
 /**
- * Accepts an invite: sets the password, activates the user and spends the token. The caller
- * starts the session. 400 for an unknown, used or expired token.
+ * Accepts an invite: sets the password, activates the user and spends the token, atomically (see
+ * `whileTokenLive`). The caller starts the session. 400 for an unknown, used or expired token.
  */
 export async function acceptInvite(
   db: Db,
   config: Config,
   env: Bindings,
   input: TokenPasswordInput,
+  client: ClientInfo = { ip: null },
 ): Promise<AuthUser> {
+  await enforceRateLimit(env.PASSWORD_RESET_LIMITER, `accept:${await clientKey(config, client)}`)
   const { token, password } = parseInput(TokenPasswordInputSchema, input)
   const now = Date.now()
   const found = await findToken(db, token, 'invite', now)
   const user = await loadUser(db, config, found.userId, found.clinicId)
-  if (user?.status !== 'invited') {
-    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
-  }
+  if (user?.status !== 'invited') throw invalidToken()
   const passwordHash = await hashPassword(password)
-  const [spent] = await db.batch([
-    db
-      .update(authTokens)
-      .set({ usedAt: now })
-      .where(and(eq(authTokens.tokenHash, found.tokenHash), isNull(authTokens.usedAt)))
-      .returning({ userId: authTokens.userId }),
+  const [activated] = await db.batch([
     db
       .update(users)
       .set({ passwordHash, status: 'active', lastLoginAt: now })
-      .where(and(eq(users.id, user.id), eq(users.status, 'invited'))),
+      .where(
+        and(
+          eq(users.id, user.id),
+          eq(users.status, 'invited'),
+          whileTokenLive(db, found.tokenHash, 'invite', now),
+        ),
+      )
+      .returning({ id: users.id }),
+    spendToken(db, found.tokenHash, now),
   ])
-  if (spent.length === 0) {
-    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
-  }
+  if (activated.length === 0) throw invalidToken()
   await audit(env, user.clinicId, {
     actor: `user:${user.id}`,
     action: 'user.invite.accept',
@@ -415,15 +484,41 @@ export async function acceptInvite(
 }
 
 /**
- * Emails a password-reset link when `email` belongs to an active account; does nothing
- * otherwise. Callers answer the same (202) either way so accounts cannot be enumerated.
+ * The request half of "forgot password": validates the email (400) and applies the per-client
+ * limit (429) now, and hands the look-up and the email to `waitUntil`, so the answer (202) takes
+ * the same time whether or not the account exists.
+ */
+export async function schedulePasswordReset(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: { email: string },
+  options: { client: ClientInfo; waitUntil: (work: Promise<unknown>) => void },
+): Promise<void> {
+  const parsed = parseInput(PasswordResetRequestSchema, input)
+  await enforceRateLimit(
+    env.PASSWORD_RESET_LIMITER,
+    `reset:${await clientKey(config, options.client)}`,
+  )
+  options.waitUntil(
+    requestPasswordReset(db, config, env, parsed).catch((err: unknown) => {
+      logError('password reset request', err)
+    }),
+  )
+}
+
+/**
+ * Queues a password-reset email when `email` belongs to an active account; does nothing
+ * otherwise. Callers answer the same (202) either way, and run this after the response
+ * (`waitUntil`) so the answer takes the same time too: accounts cannot be enumerated.
+ * At most one link per account per few minutes, decided by one conditional INSERT (parallel
+ * requests cannot each pass a "no recent link" check).
  */
 export async function requestPasswordReset(
   db: Db,
   config: Config,
   env: Bindings,
   input: { email: string },
-  sender: EmailSender = createEmailSender(config, db),
 ): Promise<void> {
   const { email } = parseInput(PasswordResetRequestSchema, input)
   const [user] = await db
@@ -432,28 +527,26 @@ export async function requestPasswordReset(
     .where(eq(users.emailLookup, await userEmailLookup(config, email)))
     .limit(1)
   if (user?.status !== 'active') return
-  // One email per account per few minutes, so the form cannot be used to flood someone's inbox.
-  const [recent] = await db
-    .select({ createdAt: authTokens.createdAt })
-    .from(authTokens)
-    .where(
-      and(
-        eq(authTokens.userId, user.id),
-        eq(authTokens.kind, 'password-reset'),
-        gt(authTokens.createdAt, Date.now() - PASSWORD_RESET_RESEND_MS),
-      ),
-    )
-    .limit(1)
-  if (recent) return
+  const now = Date.now()
   const token = randomToken()
   const tokenHash = await sha256Hex(token)
-  await db.insert(authTokens).values({
-    tokenHash,
-    kind: 'password-reset',
-    userId: user.id,
-    clinicId: user.clinicId,
-    expiresAt: Date.now() + PASSWORD_RESET_TTL_MS,
-  })
+  const inserted = await db.$client
+    .prepare(
+      `INSERT INTO auth_tokens (token_hash, kind, user_id, clinic_id, created_at, expires_at)
+       SELECT ?1, 'password-reset', ?2, ?3, ?4, ?5
+       WHERE NOT EXISTS (SELECT 1 FROM auth_tokens
+                         WHERE user_id = ?2 AND kind = 'password-reset' AND created_at > ?6)`,
+    )
+    .bind(
+      tokenHash,
+      user.id,
+      user.clinicId,
+      now,
+      now + PASSWORD_RESET_TTL_MS,
+      now - PASSWORD_RESET_RESEND_MS,
+    )
+    .run()
+  if (inserted.meta.changes === 0) return
   await audit(env, user.clinicId, {
     actor: `user:${user.id}`,
     action: 'auth.password-reset.request',
@@ -461,48 +554,62 @@ export async function requestPasswordReset(
   })
   const link = `${config.publicBaseUrl}${PASSWORD_RESET_PATH}?token=${encodeURIComponent(token)}`
   const content = passwordResetEmail(link, PASSWORD_RESET_TTL_MS / 60_000)
-  await sender.send({
-    clinicId: user.clinicId,
-    to: email,
-    ...content,
-    idempotencyKey: `password-reset:${tokenHash.slice(0, 32)}`,
-  })
+  await queueEmail(
+    { db, config, jobs: env.JOBS },
+    {
+      clinicId: user.clinicId,
+      to: email,
+      ...content,
+      idempotencyKey: `password-reset:${tokenHash.slice(0, 32)}`,
+    },
+  )
 }
 
 /**
  * Sets a new password from a reset token, spends the token, signs the user out everywhere and
- * clears any login lock-out. The caller may start a fresh session.
+ * clears the account's login locks, all in one batch conditioned on the token being live (see
+ * `whileTokenLive`). The caller may start a fresh session.
  */
 export async function resetPassword(
   db: Db,
   config: Config,
   env: Bindings,
   input: TokenPasswordInput,
+  client: ClientInfo = { ip: null },
 ): Promise<AuthUser> {
+  await enforceRateLimit(env.PASSWORD_RESET_LIMITER, `confirm:${await clientKey(config, client)}`)
   const { token, password } = parseInput(TokenPasswordInputSchema, input)
   const now = Date.now()
   const found = await findToken(db, token, 'password-reset', now)
   const user = await loadUser(db, config, found.userId, found.clinicId)
-  if (user?.status !== 'active') {
-    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
-  }
+  if (user?.status !== 'active') throw invalidToken()
   const passwordHash = await hashPassword(password)
-  const [spent] = await db.batch([
+  const live = () => whileTokenLive(db, found.tokenHash, 'password-reset', now)
+  const locks = accountThrottleKeys(user.emailLookup)
+  const [changed] = await db.batch([
     db
-      .update(authTokens)
-      .set({ usedAt: now })
-      .where(and(eq(authTokens.tokenHash, found.tokenHash), isNull(authTokens.usedAt)))
-      .returning({ userId: authTokens.userId }),
-    db.update(users).set({ passwordHash }).where(eq(users.id, user.id)),
+      .update(users)
+      .set({ passwordHash })
+      .where(and(eq(users.id, user.id), eq(users.status, 'active'), live()))
+      .returning({ id: users.id }),
     db
       .update(sessions)
       .set({ revokedAt: now })
-      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt))),
-    db.delete(loginThrottle).where(eq(loginThrottle.key, user.emailLookup)),
+      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt), live())),
+    db
+      .delete(loginThrottle)
+      .where(
+        and(
+          live(),
+          or(
+            eq(loginThrottle.key, locks.account),
+            and(gte(loginThrottle.key, locks.pairsFrom), lt(loginThrottle.key, locks.pairsTo)),
+          ),
+        ),
+      ),
+    spendToken(db, found.tokenHash, now),
   ])
-  if (spent.length === 0) {
-    throw new ProblemError(400, INVALID_TOKEN, [{ path: 'token', message: INVALID_TOKEN }])
-  }
+  if (changed.length === 0) throw invalidToken()
   await audit(env, user.clinicId, {
     actor: `user:${user.id}`,
     action: 'auth.password-reset',

@@ -6,9 +6,10 @@ import { and, eq, gt, isNull } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { sessions, users } from '../db/schema'
+import type { Config } from '../env'
 import type { AppEnv, Principal, Role } from '../lib/context'
 import { DAY_MS, HOUR_MS } from '../lib/time'
-import { randomToken, sha256Hex } from '../privacy/crypto'
+import { randomToken, sha256Hex, userEmailLookup } from '../privacy/crypto'
 
 export const SESSION_TTL_MS = 7 * DAY_MS
 /** A session unused for this long expires even before its absolute lifetime. */
@@ -104,4 +105,37 @@ export async function revokeAllSessions(c: Context<AppEnv>, userId: string): Pro
     .update(sessions)
     .set({ revokedAt: Date.now() })
     .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+}
+
+/** How long a device is remembered as one that signed in to an account (for login throttling). */
+const DEVICE_TTL_MS = 180 * DAY_MS
+
+function deviceCookieName(c: Context<AppEnv>): string {
+  return c.var.config.secureCookies ? '__Host-rb_device' : 'rb_device'
+}
+
+/**
+ * The mark a device cookie carries for an account: a hash of the account's keyed lookup hash,
+ * so the cookie names no email and is useless for any other account.
+ */
+export async function deviceMarkFor(config: Config, email: string): Promise<string> {
+  return sha256Hex(`device:${await userEmailLookup(config, email)}`)
+}
+
+/** Remembers (signed cookie) that this device signed in to `email`'s account. */
+export async function rememberDevice(c: Context<AppEnv>, email: string): Promise<void> {
+  const mark = await deviceMarkFor(c.var.config, email)
+  await setSignedCookie(c, deviceCookieName(c), mark, c.var.config.sessionSecret, {
+    httpOnly: true,
+    secure: c.var.config.secureCookies,
+    sameSite: 'Lax',
+    path: '/',
+    maxAge: DEVICE_TTL_MS / 1000,
+  })
+}
+
+/** The device cookie's mark, or null (absent or tampered). */
+export async function readDeviceMark(c: Context<AppEnv>): Promise<string | null> {
+  const mark = await getSignedCookie(c, c.var.config.sessionSecret, deviceCookieName(c))
+  return mark || null
 }

@@ -3,7 +3,7 @@
  * Every query is scoped to the caller's clinic: another clinic's id answers 404 as if it did not
  * exist. Owners alone may make, change or disable owners, and the last active owner stays.
  */
-import { and, asc, eq, gt, isNull, ne } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
 import { apiKeys, sessions, users } from '../db/schema'
@@ -76,24 +76,24 @@ async function findMember(db: Db, clinicId: string, userId: string) {
   return row
 }
 
-/** Refuses to leave the clinic with no active owner. */
-async function assertAnotherActiveOwner(db: Db, clinicId: string, userId: string) {
-  const [other] = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(
-      and(
-        eq(users.clinicId, clinicId),
-        eq(users.role, 'owner'),
-        eq(users.status, 'active'),
-        ne(users.id, userId),
-      ),
-    )
-    .limit(1)
-  if (!other) throw conflict('The clinic needs at least one active owner.')
+/**
+ * The SQL condition "another active owner remains", evaluated inside the UPDATE that would remove
+ * an owner: a separate read-then-write let two owners demote or disable each other at once and
+ * leave the clinic with none.
+ */
+function anotherActiveOwner(clinicId: string, userId: string) {
+  return sql`EXISTS (SELECT 1 FROM users AS o WHERE o.clinic_id = ${clinicId}
+    AND o.role = 'owner' AND o.status = 'active' AND o.id <> ${userId})`
 }
 
-/** Changes a member's role. Owners alone touch owners; the last active owner keeps the role. */
+const LAST_OWNER = 'The clinic needs at least one active owner.'
+const CHANGED = 'This member was changed meanwhile. Reload and try again.'
+
+/**
+ * Changes a member's role. Owners alone touch owners; the last active owner keeps the role. The
+ * decision is made on the member as read, and the UPDATE applies only if the member is still as
+ * read and (for an owner) another active owner still exists, in one statement.
+ */
 export async function changeRole(
   db: Db,
   config: Config,
@@ -106,14 +106,22 @@ export async function changeRole(
   if ((member.role === 'owner' || role === 'owner') && principal.role !== 'owner') {
     throw forbidden('Only an owner can make or change an owner.')
   }
-  if (member.role === 'owner' && role !== 'owner' && member.status === 'active') {
-    await assertAnotherActiveOwner(db, principal.clinicId, userId)
-  }
+  const removesOwner = member.role === 'owner' && role !== 'owner' && member.status === 'active'
   if (member.role !== role) {
-    await db
+    const changed = await db
       .update(users)
       .set({ role })
-      .where(and(eq(users.id, userId), eq(users.clinicId, principal.clinicId)))
+      .where(
+        and(
+          eq(users.id, userId),
+          eq(users.clinicId, principal.clinicId),
+          eq(users.role, member.role),
+          eq(users.status, member.status),
+          removesOwner ? anotherActiveOwner(principal.clinicId, userId) : undefined,
+        ),
+      )
+      .returning({ id: users.id })
+    if (changed.length === 0) throw conflict(removesOwner ? LAST_OWNER : CHANGED)
     await audit(env, principal.clinicId, {
       actor: actorOf(principal),
       action: 'user.role.change',
@@ -124,7 +132,11 @@ export async function changeRole(
   return memberById(db, config, principal.clinicId, userId)
 }
 
-/** Disables a member and signs them out everywhere. */
+/**
+ * Disables a member and signs them out everywhere, in one batch: the disable applies only if the
+ * member is still as read and (for an active owner) another active owner remains; the sessions
+ * are revoked only if the member is now disabled.
+ */
 export async function disableMember(
   db: Db,
   env: Bindings,
@@ -135,21 +147,35 @@ export async function disableMember(
   if (member.role === 'owner' && principal.role !== 'owner') {
     throw forbidden('Only an owner can disable an owner.')
   }
-  if (member.role === 'owner' && member.status === 'active') {
-    await assertAnotherActiveOwner(db, principal.clinicId, userId)
-  }
   if (member.status === 'disabled') return
+  const removesOwner = member.role === 'owner' && member.status === 'active'
   const now = Date.now()
-  await db.batch([
+  const [disabled] = await db.batch([
     db
       .update(users)
       .set({ status: 'disabled' })
-      .where(and(eq(users.id, userId), eq(users.clinicId, principal.clinicId))),
+      .where(
+        and(
+          eq(users.id, userId),
+          eq(users.clinicId, principal.clinicId),
+          eq(users.role, member.role),
+          eq(users.status, member.status),
+          removesOwner ? anotherActiveOwner(principal.clinicId, userId) : undefined,
+        ),
+      )
+      .returning({ id: users.id }),
     db
       .update(sessions)
       .set({ revokedAt: now })
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          sql`EXISTS (SELECT 1 FROM users AS d WHERE d.id = ${userId} AND d.status = 'disabled')`,
+        ),
+      ),
   ])
+  if (disabled.length === 0) throw conflict(removesOwner ? LAST_OWNER : CHANGED)
   await audit(env, principal.clinicId, {
     actor: actorOf(principal),
     action: 'user.disable',

@@ -6,6 +6,7 @@
 import { and, desc, eq, gte, lt, ne, or, type SQL } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { calls } from '../db/schema'
+import { parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { newId } from '../lib/ids'
@@ -40,8 +41,9 @@ export const callsRouter = createRouter()
     const cursor = decodeCursor(query.cursor)
     // Calls still ringing have no outcome yet; the list shows settled calls only.
     const conditions: SQL[] = [eq(calls.clinicId, clinicId), ne(calls.status, 'ringing')]
-    if (query.from) conditions.push(gte(calls.startedAt, Date.parse(query.from)))
-    if (query.to) conditions.push(lt(calls.startedAt, Date.parse(query.to)))
+    const { fromMs, toMs } = parseInstantRange(query.from, query.to)
+    if (fromMs !== undefined) conditions.push(gte(calls.startedAt, fromMs))
+    if (toMs !== undefined) conditions.push(lt(calls.startedAt, toMs))
     if (query.status) conditions.push(eq(calls.status, query.status))
     if (query.direction) conditions.push(eq(calls.direction, query.direction))
     if (cursor) {

@@ -2,12 +2,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { OPERATORS, requireAuth, STAFF } from '../auth/middleware'
 import { jsonBody, problems } from '../auth/openapi'
+import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
 /** A session cookie or an API key. (Typed explicitly: an inferred union of literals breaks createRoute's types.) */
 const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
-
-const IsoDateTime = z.iso.datetime({ offset: true })
 
 export const CallSchema = z
   .object({
@@ -34,10 +33,12 @@ export const CallDetailSchema = CallSchema.extend({
 }).openapi('CallDetail')
 
 export const ListCallsQuery = z.object({
-  from: IsoDateTime.optional().openapi({
-    description: 'Calls that started at or after this time.',
+  from: InstantSchema.optional().openapi({
+    description: 'Calls that started at or after this time (years 2000–2100).',
   }),
-  to: IsoDateTime.optional().openapi({ description: 'Calls that started before this time.' }),
+  to: InstantSchema.optional().openapi({
+    description: 'Calls that started before this time (years 2000–2100; not before `from`).',
+  }),
   status: z.enum(['missed', 'answered', 'voicemail']).optional().openapi({
     description:
       'Exact status. Calls still ringing are never listed. Voicemails count as missed in metrics, but `status=missed` lists only missed calls without a voicemail.',
@@ -88,7 +89,9 @@ export const CreateCallbackBody = z.object({
     .min(3)
     .max(40)
     .openapi({ description: 'The number called back, in any common UK or E.164 form.' }),
-  at: IsoDateTime.optional().openapi({ description: 'When the callback was made (default: now).' }),
+  at: InstantSchema.optional().openapi({
+    description: 'When the callback was made (default: now; years 2000–2100).',
+  }),
 })
 
 export const createCallback = createRoute({

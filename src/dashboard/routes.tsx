@@ -18,11 +18,17 @@ import {
   acceptInvite,
   createInvite,
   logIn,
-  requestPasswordReset,
   resetPassword,
+  schedulePasswordReset,
   signUp,
 } from '../auth/service'
-import { endSession, resolveSession, startSession } from '../auth/sessions'
+import {
+  endSession,
+  readDeviceMark,
+  rememberDevice,
+  resolveSession,
+  startSession,
+} from '../auth/sessions'
 import { createApiKey, listApiKeys, listTeam, revokeApiKey } from '../auth/team'
 import { MAX_HOLD_OUT_PERCENT, MAX_TEMPLATE_LENGTH, RETENTION_MAX_DAYS } from '../clinic/settings'
 import { addTrackingNumber, addTreatment, updateClinic } from '../clinic/setup'
@@ -31,6 +37,9 @@ import { withDurableRetry } from '../lib/durable'
 import { logError } from '../lib/logger'
 import { decodeCursor, encodeCursor } from '../lib/pagination'
 import { ProblemError } from '../lib/problem'
+import { clientIpOf } from '../lib/rate-limit'
+import { safeNextPath } from '../lib/redirect'
+import { TURNSTILE_FIELD, TURNSTILE_SCRIPT_ORIGIN, turnstileWidgetKey } from '../lib/turnstile'
 import { addDays, isCalendarDate, startOfLocalDay } from '../metrics/local-time'
 import { clinicKeyring } from '../privacy/crypto'
 import { createPrivacyRequest } from '../privacy/requests'
@@ -150,6 +159,22 @@ for (const path of ['/favicon.svg', '/favicon.ico']) {
   dashboardRouter.get(path, (c) => asset(c, APP_ICON, 'image/svg+xml'))
 }
 
+/** The signup page's Turnstile widget (real mode only): its script and frame come from Cloudflare. */
+const turnstileSiteKey = (c: Ctx) => turnstileWidgetKey(c.var.config)
+
+// Registered before the shared middleware so it runs outermost, after the CSP is set.
+dashboardRouter.use('/signup', async (c, next) => {
+  await next()
+  const csp = c.res.headers.get('content-security-policy')
+  if (!csp || !turnstileSiteKey(c)) return
+  c.res.headers.set(
+    'content-security-policy',
+    csp
+      .replace("script-src 'self'", `script-src 'self' ${TURNSTILE_SCRIPT_ORIGIN}`)
+      .replace("default-src 'none'", `default-src 'none'; frame-src ${TURNSTILE_SCRIPT_ORIGIN}`),
+  )
+})
+
 for (const path of PATHS) dashboardRouter.use(path, pageTiming, pageHeaders, formsOnly, formCsrf)
 
 dashboardRouter.onError((err, c) => {
@@ -204,12 +229,6 @@ async function viewerOf(c: Ctx, principal: Principal): Promise<Viewer | null> {
 }
 
 type PageState = { principal: Principal; clinic: Clinic; viewer: Viewer }
-
-/** Only same-site relative paths are followed after sign-in (no open redirect). */
-export function safeNext(next: string | undefined | null): string {
-  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
-  return next
-}
 
 /**
  * Resolves the signed-in member for a page. Signed out → redirect to /login (remembering where
@@ -282,31 +301,45 @@ export function parsePounds(raw: string): number | null {
 
 dashboardRouter.get('/login', async (c) => {
   if (await resolveSession(c)) return c.redirect('/', 303)
-  return c.html(<LoginPage notice={notice(c)} next={c.req.query('next')} />)
+  const next = safeNextPath(c.req.query('next'))
+  return c.html(<LoginPage notice={notice(c)} next={next === '/' ? undefined : next} />)
 })
+
+/** `Retry-After` seconds in words for the sign-in page ("15 minutes", "a minute"). */
+function waitWords(retryAfter: string | undefined): string {
+  const minutes = Math.max(1, Math.ceil(Number(retryAfter ?? 60) / 60))
+  return minutes === 1 ? 'a minute' : `${minutes} minutes`
+}
 
 dashboardRouter.post('/login', async (c) => {
   const form = await formOf(c)
-  const next = safeNext(form.next)
+  const next = safeNextPath(form.next)
   try {
     const user = await logIn(
       c.var.db,
       c.var.config,
       { email: form.email ?? '', password: form.password ?? '' },
-      { env: c.env },
+      {
+        env: c.env,
+        clientIp: clientIpOf(c),
+        deviceMark: await readDeviceMark(c),
+        waitUntil: (work) => c.executionCtx.waitUntil(work),
+      },
     )
     await startSession(c, user)
+    await rememberDevice(c, user.email)
     return c.redirect(next, 303)
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err
     const status = err.status === 429 ? 429 : err.status === 400 ? 400 : 401
+    if (status === 429) c.header('Retry-After', err.headers['retry-after'] ?? '60')
     return c.html(
       <LoginPage
         email={form.email}
-        next={form.next}
+        next={next === '/' ? undefined : next}
         error={
           status === 429
-            ? 'Too many failed attempts. Wait 15 minutes and try again, or reset your password.'
+            ? `Too many failed attempts. Wait ${waitWords(err.headers['retry-after'])} and try again, or reset your password.`
             : status === 400
               ? 'Enter your email and password.'
               : 'The email or password is not correct.'
@@ -320,30 +353,41 @@ dashboardRouter.post('/login', async (c) => {
 
 dashboardRouter.get('/signup', async (c) => {
   if (await resolveSession(c)) return c.redirect('/', 303)
-  return c.html(<SignupPage />)
+  return c.html(<SignupPage turnstileSiteKey={turnstileSiteKey(c)} />)
 })
 
 dashboardRouter.post('/signup', async (c) => {
   const form = await formOf(c)
   const values = { clinicName: form.clinicName, email: form.email, timezone: form.timezone }
   try {
-    const result = await signUp(c.var.db, c.var.config, c.env, {
-      clinicName: form.clinicName ?? '',
-      email: form.email ?? '',
-      password: form.password ?? '',
-      ...(form.timezone ? { timezone: form.timezone } : {}),
-    })
+    const result = await signUp(
+      c.var.db,
+      c.var.config,
+      c.env,
+      {
+        clinicName: form.clinicName ?? '',
+        email: form.email ?? '',
+        password: form.password ?? '',
+        ...(form.timezone ? { timezone: form.timezone } : {}),
+        [TURNSTILE_FIELD]: form[TURNSTILE_FIELD],
+      },
+      { ip: clientIpOf(c) },
+    )
     await startSession(c, result.user)
+    await rememberDevice(c, result.user.email)
     return c.redirect('/', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError)) throw err
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    const status = ([403, 409, 429] as const).find((s) => s === err.status) ?? 400
+    if (status === 429) c.header('Retry-After', err.headers['retry-after'] ?? '60')
     return c.html(
       <SignupPage
         values={values}
-        error={err.status === 409 ? err.detail : 'Please correct the fields marked below.'}
+        turnstileSiteKey={turnstileSiteKey(c)}
+        error={status === 400 ? 'Please correct the fields marked below.' : err.detail}
         errors={fieldErrorsOf(err)}
       />,
-      err.status === 409 ? 409 : 400,
+      status,
     )
   }
 })
@@ -370,9 +414,19 @@ dashboardRouter.get('/reset-password', (c) => {
 dashboardRouter.post('/reset-password', async (c) => {
   const form = await formOf(c)
   try {
-    await requestPasswordReset(c.var.db, c.var.config, c.env, { email: form.email ?? '' })
+    await schedulePasswordReset(
+      c.var.db,
+      c.var.config,
+      c.env,
+      { email: form.email ?? '' },
+      { client: { ip: clientIpOf(c) }, waitUntil: (work) => c.executionCtx.waitUntil(work) },
+    )
   } catch (err) {
-    if (!(err instanceof ProblemError)) throw err
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    if (err.status === 429) {
+      c.header('Retry-After', err.headers['retry-after'] ?? '60')
+      return c.html(<ResetRequestPage error={err.detail} />, 429)
+    }
     return c.html(
       <ResetRequestPage error="Enter a valid email address." errors={fieldErrorsOf(err)} />,
       400,
@@ -386,19 +440,27 @@ dashboardRouter.post('/reset-password/new', async (c) => {
   const form = await formOf(c)
   const token = form.token ?? ''
   try {
-    await resetPassword(c.var.db, c.var.config, c.env, { token, password: form.password ?? '' })
+    await resetPassword(
+      c.var.db,
+      c.var.config,
+      c.env,
+      { token, password: form.password ?? '' },
+      { ip: clientIpOf(c) },
+    )
     return c.redirect('/login?notice=password-reset', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError)) throw err
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
     const errors = fieldErrorsOf(err)
+    const limited = err.status === 429
+    if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
     return c.html(
       <TokenPasswordPage
         kind="reset"
         token={token}
-        error={errors.token ?? 'Please choose a valid password.'}
+        error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
         errors={errors}
       />,
-      400,
+      limited ? 429 : 400,
     )
   }
 })
@@ -415,23 +477,28 @@ dashboardRouter.post('/accept-invite', async (c) => {
   const form = await formOf(c)
   const token = form.token ?? ''
   try {
-    const user = await acceptInvite(c.var.db, c.var.config, c.env, {
-      token,
-      password: form.password ?? '',
-    })
+    const user = await acceptInvite(
+      c.var.db,
+      c.var.config,
+      c.env,
+      { token, password: form.password ?? '' },
+      { ip: clientIpOf(c) },
+    )
     await startSession(c, user)
     return c.redirect('/', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError)) throw err
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
     const errors = fieldErrorsOf(err)
+    const limited = err.status === 429
+    if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
     return c.html(
       <TokenPasswordPage
         kind="invite"
         token={token}
-        error={errors.token ?? 'Please choose a valid password.'}
+        error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
         errors={errors}
       />,
-      400,
+      limited ? 429 : 400,
     )
   }
 })
@@ -781,7 +848,7 @@ async function teamPage(
   c: Ctx,
   s: PageState,
   extra: Partial<Parameters<typeof TeamPage>[0]> = {},
-  status: 200 | 400 | 403 | 409 = 200,
+  status: 200 | 400 | 403 | 409 | 429 = 200,
 ) {
   const { items } = await listTeam(c.var.db, c.var.config, s.clinic.id, { limit: 200 })
   const rows = items.map((u) => ({
@@ -822,7 +889,8 @@ dashboardRouter.post('/team', async (c) => {
     })
   } catch (err) {
     if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const status = err.status === 409 ? 409 : err.status === 403 ? 403 : 400
+    const status = ([403, 409, 429] as const).find((s) => s === err.status) ?? 400
+    if (status === 429) c.header('Retry-After', err.headers['retry-after'] ?? '60')
     return teamPage(
       c,
       s,

@@ -3,7 +3,26 @@
  * Intl.DateTimeFormat (no tz database of our own). Pure functions: metrics bucket by these, and a
  * call at 23:30 UTC during British Summer Time belongs to the next local day.
  */
+import { parseCalendarDate } from '../lib/calendar-date'
 import { DAY_MS } from '../lib/time'
+
+/**
+ * `Date.UTC` for every year: `Date.UTC` itself reads years 0–99 as 1900–1999, which turned
+ * `0099-01-01` into a 1999 day. Input dates are bounded (src/lib/calendar-date.ts); this keeps the
+ * arithmetic right whatever a caller passes.
+ */
+function utcMs(year: number, month0: number, day: number, h = 0, mi = 0, s = 0): number {
+  const d = new Date(0)
+  d.setUTCFullYear(year, month0, day)
+  d.setUTCHours(h, mi, s, 0)
+  return d.getTime()
+}
+
+/** `YYYY-MM-DD` of a UTC instant, years padded to four digits (no `+010000` forms). */
+function utcDateString(ms: number): string {
+  const d = new Date(ms)
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`
+}
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
@@ -55,14 +74,14 @@ function partsAt(ms: number, timeZone: string): Parts {
 /** The zone's offset from UTC at instant `ms`, in ms (BST → +3,600,000). */
 export function zoneOffsetMs(ms: number, timeZone: string): number {
   const p = partsAt(ms, timeZone)
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
+  const asUtc = utcMs(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
   return asUtc - Math.floor(ms / 1000) * 1000
 }
 
 /** `YYYY-MM-DD` of the local calendar day that contains instant `ms`. */
 export function localDateOf(ms: number, timeZone: string): string {
   const p = partsAt(ms, timeZone)
-  return `${p.year}-${pad(p.month)}-${pad(p.day)}`
+  return `${String(p.year).padStart(4, '0')}-${pad(p.month)}-${pad(p.day)}`
 }
 
 /**
@@ -80,7 +99,7 @@ export function zonedTimeToUtc(
   },
   timeZone: string,
 ): number {
-  const wall = Date.UTC(
+  const wall = utcMs(
     local.year,
     local.month - 1,
     local.day,
@@ -107,26 +126,33 @@ export function startOfLocalDay(date: string, timeZone: string): number {
 /** `YYYY-MM-DD` plus `days` calendar days (pure calendar arithmetic, no zone). */
 export function addDays(date: string, days: number): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10)
+  return utcDateString(utcMs(y, m - 1, d + days))
 }
 
-/** Every date from `from` to `to` inclusive. */
+/** The longest run `datesBetween` will list: a bound on the work, whatever the caller checked. */
+const MAX_DATES = 10_000
+
+/**
+ * Every date from `from` to `to` inclusive. Counted, not compared as strings, so it ends whatever
+ * the years; more than MAX_DATES days is a programming error, not a long loop.
+ */
 export function datesBetween(from: string, to: string): string[] {
-  const out: string[] = []
-  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d)
-  return out
+  const count = daysBetween(from, to) + 1
+  if (!Number.isFinite(count) || count <= 0) return []
+  if (count > MAX_DATES) throw new RangeError('date range too long')
+  return Array.from({ length: count }, (_, i) => addDays(from, i))
 }
 
 /** Whole calendar days from `from` to `to` (to − from). */
 export function daysBetween(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS)
+  const [fy, fm, fd] = from.split('-').map(Number) as [number, number, number]
+  const [ty, tm, td] = to.split('-').map(Number) as [number, number, number]
+  return Math.round((utcMs(ty, tm - 1, td) - utcMs(fy, fm - 1, fd)) / DAY_MS)
 }
 
-/** True for a real calendar date written `YYYY-MM-DD`. */
+/** True for a real calendar date written `YYYY-MM-DD` within the bounds of src/lib/calendar-date.ts. */
 export function isCalendarDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false
-  const t = Date.parse(`${value}T00:00:00Z`)
-  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === value
+  return parseCalendarDate(value) !== null
 }
 
 function pad(n: number): string {

@@ -9,12 +9,21 @@ import { and, between, eq } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { requireAuth, STAFF } from '../auth/middleware'
 import { clinics, dailyMetrics } from '../db/schema'
+import {
+  addMonths,
+  CalendarDateSchema,
+  CalendarMonthSchema,
+  MAX_YEAR,
+  MIN_YEAR,
+  parseDateRange,
+  parseMonthRange,
+} from '../lib/calendar-date'
 import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
-import { badRequest, notFound } from '../lib/problem'
+import { notFound } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
 import { type DayAggregate, emptyDay, holdOutSummary, median, sumDays } from './aggregate'
-import { addDays, datesBetween, daysBetween, isCalendarDate, localDateOf } from './local-time'
+import { addDays, datesBetween, localDateOf } from './local-time'
 import { rollUpMetrics } from './rollup'
 
 /** Range caps: bound the work and the response of one request. */
@@ -85,8 +94,8 @@ const dailyRoute = createRoute({
   middleware: [requireAuth(STAFF)],
   request: {
     query: z.object({
-      from: z.string().openapi({ example: '2026-11-01' }),
-      to: z.string().openapi({ example: '2026-11-30' }),
+      from: CalendarDateSchema.openapi({ example: '2026-11-01' }),
+      to: CalendarDateSchema.openapi({ example: '2026-11-30' }),
     }),
   },
   responses: {
@@ -104,7 +113,7 @@ const dailyRoute = createRoute({
         },
       },
     },
-    400: problem(`Invalid dates, or more than ${MAX_DAYS} days`),
+    400: problem(`Invalid dates (years ${MIN_YEAR}–${MAX_YEAR}), or more than ${MAX_DAYS} days`),
     401: problem('Not signed in'),
   },
 })
@@ -118,8 +127,8 @@ const monthlyRoute = createRoute({
   middleware: [requireAuth(STAFF)],
   request: {
     query: z.object({
-      from: z.string().openapi({ example: '2026-01' }),
-      to: z.string().openapi({ example: '2026-12' }),
+      from: CalendarMonthSchema.openapi({ example: '2026-01' }),
+      to: CalendarMonthSchema.openapi({ example: '2026-12' }),
     }),
   },
   responses: {
@@ -137,7 +146,9 @@ const monthlyRoute = createRoute({
         },
       },
     },
-    400: problem(`Invalid months, or more than ${MAX_MONTHS} months`),
+    400: problem(
+      `Invalid months (years ${MIN_YEAR}–${MAX_YEAR}), or more than ${MAX_MONTHS} months`,
+    ),
     401: problem('Not signed in'),
   },
 })
@@ -211,20 +222,8 @@ async function loadDays(
 export const metricsRouter = createRouter()
 
 metricsRouter.openapi(dailyRoute, async (c) => {
-  const { from, to } = c.req.valid('query')
-  const errors = []
-  if (!isCalendarDate(from)) errors.push({ path: 'from', message: 'Must be a date YYYY-MM-DD' })
-  if (!isCalendarDate(to)) errors.push({ path: 'to', message: 'Must be a date YYYY-MM-DD' })
-  if (errors.length) throw badRequest('The request is not valid.', errors)
-  if (to < from)
-    throw badRequest('The request is not valid.', [
-      { path: 'to', message: 'Must not be before from' },
-    ])
-  if (daysBetween(from, to) + 1 > MAX_DAYS) {
-    throw badRequest('The request is not valid.', [
-      { path: 'to', message: `At most ${MAX_DAYS} days per request` },
-    ])
-  }
+  const query = c.req.valid('query')
+  const { from, to } = parseDateRange(query.from, query.to, MAX_DAYS)
   const { timezone, days } = await loadDays(c, c.var.principal.clinicId, from, to)
   return c.json(
     {
@@ -236,39 +235,10 @@ metricsRouter.openapi(dailyRoute, async (c) => {
   )
 })
 
-const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
-
-function monthsBetween(from: string, to: string): string[] {
-  const out: string[] = []
-  let [y, m] = from.split('-').map(Number) as [number, number]
-  while (`${y}-${String(m).padStart(2, '0')}` <= to) {
-    out.push(`${y}-${String(m).padStart(2, '0')}`)
-    m++
-    if (m > 12) {
-      m = 1
-      y++
-    }
-  }
-  return out
-}
-
 metricsRouter.openapi(monthlyRoute, async (c) => {
-  const { from, to } = c.req.valid('query')
-  const errors = []
-  if (!MONTH.test(from)) errors.push({ path: 'from', message: 'Must be a month YYYY-MM' })
-  if (!MONTH.test(to)) errors.push({ path: 'to', message: 'Must be a month YYYY-MM' })
-  if (errors.length) throw badRequest('The request is not valid.', errors)
-  if (to < from)
-    throw badRequest('The request is not valid.', [
-      { path: 'to', message: 'Must not be before from' },
-    ])
-  const months = monthsBetween(from, to)
-  if (months.length > MAX_MONTHS) {
-    throw badRequest('The request is not valid.', [
-      { path: 'to', message: `At most ${MAX_MONTHS} months per request` },
-    ])
-  }
-  const lastDay = addDays(`${addMonth(to)}-01`, -1)
+  const query = c.req.valid('query')
+  const { from, to, months } = parseMonthRange(query.from, query.to, MAX_MONTHS)
+  const lastDay = addDays(`${addMonths(to, 1)}-01`, -1)
   const { timezone, days } = await loadDays(c, c.var.principal.clinicId, `${from}-01`, lastDay)
   const byMonth = new Map<string, DayAggregate[]>(months.map((m) => [m, []]))
   for (const [date, day] of days) byMonth.get(date.slice(0, 7))?.push(day)
@@ -281,8 +251,3 @@ metricsRouter.openapi(monthlyRoute, async (c) => {
     200,
   )
 })
-
-function addMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`
-}

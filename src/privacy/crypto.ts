@@ -75,6 +75,17 @@ export async function userEmailLookup(
   )
 }
 
+/**
+ * The platform-wide keyed hash of a client IP address, for abuse counters (login throttling,
+ * rate limits): an IP is personal data, so no counter key holds one in clear.
+ */
+export async function clientIpLookup(
+  config: Pick<Config, 'phoneHashSecret'>,
+  ip: string,
+): Promise<string> {
+  return hmacHex(await deriveHmacKey(config.phoneHashSecret, 'client-ip'), ip.trim().toLowerCase())
+}
+
 export async function sha256Hex(value: string): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', utf8(value)))
 }

@@ -1,5 +1,8 @@
 /** Signed-out pages: sign in, sign up, password reset (request and new password), invite acceptance. */
+import { TURNSTILE_SCRIPT_ORIGIN } from '../../lib/turnstile'
 import { AuthLayout, Field, type FieldErrors, FormErrors, Notice } from '../layout'
+
+const TURNSTILE_SCRIPT_URL = `${TURNSTILE_SCRIPT_ORIGIN}/turnstile/v0/api.js`
 
 export function LoginPage(props: {
   email?: string
@@ -47,6 +50,8 @@ export function SignupPage(props: {
   values?: { clinicName?: string; email?: string; timezone?: string }
   error?: string | null
   errors?: FieldErrors
+  /** Real Turnstile mode: the widget's site key. Null in sandbox mode: no external script at all. */
+  turnstileSiteKey?: string | null
 }) {
   const v = props.values ?? {}
   return (
@@ -86,6 +91,13 @@ export function SignupPage(props: {
           hint="An IANA name such as Europe/London."
           errors={props.errors}
         />
+        {props.turnstileSiteKey ? (
+          <>
+            {/* The widget adds a hidden `cf-turnstile-response` field to this form. */}
+            <div class="cf-turnstile" data-sitekey={props.turnstileSiteKey} />
+            <script src={TURNSTILE_SCRIPT_URL} async defer />
+          </>
+        ) : null}
         <button type="submit">Create account</button>
       </form>
       <p>
