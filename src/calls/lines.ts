@@ -37,7 +37,8 @@ export function lineQuery(db: Db, e164: string) {
   return db
     .select({
       clinic: clinics,
-      trackingNumberId: trackingNumbers.id,
+      // Aliased: inside `db.batch`, Drizzle maps D1's rows by column name, and two `id`s collide.
+      trackingNumberId: sql<string>`${trackingNumbers.id}`.as('tracking_number_id'),
       forwardTo: trackingNumbers.forwardTo,
       phoneNumber: trackingNumbers.phoneNumber,
     })
