@@ -96,12 +96,16 @@ export async function postTwilioWith(
   db: D1Database,
   path: string,
   params: Record<string, string>,
-  options: { idempotencyToken?: string; jobs?: Bindings['JOBS'] } = {},
+  options: {
+    idempotencyToken?: string | undefined
+    signature?: string
+    jobs?: Bindings['JOBS']
+  } = {},
 ): Promise<Response> {
   const url = `${BASE}${path}`
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
-    'x-twilio-signature': twilioSignatureFor(url, params),
+    'x-twilio-signature': options.signature ?? twilioSignatureFor(url, params),
   }
   if (options.idempotencyToken) headers['i-twilio-idempotency-token'] = options.idempotencyToken
   const request = new Request(url, { method: 'POST', headers, body: new URLSearchParams(params) })
