@@ -103,6 +103,8 @@ function depsOf(c: VoiceContext, now = Date.now()): CallDeps {
   }
 }
 
+type InboundOptions = { markIfDone?: boolean; readCall?: boolean }
+
 /** What one inbound delivery's batch found and did. */
 type Merged = {
   /** The line as read in the batch (fresh): answer from this, never from the cache. */
@@ -121,10 +123,11 @@ type Merged = {
 /**
  * Merges an inbound delivery's facts (one that carries `To`/`From`) in ONE batch: the line is
  * re-read, the upsert lands only if the line is still the one the caller hash was computed for
- * and the delivery is not marked yet, and the call and any parked recordings are read back. With
- * `markIfDone` the marks go in the same batch, guarded by "nothing is left to do": the call is
- * still ringing and no recording is parked. A cache miss or a stale entry costs one more round trip.
- * Null when the number is not one of ours.
+ * and the delivery is not marked yet, and any parked recordings are read back (and, with
+ * `readCall`, the stored call, for a duplicate that answers from it: the upsert returns nothing
+ * then). With `markIfDone` the marks go in the same batch, guarded by "nothing is left to do": the
+ * call is still ringing and no recording is parked. A cache miss or a stale entry costs one more
+ * round trip. Null when the number is not one of ours.
  */
 async function mergeInbound(
   c: VoiceContext,
@@ -133,8 +136,9 @@ async function mergeInbound(
   update: FactsUpdate,
   keys: string[],
   now: number,
-  markIfDone: boolean,
+  options: InboundOptions,
 ): Promise<Merged | null> {
+  const { markIfDone = false, readCall = false } = options
   const { db, config } = c.var
   let line = cachedLine(e164) ?? (await readLine(db, e164))
   for (let attempt = 0; line && attempt < 2; attempt++) {
@@ -144,7 +148,7 @@ async function mergeInbound(
     const done = sql`${guard} AND EXISTS (SELECT 1 FROM ${calls} WHERE ${calls.clinicId} = ${clinicId}
       AND ${calls.callSid} = ${callSid} AND ${calls.status} = 'ringing')
       AND NOT EXISTS (SELECT 1 FROM ${pendingRecordings} WHERE ${pendingRecordings.callSid} = ${callSid})`
-    const [fresh, upserted, current, pending] = await db.batch([
+    const [fresh, upserted, pending, ...rest] = await db.batch([
       lineQuery(db, e164),
       callFactsUpsert(
         db,
@@ -161,8 +165,8 @@ async function mergeInbound(
         update,
         sql`${guard} AND ${notDelivered(keys)}`,
       ),
-      callQuery(db, clinicId, callSid),
       pendingRecordingsQuery(db, callSid),
+      ...(readCall ? [callQuery(db, clinicId, callSid)] : []),
       ...(markIfDone ? deliveryMarks(db, clinicId, keys, now, done) : []),
     ])
     const freshLine = fresh[0] ?? null
@@ -173,7 +177,8 @@ async function mergeInbound(
       line = freshLine
       continue
     }
-    const call = current[0] ?? null
+    const stored = readCall ? (rest[0] as CallRow[] | undefined)?.[0] : undefined
+    const call = upserted[0] ?? stored ?? null
     return {
       line: freshLine,
       caller,
@@ -259,13 +264,13 @@ async function recordInbound(
   callSid: string,
   update: FactsUpdate,
   naturalKey: string,
-  markIfDone = false,
+  options: InboundOptions = {},
 ): Promise<Merged | null> {
   const e164 = normalisePhone(param(c, 'To'))?.e164
   if (!e164) return null
   const now = Date.now()
   const keys = deliveryKeys(c, naturalKey)
-  const merged = await mergeInbound(c, e164, callSid, update, keys, now, markIfDone)
+  const merged = await mergeInbound(c, e164, callSid, update, keys, now, options)
   if (!merged || (!merged.merged && merged.pending.length === 0)) return merged
   const call = await afterMerge(c, merged, depsOf(c, now))
   if (!merged.marked) await markDelivered(c.var.db, merged.line.clinic.id, keys)
@@ -274,7 +279,10 @@ async function recordInbound(
 
 voiceWebhooks.post('/', async (c) => {
   const callSid = requiredSid(c, 'CallSid')
-  const merged = await recordInbound(c, callSid, {}, `voice:incoming:${callSid}`, true)
+  // The dial answer needs no call row, and a new ringing call leaves nothing to do after the batch.
+  const merged = await recordInbound(c, callSid, {}, `voice:incoming:${callSid}`, {
+    markIfDone: true,
+  })
   if (!merged) return twiml(c, rejectTwiml())
   const { line } = merged
   return twiml(
@@ -296,6 +304,7 @@ voiceWebhooks.post('/dial-result', async (c) => {
     callSid,
     { dialOutcome: outcome },
     `voice:dial-result:${callSid}`,
+    { readCall: true },
   )
   if (!merged) return twiml(c, hangupTwiml())
   // With screening on, a dial "answered" by the forwarded phone's own voicemail (no key pressed)
