@@ -331,6 +331,7 @@ voiceWebhooks.post('/recording', async (c) => {
   const [found, seen] = await db.batch([callBySidQuery(db, callSid), seenDeliveries(db, keys)])
   if (seen.length > 0) return twiml(c, emptyTwiml())
   let call: CallRow | null = found[0] ?? null
+  const parked = !call
   if (!call) {
     // The callback overtook the call's first webhook: park the fact (with the marks, in one
     // batch) for that webhook to merge, and look again in the same transaction, so a call
@@ -358,7 +359,7 @@ voiceWebhooks.post('/recording', async (c) => {
     const change = await settleStatus(db, row, deps.now)
     await afterInboundChange(deps, clinic, change, null)
   }
-  await unparkRecording(db, recordingSid)
+  if (parked) await unparkRecording(db, recordingSid)
   await markDelivered(db, call.clinicId, keys)
   return twiml(c, emptyTwiml())
 })
