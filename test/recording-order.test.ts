@@ -96,6 +96,14 @@ describe('a recording callback before its call', () => {
     expect(await parked(p.CallSid)).toHaveLength(0)
   })
 
+  it('an absurd duration is parked and merged capped at a day', async () => {
+    const { clinic, p } = await newCall()
+    await voice.recording(p.CallSid, 99_999_999_999)
+    expect((await parked(p.CallSid))[0]?.seconds).toBe(24 * 3600)
+    await voice.incoming(p)
+    expect((await callRow(clinic.clinicId, p.CallSid))?.voicemailSeconds).toBe(24 * 3600)
+  })
+
   it('an empty or unfinished recording parks nothing', async () => {
     const { p } = await newCall()
     await voice.recording(p.CallSid, 0)

@@ -103,6 +103,9 @@ function depsOf(c: VoiceContext, now = Date.now()): CallDeps {
   }
 }
 
+/** A recording's length is stored capped: Twilio never records longer; a bad value cannot overflow. */
+const MAX_RECORDING_SECONDS = 24 * 3600
+
 type InboundOptions = { markIfDone?: boolean; readCall?: boolean }
 
 /** What one inbound delivery's batch found and did. */
@@ -209,7 +212,7 @@ async function applyRecording(
     deps.db,
     clinicId,
     callSid,
-    { voicemailSeconds: Math.min(seconds, 24 * 3600), recordingKey },
+    { voicemailSeconds: Math.min(seconds, MAX_RECORDING_SECONDS), recordingKey },
     deps.now,
   )
   if (row?.recordingKey === recordingKey) {
@@ -322,9 +325,10 @@ voiceWebhooks.post('/recording', async (c) => {
   const recordingSid = requiredSid(c, 'RecordingSid')
   const db = c.var.db
   const status = param(c, 'RecordingStatus')
-  const seconds = Number.parseInt(param(c, 'RecordingDuration'), 10)
+  const parsed = Number.parseInt(param(c, 'RecordingDuration'), 10)
   // Only a completed recording with a length is a voicemail; anything else changes nothing.
-  if (status !== 'completed' || !(seconds > 0)) return twiml(c, emptyTwiml())
+  if (status !== 'completed' || !(parsed > 0)) return twiml(c, emptyTwiml())
+  const seconds = Math.min(parsed, MAX_RECORDING_SECONDS)
   const keys = deliveryKeys(c, `voice:recording:${recordingSid}:${status}`)
   const deps = depsOf(c)
   // Recording callbacks carry no `To`: the call row (written when the call came in) names the clinic.
