@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --only webhooks] [-- --duration 10]`: starts `wrangler dev` on port 8797
- * with fresh state in .wrangler/bench-state and a local fake Twilio, then runs every bench module
+ * `npm run bench [-- --only webhooks] [-- --duration 10] [-- --state <dir>]`: starts `wrangler dev`
+ * on port 8797 with fresh state in .wrangler/bench-state (or <dir>) and a local fake Twilio, then runs every bench module
  * in scripts/bench/ (all but lib.mjs) in name order, prints one table and writes
  * .bench/results.json.
  *
@@ -18,8 +18,9 @@ import { benchDir, benchVars, printTable, startFakeTwilio, startWorker } from '.
 import { argValue, root } from './lib/local.mjs'
 
 const PORT = 8797
-const PERSIST_TO = '.wrangler/bench-state'
 const args = process.argv.slice(2)
+// `--state <dir>` moves the local D1/DO state, e.g. onto tmpfs to see what disk syncs cost.
+const PERSIST_TO = argValue(args, '--state') ?? '.wrangler/bench-state'
 const only = argValue(args, '--only')
 const durationSeconds = Number(argValue(args, '--duration') ?? 10)
 
@@ -68,7 +69,7 @@ const report = {
     platform: `${process.platform} ${process.arch}`,
     loadAverage1m: Number(loadavg()[0].toFixed(2)),
   },
-  method: `wrangler dev (local workerd) on :${PORT}, autocannon 10 connections × ${durationSeconds}s per load test`,
+  method: `wrangler dev (local workerd) on :${PORT}, state in ${PERSIST_TO}, autocannon 10 connections × ${durationSeconds}s per load test`,
   modules: {},
 }
 const rows = []

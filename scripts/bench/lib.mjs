@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import {
   nodeBin,
@@ -89,7 +89,8 @@ export async function startFakeTwilio() {
  */
 export async function startWorker({ port, persistTo, vars }) {
   mkdirSync(benchDir, { recursive: true })
-  const statePath = join(root, persistTo)
+  // resolve, not join: an absolute --state (e.g. on tmpfs) must stay absolute.
+  const statePath = resolve(root, persistTo)
   rmSync(statePath, { recursive: true, force: true })
   const envFile = join(benchDir, 'bench.vars')
   writeFileSync(

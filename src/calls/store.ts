@@ -4,7 +4,7 @@
  * `startedAt`), then `settleStatus` writes the status derived from the stored facts with an
  * optimistic check, so concurrent deliveries for one call cannot leave a stale status behind.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { calls } from '../db/schema'
 import { newId } from '../lib/ids'
@@ -43,36 +43,42 @@ const maxOf = (
   sql`CASE WHEN ${column} IS NULL THEN excluded.${sql.raw(name)} WHEN excluded.${sql.raw(name)} IS NULL THEN ${column} ELSE max(${column}, excluded.${sql.raw(name)}) END`
 
 /**
- * Creates the call on its first delivery, or merges this delivery's facts into it. Returns the row
- * after the merge; its `status` is still the one stored before (see `settleStatus`).
+ * The upsert that creates the call on its first delivery or merges this delivery's facts into it,
+ * as a query for `db.batch`. It is an `INSERT … SELECT … WHERE guard`: with a guard (e.g. "the
+ * tracking number still belongs to the clinic this identity was computed for, and the delivery is
+ * not marked yet") nothing is written unless the guard holds inside the same transaction.
+ * Returns the row after the merge (none when the guard failed); its `status` is still the one
+ * stored before (see `settleStatus`).
  */
-export async function upsertCallFacts(
+export function callFactsUpsert(
   db: Db,
   identity: CallIdentity,
   seenAt: number,
   update: FactsUpdate,
-): Promise<CallRow> {
-  const [row] = await db
+  guard: SQL = sql`1`,
+) {
+  const values: typeof calls.$inferInsert = {
+    id: newId('call', seenAt),
+    clinicId: identity.clinicId,
+    callSid: identity.callSid,
+    direction: identity.direction,
+    trackingNumberId: identity.trackingNumberId,
+    callerHash: identity.callerHash,
+    callerKind: identity.callerKind,
+    startedAt: seenAt,
+    screeningRequired: identity.screeningRequired,
+    dialOutcome: update.dialOutcome ?? null,
+    finalCallStatus: update.finalCallStatus ?? null,
+    screeningAccepted: update.screeningAccepted ?? false,
+    voicemailSeconds: update.voicemailSeconds ?? null,
+    recordingKey: update.recordingKey ?? null,
+    durationSeconds: update.durationSeconds ?? null,
+    endedAt: update.endedAt ?? null,
+    updatedAt: seenAt,
+  }
+  return db
     .insert(calls)
-    .values({
-      id: newId('call', seenAt),
-      clinicId: identity.clinicId,
-      callSid: identity.callSid,
-      direction: identity.direction,
-      trackingNumberId: identity.trackingNumberId,
-      callerHash: identity.callerHash,
-      callerKind: identity.callerKind,
-      startedAt: seenAt,
-      screeningRequired: identity.screeningRequired,
-      dialOutcome: update.dialOutcome ?? null,
-      finalCallStatus: update.finalCallStatus ?? null,
-      screeningAccepted: update.screeningAccepted ?? false,
-      voicemailSeconds: update.voicemailSeconds ?? null,
-      recordingKey: update.recordingKey ?? null,
-      durationSeconds: update.durationSeconds ?? null,
-      endedAt: update.endedAt ?? null,
-      updatedAt: seenAt,
-    })
+    .select(sql`SELECT ${selectListOf(values)} WHERE ${guard}`)
     .onConflictDoUpdate({
       target: [calls.clinicId, calls.callSid],
       set: {
@@ -90,6 +96,31 @@ export async function upsertCallFacts(
       },
     })
     .returning()
+}
+
+/**
+ * A SELECT list giving every column of `calls` in the table's column order — the order Drizzle
+ * names them in `INSERT INTO calls (…) SELECT …` — with the column's default where `values` has
+ * none, each value encoded as the column would encode it.
+ */
+function selectListOf(values: typeof calls.$inferInsert): SQL {
+  const items = Object.entries(getTableColumns(calls)).map(([key, column]) => {
+    const value = values[key as keyof typeof values]
+    if (value !== undefined) return sql.param(value, column)
+    if (column.default !== undefined) return sql.param(column.default, column)
+    return sql`NULL`
+  })
+  return sql.join(items, sql`, `)
+}
+
+/** Creates the call on its first delivery, or merges this delivery's facts into it (one round trip). */
+export async function upsertCallFacts(
+  db: Db,
+  identity: CallIdentity,
+  seenAt: number,
+  update: FactsUpdate,
+): Promise<CallRow> {
+  const [row] = await callFactsUpsert(db, identity, seenAt, update)
   if (!row) throw new Error('call upsert returned no row')
   return row
 }
@@ -118,18 +149,28 @@ export async function addFactsToCall(
   return row ?? null
 }
 
+/** The call with this Twilio sid (sids are globally unique), as a query for `db.batch`. */
+export function callBySidQuery(db: Db, callSid: string) {
+  return db.select().from(calls).where(eq(calls.callSid, callSid)).limit(1)
+}
+
 /** Finds a call by its Twilio sid alone (sids are globally unique), for callbacks that carry no `To`. */
 export async function findCallBySid(db: Db, callSid: string): Promise<CallRow | null> {
-  const [row] = await db.select().from(calls).where(eq(calls.callSid, callSid)).limit(1)
+  const [row] = await callBySidQuery(db, callSid)
   return row ?? null
 }
 
-export async function findCall(db: Db, clinicId: string, callSid: string): Promise<CallRow | null> {
-  const [row] = await db
+/** A clinic's call by sid, as a query for `db.batch`. */
+export function callQuery(db: Db, clinicId: string, callSid: string) {
+  return db
     .select()
     .from(calls)
     .where(and(eq(calls.clinicId, clinicId), eq(calls.callSid, callSid)))
     .limit(1)
+}
+
+export async function findCall(db: Db, clinicId: string, callSid: string): Promise<CallRow | null> {
+  const [row] = await callQuery(db, clinicId, callSid)
   return row ?? null
 }
 

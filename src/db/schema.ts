@@ -240,6 +240,25 @@ export const webhookDeliveries = sqliteTable(
 )
 
 /**
+ * A completed voicemail recording whose call we have not seen yet (its callback overtook the call's
+ * first webhook). Only Twilio sids and a duration: no numbers. Merged into the call, then deleted,
+ * by the call's first webhook; rows left unmerged are deleted after a day (src/calls/pending.ts).
+ */
+export const pendingRecordings = sqliteTable(
+  'pending_recordings',
+  {
+    recordingSid: text('recording_sid').primaryKey(),
+    callSid: text('call_sid').notNull(),
+    seconds: integer('seconds').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    index('pending_recordings_call_idx').on(t.callSid),
+    index('pending_recordings_received_idx').on(t.receivedAt),
+  ],
+)
+
+/**
  * Every message we send or would send (sandbox mode keeps it here instead). The recipient and
  * the body are sealed; `to_masked` keeps only the last three digits for display.
  */

@@ -6,7 +6,9 @@
  *   text-back (a recovery touch for attribution). Answers an empty `<Response/>` at once.
  * - `POST /status` — delivery status of a message we sent, applied monotonically.
  *
- * Both are idempotent on Twilio's `I-Twilio-Idempotency-Token` and a natural key.
+ * Both are idempotent on Twilio's `I-Twilio-Idempotency-Token` and a natural key. The marks are
+ * written after the work (src/twilio/webhook.ts): a delivery that failed half-way is redone when
+ * Twilio retries it, and every write here is safe to redo.
  */
 import { and, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
@@ -25,7 +27,7 @@ import { badRequest } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
 import { normalisePhone, parseCaller, stripChannelPrefix } from '../phone/phone'
 import { clinicKeyring, contactHash } from '../privacy/crypto'
-import { firstDelivery, type TwilioEnv } from '../twilio/webhook'
+import { deliveryKeys, markDelivered, seenDeliveries, type TwilioEnv } from '../twilio/webhook'
 import { consentKeyword } from './keywords'
 import { fromTwilioStatus, nextOutboundStatus, type OutboundStatus } from './status'
 
@@ -70,11 +72,12 @@ messagingWebhooks.post('/', async (c) => {
   // A short code or alphanumeric sender cannot be hashed as a person or replied to.
   if (sender.kind !== 'number') return twiml()
 
-  const fresh = await firstDelivery(db, clinicId, [
+  const keys = deliveryKeys(
+    c.req.header('i-twilio-idempotency-token'),
     `sms-in:${clinicId}:${messageSid}`,
-    tokenKey(c.req.header('i-twilio-idempotency-token')),
-  ])
-  if (!fresh) return twiml()
+    'twilio-idem:',
+  )
+  if ((await seenDeliveries(db, keys)).length > 0) return twiml()
 
   const receivedAt = Date.now()
   const body = p.get('Body') ?? ''
@@ -102,11 +105,15 @@ messagingWebhooks.post('/', async (c) => {
   }
 
   const keyring = await clinicKeyring(db, config, clinicId)
-  const messageId = newId('msg', receivedAt)
-  const inserted = await db
+  const newMessageId = newId('msg', receivedAt)
+  // The message and its consent change in one batch (one transaction): either both are stored or
+  // neither. The consent change is guarded on THIS attempt's message row, so a redone delivery
+  // whose message an earlier attempt already stored does not apply its keyword a second time
+  // (which could undo a later START/STOP from the same person).
+  const insertMessage = db
     .insert(inboundMessages)
     .values({
-      id: messageId,
+      id: newMessageId,
       clinicId,
       messageSid,
       channel: from.channel,
@@ -116,45 +123,59 @@ messagingWebhooks.post('/', async (c) => {
       inReplyToCallId,
     })
     .onConflictDoNothing()
-    .returning({ id: inboundMessages.id })
-  // Same MessageSid under another idempotency token: already recorded.
-  if (inserted.length === 0) return twiml()
+  const readBack = db
+    .select({
+      id: inboundMessages.id,
+      receivedAt: inboundMessages.receivedAt,
+      inReplyToCallId: inboundMessages.inReplyToCallId,
+    })
+    .from(inboundMessages)
+    .where(and(eq(inboundMessages.clinicId, clinicId), eq(inboundMessages.messageSid, messageSid)))
+    .limit(1)
+  const [, stored] = consent
+    ? await db.batch([
+        insertMessage,
+        readBack,
+        db
+          .insert(optOuts)
+          // opt_outs' columns in table order: clinic_id, contact_hash, opted_out, keyword, updated_at.
+          .select(
+            sql`SELECT ${clinicId}, ${senderHash}, ${consent.action === 'opt-out' ? 1 : 0}, ${consent.keyword}, ${receivedAt}
+              WHERE EXISTS (SELECT 1 FROM ${inboundMessages} WHERE ${inboundMessages.id} = ${newMessageId})`,
+          )
+          .onConflictDoUpdate({
+            target: [optOuts.clinicId, optOuts.contactHash],
+            set: {
+              optedOut: sql`excluded.opted_out`,
+              keyword: sql`excluded.keyword`,
+              updatedAt: sql`excluded.updated_at`,
+            },
+          }),
+      ])
+    : await db.batch([insertMessage, readBack])
+  const message = stored[0]
+  if (!message) throw new Error('inbound message not stored')
+  const messageId = message.id
 
   if (consent) {
-    await db
-      .insert(optOuts)
-      .values({
-        clinicId,
-        contactHash: senderHash,
-        optedOut: consent.action === 'opt-out',
-        keyword: consent.keyword,
-        updatedAt: receivedAt,
-      })
-      .onConflictDoUpdate({
-        target: [optOuts.clinicId, optOuts.contactHash],
-        set: {
-          optedOut: consent.action === 'opt-out',
-          keyword: consent.keyword,
-          updatedAt: receivedAt,
-        },
-      })
     // A consent record for the audit trail: the message id and keyword, never the number.
     await audit(c.env, clinicId, {
       actor: 'twilio:messaging',
       action: consent.action === 'opt-out' ? 'messaging.opt-out' : 'messaging.opt-in',
       target: messageId,
       details: { channel: from.channel, keyword: consent.keyword },
-      at: receivedAt,
+      at: message.receivedAt,
     })
+    await markDelivered(db, clinicId, keys)
     return twiml()
   }
 
-  if (inReplyToCallId) {
+  if (message.inReplyToCallId) {
     // Stored above with inReplyToCallId, so re-settling the clinic can always recover the touch.
     await queueAttribution(
       c.env,
       clinicId,
-      { kind: 'text-back-reply', messageId, callerHash: senderHash, at: receivedAt },
+      { kind: 'text-back-reply', messageId, callerHash: senderHash, at: message.receivedAt },
       { waitUntil: (work) => c.executionCtx.waitUntil(work) },
     )
   }
@@ -162,6 +183,7 @@ messagingWebhooks.post('/', async (c) => {
   // EXTENSION POINT (conversations, "coming next"): queue the AI/staff reply here, e.g. a
   // `conversation-reply` job carrying `messageId` (the body is already sealed in inbound_messages).
   // Nothing replies yet; the sender gets the empty <Response/> below.
+  await markDelivered(db, clinicId, keys)
   return twiml()
 })
 
@@ -203,11 +225,13 @@ messagingWebhooks.post('/status', async (c) => {
   let row = await load()
   if (!row) return twiml()
 
-  const fresh = await firstDelivery(db, row.clinicId, [
+  const keys = deliveryKeys(
+    c.req.header('i-twilio-idempotency-token'),
     `sms-status:${messageSid}:${rawStatus.toLowerCase()}`,
-    tokenKey(c.req.header('i-twilio-idempotency-token')),
-  ])
-  if (!fresh) return twiml()
+    'twilio-idem:',
+  )
+  if ((await seenDeliveries(db, keys)).length > 0) return twiml()
+  const clinicId = row.clinicId
 
   const errorCode = p.get('ErrorCode')
   const lastError = errorCode && /^\d{1,10}$/.test(errorCode) ? `twilio-${errorCode}` : null
@@ -218,7 +242,7 @@ messagingWebhooks.post('/status', async (c) => {
     const next = nextOutboundStatus(row.status as OutboundStatus, incoming)
     const statusChanged = next !== row.status
     const needsSid = row.providerSid === null
-    if (!statusChanged && !needsSid) return twiml()
+    if (!statusChanged && !needsSid) break
     // The send crashed after Twilio took it: this callback is the first news of it reaching Twilio.
     const recoveredSend = needsSid && (row.status === 'sending' || row.status === 'queued')
 
@@ -260,11 +284,9 @@ messagingWebhooks.post('/status', async (c) => {
         await db.update(calls).set({ textBackStatus: 'failed', updatedAt: now }).where(byCall)
       }
     }
-    return twiml()
+    break
   }
+  // Marked after the change (the write above is a compare-and-set, safe to redo).
+  await markDelivered(db, clinicId, keys)
   return twiml()
 })
-
-function tokenKey(token: string | undefined): string | null {
-  return token ? `twilio-idem:${token}` : null
-}
