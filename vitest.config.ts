@@ -30,6 +30,8 @@ export default defineConfig(async () => {
           ],
           test: {
             name: 'workers',
+            // Request logs are on in tests (the proof-at-rest scan reads them); print them only for failures.
+            silent: 'passed-only',
             include: ['test/**/*.test.ts'],
             exclude: ['test/e2e/**', 'node_modules/**'],
             setupFiles: ['./test/setup/apply-migrations.ts'],

@@ -299,7 +299,7 @@ describe('a clinic purge job', () => {
 })
 
 describe('platform housekeeping', () => {
-  it('keeps purge receipts 7 years and dead-letter records 90 days', async () => {
+  it('keeps purge receipts 7 years, dead-letter records 90 days and unmatched early recordings a day', async () => {
     const clinic = await createTestClinic()
     const sevenYearsAgo = Date.UTC(2019, 10, 23, 3, 0, 0)
     const insertReceipt = (id: string, at: number) =>
@@ -313,6 +313,11 @@ describe('platform housekeeping', () => {
          VALUES (?, ?, 'text-back', 'call:x', ?, ?, 1)`,
       ).bind(id, clinic.clinicId, at, at)
     await env.DB.batch([
+      // Early recording callbacks whose call never came: kept a day, then gone.
+      env.DB.prepare(
+        `INSERT INTO pending_recordings (recording_sid, call_sid, seconds, received_at)
+         VALUES ('RE_stale', 'CA_never', 12, ?), ('RE_fresh', 'CA_soon', 9, ?)`,
+      ).bind(NOW - DAY_MS - 1, NOW - 60_000),
       insertReceipt('prg_too_old', sevenYearsAgo - DAY_MS),
       insertReceipt('prg_kept', sevenYearsAgo + DAY_MS),
       insertFailure('jf_too_old', NOW - 91 * DAY_MS),
@@ -334,5 +339,9 @@ describe('platform housekeeping', () => {
       ).results.map((r) => r.id)
     expect(await ids('purge_runs')).toEqual(['prg_kept'])
     expect(await ids('job_failures')).toEqual(['jf_kept'])
+    const pending = await env.DB.prepare(
+      'SELECT recording_sid AS sid FROM pending_recordings ORDER BY recording_sid',
+    ).all<{ sid: string }>()
+    expect(pending.results.map((r) => r.sid)).toEqual(['RE_fresh'])
   })
 })

@@ -15,6 +15,7 @@ import {
   signedWebhook,
   waitForHealth,
   wranglerBin,
+  wranglerEnv,
 } from '../lib/local.mjs'
 
 export const benchDir = join(root, '.bench')
@@ -102,7 +103,7 @@ export async function startWorker({ port, persistTo, vars }) {
   const migrate = spawnSync(
     nodeBin,
     [wranglerBin, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
-    { cwd: root, env: { ...process.env, CI: 'true' }, encoding: 'utf8' },
+    { cwd: root, env: { ...wranglerEnv, CI: 'true' }, encoding: 'utf8' },
   )
   if (migrate.status !== 0)
     throw new Error(`migrations failed:\n${migrate.stderr}${migrate.stdout}`)
@@ -113,6 +114,8 @@ export async function startWorker({ port, persistTo, vars }) {
     [
       wranglerBin,
       'dev',
+      // The dev entry: the Worker plus the /__dev routes (bench clinic, bare route).
+      'src/dev.ts',
       '--port',
       String(port),
       '--persist-to',
@@ -123,7 +126,7 @@ export async function startWorker({ port, persistTo, vars }) {
       'warn',
       '--show-interactive-dev-session=false',
     ],
-    { cwd: root, env: { ...process.env, CI: 'true' } },
+    { cwd: root, env: { ...wranglerEnv, CI: 'true' } },
   )
   child.stdout.pipe(log)
   child.stderr.pipe(log)

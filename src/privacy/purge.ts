@@ -21,6 +21,7 @@
  * Receipts hold the job, the cut-off and counts per kind: never an identifier of a person.
  */
 import { and, desc, eq } from 'drizzle-orm'
+import { PENDING_RECORDING_TTL_MS } from '../calls/pending'
 import { createDb } from '../db/client'
 import { purgeRuns } from '../db/schema'
 import type { Bindings } from '../env'
@@ -361,6 +362,18 @@ export function platformPurgeJobs(env: Bindings, nowMs: number): PurgeJob[] {
           'clinic_id IS NULL AND received_at < ?',
           [cutoff],
         ),
+      ],
+    },
+    {
+      // Recording callbacks that overtook a call which then never arrived (src/calls/pending.ts):
+      // sids and a duration only, useless after a day.
+      job: 'pending-recordings',
+      clinicId: null,
+      cutoff: nowMs - PENDING_RECORDING_TTL_MS,
+      steps: [
+        deleteStep(env.DB, 'pendingRecordings', 'pending_recordings', 'received_at < ?', [
+          nowMs - PENDING_RECORDING_TTL_MS,
+        ]),
       ],
     },
     {
