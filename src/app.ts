@@ -16,6 +16,7 @@ import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
 import { getConfig } from './env'
 import { jobsRouter } from './jobs/jobs.index'
+import { afterResponse } from './lib/after-response'
 import type { AppEnv } from './lib/context'
 import { requestLogger } from './lib/logger'
 import { handleError, problemResponse, zodErrors } from './lib/problem'
@@ -47,6 +48,7 @@ export function createApp(options: AppOptions = {}) {
   app.notFound(() => problemResponse(404, 'No such resource.'))
 
   app.use('*', requestLogger)
+  app.use('*', afterResponse)
   app.use('*', async (c, next) => {
     c.set('config', getConfig(c.env))
     c.set('db', createDb(c.env.DB))

@@ -6,6 +6,7 @@
  * each decision unsynced until D1 confirms it, and its alarm repairs a write that failed.
  */
 import type { Bindings } from '../env'
+import type { AfterResponse } from '../lib/after-response'
 import { withDurableRetry } from '../lib/durable'
 import { logError } from '../lib/logger'
 import { DAY_MS } from '../lib/time'
@@ -234,9 +235,9 @@ export async function pruneAttributionWorkingSet(
 
 /**
  * Hands an event to the attribution engine without making the webhook wait on the clinic's
- * Durable Object, D1 and the metrics refresh. With `waitUntil` (the request's execution
- * context) the event is settled right after the response, so a booking posted a second later
- * already sees it; if that fails, or without `waitUntil`, a queue job (retried with backoff,
+ * Durable Object, D1 and the metrics refresh. With `afterResponse` (src/lib/after-response.ts)
+ * the event is settled right after the response, so a booking posted a second later already
+ * sees it; if that fails, or without `afterResponse`, a queue job (retried with backoff,
  * dead-lettered for a human) runs `notifyAttribution`. If the queue refuses the job too, the
  * event is settled inline rather than lost. Never throws: every event is stored first, so
  * `resettleClinic` can always rebuild the outcome. Settling twice is harmless (idempotent).
@@ -245,10 +246,10 @@ export async function queueAttribution(
   env: Bindings,
   clinicId: string,
   event: AttributionEvent,
-  options: { waitUntil?: (work: Promise<unknown>) => void } = {},
+  options: { afterResponse?: AfterResponse } = {},
 ): Promise<void> {
-  if (options.waitUntil) {
-    options.waitUntil(settleAfterResponse(env, clinicId, event))
+  if (options.afterResponse) {
+    options.afterResponse(() => settleAfterResponse(env, clinicId, event))
     return
   }
   await enqueueOrSettle(env, clinicId, event)

@@ -8,6 +8,7 @@ import { type notifyAttribution, queueAttribution } from '../attribution/notify'
 import type { Db } from '../db/client'
 import { clinics } from '../db/schema'
 import type { Bindings, Config } from '../env'
+import type { AfterResponse } from '../lib/after-response'
 import { requestTextBack } from '../textback/request'
 import { linkLaterCallback, markCalledBack } from './callbacks'
 import { isMissedStatus } from './state'
@@ -21,15 +22,15 @@ import {
 } from './store'
 
 /**
- * The I/O a call's side effects need, plus the request's clock. `waitUntil` (a request's
- * execution context) lets attribution settle after the response instead of on the queue.
+ * The I/O a call's side effects need, plus the request's clock. `afterResponse` (a request's)
+ * lets attribution settle right after the response instead of on the queue.
  */
 export type CallDeps = {
   env: Bindings
   db: Db
   config: Config
   now: number
-  waitUntil?: (work: Promise<unknown>) => void
+  afterResponse?: AfterResponse
 }
 
 export type ClinicRow = typeof clinics.$inferSelect
@@ -75,13 +76,13 @@ export async function afterInboundChange(
   }
 }
 
-/** Hands the event to the attribution engine through the queue (see `queueAttribution`). */
+/** Hands the event to the attribution engine after the response, else the queue (see `queueAttribution`). */
 export async function tellAttribution(
   deps: CallDeps,
   clinicId: string,
   event: Parameters<typeof notifyAttribution>[2],
 ): Promise<void> {
-  await queueAttribution(deps.env, clinicId, event, { waitUntil: deps.waitUntil })
+  await queueAttribution(deps.env, clinicId, event, { afterResponse: deps.afterResponse })
 }
 
 /**

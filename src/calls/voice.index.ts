@@ -99,7 +99,7 @@ function depsOf(c: VoiceContext, now = Date.now()): CallDeps {
     db: c.var.db,
     config: c.var.config,
     now,
-    waitUntil: (work) => c.executionCtx.waitUntil(work),
+    afterResponse: c.var.afterResponse,
   }
 }
 

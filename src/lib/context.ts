@@ -1,6 +1,7 @@
 /** The Hono environment shared by every route: bindings plus per-request variables. */
 import type { Db } from '../db/client'
 import type { Bindings, Config } from '../env'
+import type { AfterResponse } from './after-response'
 
 export const ROLES = ['owner', 'admin', 'receptionist', 'analyst'] as const
 export type Role = (typeof ROLES)[number]
@@ -22,6 +23,8 @@ export type AppEnv = {
     db: Db
     config: Config
     principal: Principal
+    /** Starts a task once the response exists (src/lib/after-response.ts). */
+    afterResponse: AfterResponse
     /** A CSP nonce for the dashboard's pages. */
     secureHeadersNonce?: string
   }

@@ -176,7 +176,7 @@ messagingWebhooks.post('/', async (c) => {
       c.env,
       clinicId,
       { kind: 'text-back-reply', messageId, callerHash: senderHash, at: message.receivedAt },
-      { waitUntil: (work) => c.executionCtx.waitUntil(work) },
+      { afterResponse: c.var.afterResponse },
     )
   }
 

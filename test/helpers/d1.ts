@@ -12,8 +12,16 @@ import { twilioSignatureFor } from './twilio'
 
 export type D1Probe = {
   db: D1Database
-  /** Round trips since the last `reset()`. */
+  /**
+   * Round trips since the last `reset()` on the request's path: those made before the Worker
+   * answered. Work it hands to `waitUntil` afterwards (attribution) is counted apart, as Twilio
+   * does not wait for it.
+   */
   roundTrips: number
+  /** Round trips made after the response, in `waitUntil` work. */
+  backgroundRoundTrips: number
+  /** Called by `postTwilioWith` when the response is out: later round trips are background. */
+  responded(): void
   /** The SQL of every statement run since the last `reset()`, in order. */
   statements: string[]
   /** The next time a statement whose SQL matches runs, throw instead (once). */
@@ -26,20 +34,33 @@ export type D1Probe = {
 const REAL = Symbol('real statement')
 type Wrapped = D1PreparedStatement & { [REAL]: D1PreparedStatement; sqlText: string }
 
+const probes = new WeakMap<D1Database, D1Probe>()
+
 export function probeD1(real: D1Database = env.DB): D1Probe {
   let armed: RegExp | null = null
+  let afterResponse = false
+  const tick = () => {
+    if (afterResponse) probe.backgroundRoundTrips++
+    else probe.roundTrips++
+  }
   const probe: D1Probe = {
     db: undefined as unknown as D1Database,
     roundTrips: 0,
+    backgroundRoundTrips: 0,
     statements: [],
     fired: false,
+    responded() {
+      afterResponse = true
+    },
     failOnce(match) {
       armed = match
       probe.fired = false
     },
     reset() {
       probe.roundTrips = 0
+      probe.backgroundRoundTrips = 0
       probe.statements = []
+      afterResponse = false
     },
   }
   const check = (sqlText: string) => {
@@ -54,7 +75,7 @@ export function probeD1(real: D1Database = env.DB): D1Probe {
     const once =
       <T>(run: () => Promise<T>) =>
       async () => {
-        probe.roundTrips++
+        tick()
         check(sqlText)
         return run()
       }
@@ -75,19 +96,20 @@ export function probeD1(real: D1Database = env.DB): D1Probe {
   probe.db = {
     prepare: (sqlText: string) => wrap(real.prepare(sqlText), sqlText),
     batch: async (statements: D1PreparedStatement[]) => {
-      probe.roundTrips++
+      tick()
       const wrapped = statements as Wrapped[]
       for (const s of wrapped) check(s.sqlText)
       return real.batch(wrapped.map((s) => s[REAL]))
     },
     exec: (query: string) => {
-      probe.roundTrips++
+      tick()
       check(query)
       return real.exec(query)
     },
     dump: () => real.dump(),
     withSession: () => probe.db as unknown as D1DatabaseSession,
   } as unknown as D1Database
+  probes.set(probe.db, probe)
   return probe
 }
 
@@ -112,6 +134,7 @@ export async function postTwilioWith(
   const ctx = createExecutionContext()
   const testEnv = { ...env, DB: db, ...(options.jobs ? { JOBS: options.jobs } : {}) } as Bindings
   const res = await worker.fetch(request, testEnv, ctx)
+  probes.get(db)?.responded()
   await waitOnExecutionContext(ctx)
   return res
 }
