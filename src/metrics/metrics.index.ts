@@ -5,17 +5,11 @@
  * recomputed at read time so that today's figures are current without waiting for the cron.
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, between, eq } from 'drizzle-orm'
-import type { Context } from 'hono'
 import { requireAuth, STAFF } from '../auth/middleware'
-import { clinics, dailyMetrics } from '../db/schema'
-import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
-import { badRequest, notFound } from '../lib/problem'
-import { DAY_MS } from '../lib/time'
-import { type DayAggregate, emptyDay, holdOutSummary, median, sumDays } from './aggregate'
-import { addDays, datesBetween, daysBetween, isCalendarDate, localDateOf } from './local-time'
-import { rollUpMetrics } from './rollup'
+import { badRequest } from '../lib/problem'
+import { daysBetween, isCalendarDate } from './local-time'
+import { dailyMetricsOf, monthlyMetricsOf, monthsBetween } from './metrics.service'
 
 /** Range caps: bound the work and the response of one request. */
 export const MAX_DAYS = 400
@@ -74,6 +68,9 @@ const figures = {
 }
 
 const DayMetricsSchema = z.object({ date: z.string(), ...figures }).openapi('DayMetrics')
+const RangeMetricsSchema = z.object(figures).openapi('RangeMetrics', {
+  description: 'The whole range summed (the median pools every callback of the range).',
+})
 const MonthMetricsSchema = z.object({ month: z.string(), ...figures }).openapi('MonthMetrics')
 
 const dailyRoute = createRoute({
@@ -98,6 +95,7 @@ const dailyRoute = createRoute({
             .object({
               timezone: z.string(),
               days: z.array(DayMetricsSchema),
+              total: RangeMetricsSchema,
               holdOut: HoldOutSchema,
             })
             .openapi('DailyMetrics'),
@@ -142,72 +140,6 @@ const monthlyRoute = createRoute({
   },
 })
 
-function present(day: DayAggregate) {
-  return {
-    inboundCalls: day.inboundCalls,
-    missedCalls: day.missedCalls,
-    answeredCalls: day.answeredCalls,
-    voicemails: day.voicemails,
-    callbacks: day.callbacks,
-    textBacks: day.textBacks,
-    medianCallbackSeconds: median(day.callbackSeconds),
-    recoveredAppointments: day.recoveredAppointments,
-    recoveredRevenuePence: day.recoveredRevenuePence,
-    holdOut: holdOutSummary(day),
-  }
-}
-
-/** Reads the stored days of [from, to] (refreshing the last two local days first). */
-async function loadDays(
-  c: Context<AppEnv>,
-  clinicId: string,
-  from: string,
-  to: string,
-): Promise<{ timezone: string; days: Map<string, DayAggregate> }> {
-  const [clinic] = await c.var.db
-    .select({ timezone: clinics.timezone })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
-    .limit(1)
-  if (!clinic) throw notFound()
-  const now = Date.now()
-  const today = localDateOf(now, clinic.timezone)
-  const yesterday = addDays(today, -1)
-  if (from <= today && to >= yesterday) {
-    await rollUpMetrics(c.env, clinicId, Math.max(now - DAY_MS, 0), now)
-  }
-  const rows = await c.var.db
-    .select()
-    .from(dailyMetrics)
-    .where(and(eq(dailyMetrics.clinicId, clinicId), between(dailyMetrics.date, from, to)))
-  const days = new Map<string, DayAggregate>(datesBetween(from, to).map((d) => [d, emptyDay()]))
-  for (const r of rows) {
-    let seconds: number[] = []
-    try {
-      const parsed: unknown = JSON.parse(r.callbackSecondsJson)
-      if (Array.isArray(parsed)) seconds = parsed.filter((n): n is number => typeof n === 'number')
-    } catch {
-      seconds = []
-    }
-    days.set(r.date, {
-      inboundCalls: r.inboundCalls,
-      missedCalls: r.missedCalls,
-      answeredCalls: r.answeredCalls,
-      voicemails: r.voicemails,
-      callbacks: r.callbacks,
-      textBacks: r.textBacks,
-      callbackSeconds: seconds,
-      recoveredAppointments: r.recoveredAppointments,
-      recoveredRevenuePence: r.recoveredRevenuePence,
-      heldOutMissedCalls: r.heldOutMissedCalls,
-      heldOutRecovered: r.heldOutRecovered,
-      textBackMissedCalls: r.textBackMissedCalls,
-      textBackRecovered: r.textBackRecovered,
-    })
-  }
-  return { timezone: clinic.timezone, days }
-}
-
 export const metricsRouter = createRouter()
 
 metricsRouter.openapi(dailyRoute, async (c) => {
@@ -225,32 +157,13 @@ metricsRouter.openapi(dailyRoute, async (c) => {
       { path: 'to', message: `At most ${MAX_DAYS} days per request` },
     ])
   }
-  const { timezone, days } = await loadDays(c, c.var.principal.clinicId, from, to)
   return c.json(
-    {
-      timezone,
-      days: [...days].map(([date, day]) => ({ date, ...present(day) })),
-      holdOut: holdOutSummary(sumDays([...days.values()])),
-    },
+    await dailyMetricsOf(c.env, c.var.db, c.var.principal.clinicId, from, to, Date.now()),
     200,
   )
 })
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/
-
-function monthsBetween(from: string, to: string): string[] {
-  const out: string[] = []
-  let [y, m] = from.split('-').map(Number) as [number, number]
-  while (`${y}-${String(m).padStart(2, '0')}` <= to) {
-    out.push(`${y}-${String(m).padStart(2, '0')}`)
-    m++
-    if (m > 12) {
-      m = 1
-      y++
-    }
-  }
-  return out
-}
 
 metricsRouter.openapi(monthlyRoute, async (c) => {
   const { from, to } = c.req.valid('query')
@@ -268,21 +181,8 @@ metricsRouter.openapi(monthlyRoute, async (c) => {
       { path: 'to', message: `At most ${MAX_MONTHS} months per request` },
     ])
   }
-  const lastDay = addDays(`${addMonth(to)}-01`, -1)
-  const { timezone, days } = await loadDays(c, c.var.principal.clinicId, `${from}-01`, lastDay)
-  const byMonth = new Map<string, DayAggregate[]>(months.map((m) => [m, []]))
-  for (const [date, day] of days) byMonth.get(date.slice(0, 7))?.push(day)
   return c.json(
-    {
-      timezone,
-      months: months.map((month) => ({ month, ...present(sumDays(byMonth.get(month) ?? [])) })),
-      holdOut: holdOutSummary(sumDays([...days.values()])),
-    },
+    await monthlyMetricsOf(c.env, c.var.db, c.var.principal.clinicId, months, Date.now()),
     200,
   )
 })
-
-function addMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`
-}
