@@ -1,8 +1,21 @@
-/** Calls and appointments: filterable lists and the appointment page with its attribution explained. */
+/**
+ * Calls and appointments: filterable lists and the appointment page with its attribution
+ * explained. Loaders read through src/calls and src/appointments (the API's own services).
+ */
+import { z } from 'zod'
+import {
+  type CountedAppointment,
+  getCountedAppointment,
+  listCountedAppointments,
+} from '../../appointments/service'
+import { listCalls } from '../../calls/calls.service'
+import type { CallRow } from '../../calls/store'
+import { encodeCursor } from '../../lib/pagination'
+import { addDays, isCalendarDate, startOfLocalDay } from '../../metrics/local-time'
 import { explainAttribution } from '../explain'
 import { callerLabel, formatLocal, formatPence } from '../format'
 import { Layout, type Viewer } from '../layout'
-import type { AppointmentRow, CallRow } from '../queries'
+import { type Ctx, cursorOf, guard, isResponse, PAGE_SIZE, renderError } from '../page-kit'
 
 function Badge(props: { kind: string; children: string }) {
   return <span class={`badge badge-${props.kind}`}>{props.children}</span>
@@ -193,7 +206,7 @@ export function AppointmentsPage(props: {
   viewer: Viewer
   timezone: string
   status?: string
-  rows: AppointmentRow[]
+  rows: CountedAppointment[]
   nextCursor: string | null
 }) {
   const tz = props.timezone
@@ -278,7 +291,7 @@ export function AppointmentPage(props: {
   viewer: Viewer
   timezone: string
   windowDays: number
-  appointment: AppointmentRow
+  appointment: CountedAppointment
   call: CallRow | null
 }) {
   const { appointment: a, call, timezone: tz } = props
@@ -337,5 +350,109 @@ export function AppointmentPage(props: {
         </dl>
       </section>
     </Layout>
+  )
+}
+
+// --- Loaders ---------------------------------------------------------------------------------
+
+const CallsQuerySchema = z.object({
+  status: z.enum(['missed', 'answered', 'voicemail', 'ringing']).optional().catch(undefined),
+  direction: z.enum(['inbound', 'outbound']).optional().catch(undefined),
+  callback: z.enum(['waiting', 'called-back']).optional().catch(undefined),
+  from: z.string().refine(isCalendarDate).optional().catch(undefined),
+  to: z.string().refine(isCalendarDate).optional().catch(undefined),
+  caller: z
+    .string()
+    .regex(/^[0-9a-f]{1,64}$/)
+    .optional()
+    .catch(undefined),
+  cursor: z.string().max(200).optional().catch(undefined),
+})
+
+/** GET /calls */
+export async function callsListPage(c: Ctx) {
+  const s = await guard(c, 'calls')
+  if (isResponse(s)) return s
+  const q = CallsQuerySchema.parse(c.req.query())
+  const tz = s.clinic.timezone
+  const rows = await listCalls(
+    c.var.db,
+    s.clinic.id,
+    {
+      status: q.status,
+      direction: q.direction,
+      callback: q.callback,
+      fromMs: q.from ? startOfLocalDay(q.from, tz) : undefined,
+      toMs: q.to ? startOfLocalDay(addDays(q.to, 1), tz) : undefined,
+      callerPrefix: q.caller,
+    },
+    PAGE_SIZE,
+    cursorOf(q.cursor),
+  )
+  const page = rows.slice(0, PAGE_SIZE)
+  const last = page[page.length - 1]
+  const nextCursor =
+    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null
+  const query: CallsQuery = {
+    status: q.status,
+    direction: q.direction,
+    callback: q.callback,
+    from: q.from,
+    to: q.to,
+    caller: q.caller,
+  }
+  return c.html(
+    <CallsPage viewer={s.viewer} timezone={tz} query={query} rows={page} nextCursor={nextCursor} />,
+  )
+}
+
+/** GET /appointments */
+export async function appointmentsListPage(c: Ctx) {
+  const s = await guard(c, 'appointments')
+  if (isResponse(s)) return s
+  const q = z
+    .object({
+      status: z.enum(['recovered', 'unattributed']).optional().catch(undefined),
+      cursor: z.string().max(200).optional().catch(undefined),
+    })
+    .parse(c.req.query())
+  const rows = await listCountedAppointments(
+    c.var.db,
+    s.clinic,
+    { status: q.status },
+    PAGE_SIZE,
+    cursorOf(q.cursor),
+  )
+  const page = rows.slice(0, PAGE_SIZE)
+  const last = page[page.length - 1]
+  const nextCursor =
+    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null
+  return c.html(
+    <AppointmentsPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      status={q.status}
+      rows={page}
+      nextCursor={nextCursor}
+    />,
+  )
+}
+
+/** GET /appointments/:id */
+export async function appointmentDetailPage(c: Ctx) {
+  const s = await guard(c, 'appointments')
+  if (isResponse(s)) return s
+  const id = c.req.param('id') ?? ''
+  const found = id.length <= 64 ? await getCountedAppointment(c.var.db, s.clinic, id) : null
+  // Another clinic's appointment is simply not found.
+  if (!found) return renderError(c, 404, 'No such appointment.')
+  return c.html(
+    <AppointmentPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      windowDays={s.clinic.attributionWindowDays}
+      appointment={found.appointment}
+      call={found.call}
+    />,
   )
 }

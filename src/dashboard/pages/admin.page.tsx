@@ -1,7 +1,31 @@
-/** Team and roles, API keys, the sandbox outbox, privacy requests and purges, the audit log. */
+/**
+ * Team and roles, API keys, the sandbox outbox, privacy requests and purges, the audit log.
+ * Loaders read through src/auth/team.ts, src/outbox, src/privacy and the clinic's object.
+ */
+import { z } from 'zod'
+import { audit } from '../../audit/audit'
 import type { AuditEntry } from '../../audit/chain'
+import { createInvite } from '../../auth/service'
+import { createApiKey, listApiKeys, listTeam, revokeApiKey } from '../../auth/team'
+import { actorOf, type Role } from '../../lib/context'
+import { withDurableRetry } from '../../lib/durable'
+import { ProblemError } from '../../lib/problem'
+import { listOutbox } from '../../outbox/outbox.service'
+import { listPrivacyRequests, listPurgeRuns } from '../../privacy/privacy.service'
+import { createPrivacyRequest } from '../../privacy/requests'
+import { canEdit } from '../access'
 import { formatLocal, formatLocalDate } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import {
+  type Ctx,
+  fieldErrorsOf,
+  formOf,
+  guard,
+  isResponse,
+  notice,
+  type PageState,
+  zodFieldErrors,
+} from '../page-kit'
 
 const ROLE_TEXT: Record<string, string> = {
   owner: 'Owner — everything, including other owners',
@@ -95,7 +119,6 @@ export function ApiKeysPage(props: {
     prefix: string
     createdAt: number
     lastUsedAt: number | null
-    revokedAt: number | null
   }[]
   createdKey?: { name: string; key: string } | null
   values?: { name?: string }
@@ -146,15 +169,11 @@ export function ApiKeysPage(props: {
                   <td data-label="Created">{formatLocalDate(k.createdAt, tz)}</td>
                   <td data-label="Last used">{formatLocal(k.lastUsedAt, tz)}</td>
                   <td data-label="Status">
-                    {k.revokedAt ? (
-                      `Revoked ${formatLocalDate(k.revokedAt, tz)}`
-                    ) : (
-                      <form method="post" action={`/api-keys/${encodeURIComponent(k.id)}/revoke`}>
-                        <button class="secondary" type="submit" aria-label={`Revoke key ${k.name}`}>
-                          Revoke
-                        </button>
-                      </form>
-                    )}
+                    <form method="post" action={`/api-keys/${encodeURIComponent(k.id)}/revoke`}>
+                      <button class="secondary" type="submit" aria-label={`Revoke key ${k.name}`}>
+                        Revoke
+                      </button>
+                    </form>
                   </td>
                 </tr>
               ))}
@@ -458,5 +477,278 @@ export function AuditPage(props: {
         ) : null}
       </nav>
     </Layout>
+  )
+}
+
+// --- Loaders and forms -----------------------------------------------------------------------
+
+async function teamPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof TeamPage>[0]> = {},
+  status: 200 | 400 | 403 | 409 = 200,
+) {
+  const { items } = await listTeam(c.var.db, c.var.config, s.clinic.id, { limit: 200 })
+  const rows = items.map((u) => ({
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    status: u.status,
+    lastLoginAt: u.lastLoginAt ? Date.parse(u.lastLoginAt) : null,
+  }))
+  return c.html(
+    <TeamPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'team')}
+      timezone={s.clinic.timezone}
+      rows={rows}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /team */
+export async function teamGet(c: Ctx) {
+  const s = await guard(c, 'team')
+  if (isResponse(s)) return s
+  return teamPage(c, s)
+}
+
+/** POST /team */
+export async function teamPost(c: Ctx) {
+  const s = await guard(c, 'team')
+  if (isResponse(s)) return s
+  const form = await formOf(c)
+  const values = { email: form.email, role: form.role }
+  try {
+    await createInvite(c.var.db, c.var.config, c.env, s.principal, {
+      email: form.email ?? '',
+      role: (form.role ?? '') as Role,
+    })
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    const status = err.status === 409 ? 409 : err.status === 403 ? 403 : 400
+    return teamPage(
+      c,
+      s,
+      {
+        values,
+        error: status === 400 ? 'Please correct the fields marked below.' : err.detail,
+        errors: fieldErrorsOf(err),
+        notice: null,
+      },
+      status,
+    )
+  }
+  return c.redirect('/team?notice=invited', 303)
+}
+
+async function apiKeysPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof ApiKeysPage>[0]> = {},
+  status: 200 | 201 | 400 = 200,
+) {
+  const { items } = await listApiKeys(c.var.db, s.clinic.id, { limit: 200 })
+  const rows = items.map((k) => ({
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: Date.parse(k.createdAt),
+    lastUsedAt: k.lastUsedAt ? Date.parse(k.lastUsedAt) : null,
+  }))
+  return c.html(
+    <ApiKeysPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      rows={rows}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /api-keys */
+export async function apiKeysGet(c: Ctx) {
+  const s = await guard(c, 'api-keys')
+  if (isResponse(s)) return s
+  return apiKeysPage(c, s)
+}
+
+/** POST /api-keys */
+export async function apiKeysPost(c: Ctx) {
+  const s = await guard(c, 'api-keys')
+  if (isResponse(s)) return s
+  const form = await formOf(c)
+  const name = (form.name ?? '').trim()
+  if (name.length < 1 || name.length > 80) {
+    return apiKeysPage(
+      c,
+      s,
+      {
+        values: { name: form.name },
+        error: 'Please correct the fields marked below.',
+        errors: { name: 'Name the key (up to 80 characters).' },
+        notice: null,
+      },
+      400,
+    )
+  }
+  const created = await createApiKey(c.var.db, c.env, s.principal, name)
+  // Shown once, in this response only: never in a URL, never stored in clear.
+  return apiKeysPage(c, s, { createdKey: { name, key: created.key }, notice: null }, 201)
+}
+
+/** POST /api-keys/:id/revoke */
+export async function apiKeyRevokePost(c: Ctx) {
+  const s = await guard(c, 'api-keys')
+  if (isResponse(s)) return s
+  await revokeApiKey(c.var.db, c.env, s.principal, c.req.param('id') ?? '')
+  return c.redirect('/api-keys?notice=key-revoked', 303)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbox, privacy, audit
+
+/** GET /outbox */
+export async function outboxGet(c: Ctx) {
+  const s = await guard(c, 'outbox')
+  if (isResponse(s)) return s
+  const rows = await listOutbox(c.var.db, c.var.config, s.clinic.id, 50, null)
+  const opened = rows.slice(0, 50).map((m) => ({
+    ...m,
+    body: m.body ?? '[no longer readable: the key was destroyed]',
+  }))
+  // Message bodies are personal data: reading them is audited (counts only, no content). The
+  // append finishes after the response (waitUntil) so the page does not wait on the DO.
+  c.executionCtx.waitUntil(
+    audit(c.env, s.clinic.id, {
+      actor: actorOf(s.principal),
+      action: 'outbox.read',
+      target: `clinic:${s.clinic.id}`,
+      details: { messages: opened.length },
+    }),
+  )
+  const sandbox = c.var.config.twilio.sandbox || c.var.config.resend.apiKey === null
+  return c.html(
+    <OutboxPage viewer={s.viewer} timezone={s.clinic.timezone} sandbox={sandbox} rows={opened} />,
+  )
+}
+
+async function privacyPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof PrivacyPage>[0]> = {},
+  status: 200 | 201 | 400 = 200,
+) {
+  const [requests, purges] = await Promise.all([
+    listPrivacyRequests(c.var.db, s.clinic.id, 50, null).then((r) => r.slice(0, 50)),
+    listPurgeRuns(c.var.db, s.clinic.id, 20, null, { withPlatformRuns: true }).then((r) =>
+      r.slice(0, 20),
+    ),
+  ])
+  return c.html(
+    <PrivacyPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      now={Date.now()}
+      requests={requests}
+      purges={purges}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /privacy */
+export async function privacyGet(c: Ctx) {
+  const s = await guard(c, 'privacy')
+  if (isResponse(s)) return s
+  return privacyPage(c, s)
+}
+
+const PrivacyFormSchema = z.object({
+  type: z.enum(['access', 'erasure', 'rectification', 'restriction', 'objection'], {
+    message: 'Choose a request type.',
+  }),
+  phone: z.string().trim().max(40).optional(),
+  email: z
+    .string()
+    .trim()
+    .max(254)
+    .refine((v) => v === '' || z.email().safeParse(v).success, 'Enter a valid email address.')
+    .optional(),
+})
+
+/** POST /privacy */
+export async function privacyPost(c: Ctx) {
+  const s = await guard(c, 'privacy')
+  if (isResponse(s)) return s
+  const form = await formOf(c)
+  const values = { type: form.type, phone: form.phone, email: form.email }
+  const parsed = PrivacyFormSchema.safeParse(form)
+  const fail = (errors: FieldErrors) =>
+    privacyPage(
+      c,
+      s,
+      { values, errors, error: 'Please correct the fields marked below.', notice: null },
+      400,
+    )
+  if (!parsed.success) return fail(zodFieldErrors(parsed.error))
+  const { type, phone, email } = parsed.data
+  if (!phone && !email) return fail({ phone: 'Give the subject’s phone number, email, or both.' })
+  try {
+    const request = await createPrivacyRequest(
+      c.env,
+      c.var.db,
+      c.var.config,
+      s.clinic.id,
+      actorOf(s.principal),
+      { type, subject: { ...(phone ? { phone } : {}), ...(email ? { email } : {}) } },
+      Date.now(),
+    )
+    return privacyPage(
+      c,
+      s,
+      {
+        notice: `Request recorded (${type}). It is due by the date shown below.`,
+        exportLink:
+          type === 'access'
+            ? `/api/v1/privacy/requests/${encodeURIComponent(request.id)}/export`
+            : null,
+      },
+      201,
+    )
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    return fail(fieldErrorsOf(err))
+  }
+}
+
+/** GET /audit */
+export async function auditGet(c: Ctx) {
+  const s = await guard(c, 'audit')
+  if (isResponse(s)) return s
+  const before = Number(c.req.query('before'))
+  const beforeSeq = Number.isInteger(before) && before > 0 ? before : null
+  const stub = c.env.CLINIC.getByName(s.clinic.id)
+  const [entries, verification] = await Promise.all([
+    withDurableRetry(() => stub.listAudit(51, beforeSeq)),
+    withDurableRetry(() => stub.verifyAudit()),
+  ])
+  const page = entries.slice(0, 50)
+  const nextBefore = entries.length > 50 ? (page[page.length - 1]?.seq ?? null) : null
+  return c.html(
+    <AuditPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      entries={page}
+      verification={verification}
+      nextBefore={nextBefore}
+    />,
   )
 }

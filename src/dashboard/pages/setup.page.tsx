@@ -1,8 +1,37 @@
-/** Clinic set-up: treatments and their values, tracking numbers with webhook URLs, settings. */
-import { MAX_TEMPLATE_LENGTH } from '../../clinic/settings'
+/**
+ * Clinic set-up: treatments and their values, tracking numbers with webhook URLs, settings.
+ * Loaders and forms go through src/clinic/setup.ts, the functions the JSON API calls.
+ */
+import { z } from 'zod'
+import {
+  MAX_HOLD_OUT_PERCENT,
+  MAX_TEMPLATE_LENGTH,
+  RETENTION_MAX_DAYS,
+} from '../../clinic/settings'
+import {
+  addTrackingNumber,
+  addTreatment,
+  type ClinicRow,
+  listTrackingNumbers,
+  listTreatments,
+  updateClinic,
+} from '../../clinic/setup'
+import { ProblemError } from '../../lib/problem'
+import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
+import { canEdit } from '../access'
 import { formatLocalDate, formatPence, renderTextBack } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import type { Clinic } from '../queries'
+import {
+  type Ctx,
+  fieldErrorsOf,
+  formOf,
+  guard,
+  isResponse,
+  notice,
+  type PageState,
+  parsePounds,
+  zodFieldErrors,
+} from '../page-kit'
 
 export function TreatmentsPage(props: {
   viewer: Viewer
@@ -203,7 +232,7 @@ export type SettingsValues = {
   retentionEnquiryDays: string | number
 }
 
-export function settingsValuesOf(clinic: Clinic, defaultTemplate: string): SettingsValues {
+export function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
   return {
     name: clinic.name,
     textBackEnabled: clinic.textBackEnabled,
@@ -403,4 +432,227 @@ export function SettingsPage(props: {
       )}
     </Layout>
   )
+}
+
+// --- Loaders and forms -----------------------------------------------------------------------
+
+async function treatmentsPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof TreatmentsPage>[0]> = {},
+  status: 200 | 400 = 200,
+) {
+  // Every treatment fits one page (a price list, not a log); shown by name.
+  const { items } = await listTreatments(c.var.db, s.clinic.id, { limit: 500 })
+  const rows = [...items].sort((a, b) => a.name.localeCompare(b.name))
+  return c.html(
+    <TreatmentsPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'treatments')}
+      rows={rows}
+      defaultValuePence={s.clinic.defaultAppointmentValuePence}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /treatments */
+export async function treatmentsGet(c: Ctx) {
+  const s = await guard(c, 'treatments')
+  if (isResponse(s)) return s
+  return treatmentsPage(c, s)
+}
+
+/** POST /treatments */
+export async function treatmentsPost(c: Ctx) {
+  const s = await guard(c, 'treatments')
+  if (isResponse(s)) return s
+  const form = await formOf(c)
+  const name = (form.name ?? '').trim()
+  const valuePence = parsePounds(form.value ?? '')
+  const errors: FieldErrors = {}
+  if (name.length < 1 || name.length > 120)
+    errors.name = 'Give the treatment a name (up to 120 characters).'
+  if (valuePence === null) errors.value = 'Enter an amount in pounds, such as 450 or 79.99.'
+  if (errors.name || errors.value || valuePence === null) {
+    return treatmentsPage(
+      c,
+      s,
+      {
+        values: { name: form.name, value: form.value },
+        errors,
+        error: 'Please correct the fields marked below.',
+        notice: null,
+      },
+      400,
+    )
+  }
+  await addTreatment(c.var.db, c.env, s.principal, { name, valuePence })
+  return c.redirect('/treatments?notice=treatment-added', 303)
+}
+
+async function numbersPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof NumbersPage>[0]> = {},
+  status: 200 | 400 | 409 = 200,
+) {
+  const { items } = await listTrackingNumbers(c.var.db, s.clinic.id, { limit: 500 })
+  const rows = items.map((n) => ({ ...n, createdAt: Date.parse(n.createdAt) }))
+  return c.html(
+    <NumbersPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'numbers')}
+      publicBaseUrl={c.var.config.publicBaseUrl}
+      timezone={s.clinic.timezone}
+      rows={rows}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /numbers */
+export async function numbersGet(c: Ctx) {
+  const s = await guard(c, 'numbers')
+  if (isResponse(s)) return s
+  return numbersPage(c, s)
+}
+
+/** POST /numbers */
+export async function numbersPost(c: Ctx) {
+  const s = await guard(c, 'numbers')
+  if (isResponse(s)) return s
+  const form = await formOf(c)
+  const values = { phoneNumber: form.phoneNumber, forwardTo: form.forwardTo, label: form.label }
+  const label = (form.label ?? '').trim()
+  if (label.length > 60) {
+    return numbersPage(
+      c,
+      s,
+      {
+        values,
+        errors: { label: 'Keep the label under 60 characters.' },
+        error: 'Please correct the fields marked below.',
+        notice: null,
+      },
+      400,
+    )
+  }
+  // The service normalises and validates the numbers (one rule for the API and the dashboard);
+  // its field errors are shown beside the fields.
+  try {
+    await addTrackingNumber(c.var.db, c.env, s.principal, {
+      phoneNumber: form.phoneNumber ?? '',
+      forwardTo: form.forwardTo ?? '',
+      label: label || null,
+    })
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    const inUse = err.status === 409
+    return numbersPage(
+      c,
+      s,
+      {
+        values,
+        errors: inUse
+          ? { phoneNumber: 'This number is already set up in Ringback.' }
+          : fieldErrorsOf(err),
+        error: inUse ? 'That number is already in use.' : 'Please correct the fields marked below.',
+        notice: null,
+      },
+      inUse ? 409 : 400,
+    )
+  }
+  return c.redirect('/numbers?notice=number-added', 303)
+}
+
+const intIn = (min: number, max: number, what: string) =>
+  z.coerce
+    .number({ message: `Enter a whole number of ${what}.` })
+    .int(`Enter a whole number of ${what}.`)
+    .min(min, `Use ${min} or more.`)
+    .max(max, `Use at most ${max}.`)
+
+/** The settings form, as posted (checkboxes are present only when ticked). */
+export const SettingsFormSchema = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Give the clinic a name.')
+    .max(120, 'Keep the name under 120 characters.'),
+  textBackEnabled: z.literal('on').optional(),
+  textBackTemplate: z
+    .string()
+    .trim()
+    .min(1, 'Write the message, or untick text-back to turn it off.')
+    .max(MAX_TEMPLATE_LENGTH, `Keep the message to ${MAX_TEMPLATE_LENGTH} characters (two texts).`),
+  callScreening: z.literal('on').optional(),
+  attributionWindowDays: intIn(1, 90, 'days'),
+  holdOutPercent: intIn(0, MAX_HOLD_OUT_PERCENT, 'percent'),
+  defaultAppointmentValue: z
+    .string()
+    .refine((v) => parsePounds(v) !== null, 'Enter an amount in pounds, such as 150.'),
+  retentionCallDays: intIn(1, RETENTION_MAX_DAYS.callDays, 'days'),
+  retentionRecordingDays: intIn(1, RETENTION_MAX_DAYS.recordingDays, 'days'),
+  retentionEnquiryDays: intIn(1, RETENTION_MAX_DAYS.enquiryDays, 'days'),
+})
+
+/** GET /settings */
+export async function settingsGet(c: Ctx) {
+  const s = await guard(c, 'settings')
+  if (isResponse(s)) return s
+  return c.html(
+    <SettingsPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'settings')}
+      clinicName={s.clinic.name}
+      values={settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE)}
+      notice={notice(c)}
+    />,
+  )
+}
+
+/** POST /settings */
+export async function settingsPost(c: Ctx) {
+  const s = await guard(c, 'settings')
+  if (isResponse(s)) return s
+  const form = await formOf(c)
+  const parsed = SettingsFormSchema.safeParse(form)
+  if (!parsed.success) {
+    return c.html(
+      <SettingsPage
+        viewer={s.viewer}
+        canEdit
+        clinicName={s.clinic.name}
+        values={{
+          ...settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE),
+          ...form,
+          textBackEnabled: form.textBackEnabled === 'on',
+          callScreening: form.callScreening === 'on',
+        }}
+        error="Please correct the fields marked below."
+        errors={zodFieldErrors(parsed.error)}
+      />,
+      400,
+    )
+  }
+  const v = parsed.data
+  await updateClinic(c.var.db, c.env, s.principal, {
+    name: v.name,
+    defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
+    textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
+    callScreening: v.callScreening === 'on',
+    attributionWindowDays: v.attributionWindowDays,
+    holdOutPercent: v.holdOutPercent,
+    retention: {
+      callDays: v.retentionCallDays,
+      recordingDays: v.retentionRecordingDays,
+      enquiryDays: v.retentionEnquiryDays,
+    },
+  })
+  return c.redirect('/settings?notice=saved', 303)
 }
