@@ -57,7 +57,7 @@ export type PageState = { principal: Principal; clinic: ClinicRow; viewer: Viewe
  * Resolves the signed-in member for a page. Signed out → redirect to /login (remembering where
  * they were going). Role without access → 403 page. Writes by a read-only role → 403.
  */
-export async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
+async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
   const principal = await resolveSession(c)
   if (!principal) {
     const url = new URL(c.req.url)
@@ -81,7 +81,21 @@ export async function guard(c: Ctx, page: PageKey): Promise<PageState | Response
   return { principal, clinic, viewer }
 }
 
-export const isResponse = (v: PageState | Response): v is Response => v instanceof Response
+const isResponse = (v: PageState | Response): v is Response => v instanceof Response
+
+/**
+ * A page handler behind the guard: `handler` runs only for a signed-in member whose role may
+ * open (and, for writes, change) `key`.
+ */
+export function page(
+  key: PageKey,
+  handler: (c: Ctx, s: PageState) => Response | Promise<Response>,
+): (c: Ctx) => Promise<Response> {
+  return async (c) => {
+    const s = await guard(c, key)
+    return isResponse(s) ? s : handler(c, s)
+  }
+}
 
 /** Form fields as strings (repeated fields keep the last value; files are ignored). */
 export async function formOf(c: Ctx): Promise<Record<string, string>> {

@@ -20,28 +20,18 @@ import { logError } from '../lib/logger'
 import { ProblemError } from '../lib/problem'
 import { APP_CSS, APP_ICON, APP_JS } from './assets'
 import { type Ctx, fieldErrorsOf, formOf, notice, renderError } from './page-kit'
-import { appointmentDetailPage, appointmentsListPage, callsListPage } from './pages/activity.page'
-import {
-  apiKeyRevokePost,
-  apiKeysGet,
-  apiKeysPost,
-  auditGet,
-  outboxGet,
-  privacyGet,
-  privacyPost,
-  teamGet,
-  teamPost,
-} from './pages/admin.page'
+import { apiKeyRevokePost, apiKeysGet, apiKeysPost } from './pages/api-keys.page'
+import { appointmentDetailPage, appointmentsListPage } from './pages/appointments.page'
+import { auditGet } from './pages/audit.page'
 import { LoginPage, ResetRequestPage, SignupPage, TokenPasswordPage } from './pages/auth'
+import { callsListPage } from './pages/calls.page'
+import { numbersGet, numbersPost } from './pages/numbers.page'
+import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
-import {
-  numbersGet,
-  numbersPost,
-  settingsGet,
-  settingsPost,
-  treatmentsGet,
-  treatmentsPost,
-} from './pages/setup.page'
+import { privacyGet, privacyPost } from './pages/privacy.page'
+import { settingsGet, settingsPost } from './pages/settings.page'
+import { teamGet, teamPost } from './pages/team.page'
+import { treatmentsGet, treatmentsPost } from './pages/treatments.page'
 
 export { parsePounds } from './page-kit'
 

@@ -25,7 +25,7 @@ import {
   startOfWeek,
 } from '../format'
 import { Layout, type Viewer } from '../layout'
-import { type Ctx, guard, isResponse } from '../page-kit'
+import { type Ctx, page } from '../page-kit'
 
 /** A period's figures and its local dates (inclusive). */
 export type Period = { from: string; to: string; figures: Figures }
@@ -84,12 +84,10 @@ export async function loadOverview(c: Ctx, clinic: ClinicRow, now: number): Prom
 }
 
 /** GET / */
-export async function overviewPage(c: Ctx) {
-  const s = await guard(c, 'overview')
-  if (isResponse(s)) return s
+export const overviewPage = page('overview', async (c, s) => {
   const data = await loadOverview(c, s.clinic, Date.now())
   return c.html(<OverviewPage viewer={s.viewer} data={data} />)
-}
+})
 
 /** A figure with its raw value for machines (`<data value>`) and its formatted text for people. */
 function Figure(props: { name: keyof Figures; value: number | null; children: string | number }) {

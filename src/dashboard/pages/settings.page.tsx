@@ -1,0 +1,314 @@
+/**
+ * Clinic settings: text-back, attribution window, hold-out, default value, retention; saved
+ * through src/clinic/setup.ts, as the API does.
+ */
+import { z } from 'zod'
+import {
+  MAX_HOLD_OUT_PERCENT,
+  MAX_TEMPLATE_LENGTH,
+  RETENTION_MAX_DAYS,
+} from '../../clinic/settings'
+import { type ClinicRow, updateClinic } from '../../clinic/setup'
+import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
+import { canEdit } from '../access'
+import { renderTextBack } from '../format'
+import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import { formOf, notice, page, parsePounds, zodFieldErrors } from '../page-kit'
+
+export type SettingsValues = {
+  name: string
+  textBackEnabled: boolean
+  textBackTemplate: string
+  callScreening: boolean
+  attributionWindowDays: string | number
+  holdOutPercent: string | number
+  defaultAppointmentValue: string
+  retentionCallDays: string | number
+  retentionRecordingDays: string | number
+  retentionEnquiryDays: string | number
+}
+
+export function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
+  return {
+    name: clinic.name,
+    textBackEnabled: clinic.textBackEnabled,
+    textBackTemplate: clinic.textBackTemplate ?? defaultTemplate,
+    callScreening: clinic.callScreening,
+    attributionWindowDays: clinic.attributionWindowDays,
+    holdOutPercent: clinic.holdOutPercent,
+    defaultAppointmentValue: (clinic.defaultAppointmentValuePence / 100).toFixed(2),
+    retentionCallDays: clinic.retentionCallDays,
+    retentionRecordingDays: clinic.retentionRecordingDays,
+    retentionEnquiryDays: clinic.retentionEnquiryDays,
+  }
+}
+
+function Checkbox(props: {
+  name: string
+  label: string
+  checked: boolean
+  disabled: boolean
+  hint?: string
+}) {
+  return (
+    <div class="field">
+      <label class="checkbox" for={`f-${props.name}`}>
+        <input
+          id={`f-${props.name}`}
+          type="checkbox"
+          name={props.name}
+          value="on"
+          checked={props.checked}
+          disabled={props.disabled}
+          aria-describedby={props.hint ? `f-${props.name}-hint` : undefined}
+        />
+        {props.label}
+      </label>
+      {props.hint ? (
+        <p class="hint" id={`f-${props.name}-hint`}>
+          {props.hint}
+        </p>
+      ) : null}
+    </div>
+  )
+}
+
+export function SettingsPage(props: {
+  viewer: Viewer
+  canEdit: boolean
+  clinicName: string
+  values: SettingsValues
+  error?: string | null
+  errors?: FieldErrors
+  notice?: string | null
+}) {
+  const v = props.values
+  const ro = !props.canEdit
+  const templateError = props.errors?.textBackTemplate
+  const body = (
+    <>
+      <fieldset class="card">
+        <legend>Clinic</legend>
+        <Field name="name" label="Clinic name" value={v.name} errors={props.errors} required />
+        <Field
+          name="defaultAppointmentValue"
+          label="Default appointment value (£)"
+          inputmode="decimal"
+          value={v.defaultAppointmentValue}
+          hint="Counted for a recovered booking with no value and no treatment."
+          errors={props.errors}
+        />
+      </fieldset>
+      <fieldset class="card">
+        <legend>Text-back</legend>
+        <Checkbox
+          name="textBackEnabled"
+          label="Text missed mobile callers back"
+          checked={v.textBackEnabled}
+          disabled={ro}
+        />
+        <div class="field">
+          <label for="text-back-template">Message</label>
+          <p class="hint" id="text-back-template-hint">
+            {`Up to ${MAX_TEMPLATE_LENGTH} characters. {clinic} becomes your clinic’s name.`}
+          </p>
+          <textarea
+            id="text-back-template"
+            name="textBackTemplate"
+            maxlength={MAX_TEMPLATE_LENGTH}
+            rows={4}
+            readonly={ro}
+            aria-invalid={templateError ? 'true' : undefined}
+            aria-describedby={`text-back-template-hint${templateError ? ' text-back-template-error' : ''}`}
+          >
+            {v.textBackTemplate}
+          </textarea>
+          {templateError ? (
+            <p class="error-text" id="text-back-template-error">
+              {templateError}
+            </p>
+          ) : null}
+        </div>
+        <p class="hint" id="preview-label">
+          Preview
+        </p>
+        <output
+          id="text-back-preview"
+          class="preview"
+          data-clinic={props.clinicName}
+          aria-labelledby="preview-label"
+          aria-live="polite"
+          for="text-back-template"
+        >
+          {renderTextBack(v.textBackTemplate, props.clinicName)}
+        </output>
+      </fieldset>
+      <fieldset class="card">
+        <legend>Calls and attribution</legend>
+        <Checkbox
+          name="callScreening"
+          label="Screen forwarded calls (staff press a key to accept)"
+          checked={v.callScreening}
+          disabled={ro}
+          hint="Stops a personal voicemail from counting as answered."
+        />
+        <Field
+          name="attributionWindowDays"
+          label="Attribution window (days)"
+          type="number"
+          min={1}
+          max={90}
+          value={v.attributionWindowDays}
+          hint="A booking within this many days of a missed call can be credited to it."
+          errors={props.errors}
+        />
+        <Field
+          name="holdOutPercent"
+          label="Hold-out (%)"
+          type="number"
+          min={0}
+          max={50}
+          value={v.holdOutPercent}
+          hint="Share of eligible missed callers who get no text-back, to measure its uplift. 0 turns it off."
+          errors={props.errors}
+        />
+      </fieldset>
+      <fieldset class="card">
+        <legend>Retention</legend>
+        <Field
+          name="retentionCallDays"
+          label="Keep call records (days)"
+          type="number"
+          min={1}
+          max={90}
+          value={v.retentionCallDays}
+          hint="At most 90."
+          errors={props.errors}
+        />
+        <Field
+          name="retentionRecordingDays"
+          label="Keep call recordings (days)"
+          type="number"
+          min={1}
+          max={365}
+          value={v.retentionRecordingDays}
+          hint="At most 365."
+          errors={props.errors}
+        />
+        <Field
+          name="retentionEnquiryDays"
+          label="Keep enquiries and conversations (days)"
+          type="number"
+          min={1}
+          max={730}
+          value={v.retentionEnquiryDays}
+          hint="At most 730, counted from the last interaction."
+          errors={props.errors}
+        />
+      </fieldset>
+    </>
+  )
+  return (
+    <Layout title="Settings" viewer={props.viewer} active="settings" script>
+      <Notice message={props.notice} />
+      <FormErrors message={props.error} />
+      {props.canEdit ? (
+        <form class="stack" method="post" action="/settings" novalidate>
+          {body}
+          <button type="submit">Save settings</button>
+        </form>
+      ) : (
+        <>
+          <p class="alert alert-warn">Your role can view these settings but not change them.</p>
+          <fieldset class="stack" disabled>
+            <legend class="visually-hidden">Settings (read-only)</legend>
+            {body}
+          </fieldset>
+        </>
+      )}
+    </Layout>
+  )
+}
+
+const intIn = (min: number, max: number, what: string) =>
+  z.coerce
+    .number({ message: `Enter a whole number of ${what}.` })
+    .int(`Enter a whole number of ${what}.`)
+    .min(min, `Use ${min} or more.`)
+    .max(max, `Use at most ${max}.`)
+
+/** The settings form, as posted (checkboxes are present only when ticked). */
+export const SettingsFormSchema = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Give the clinic a name.')
+    .max(120, 'Keep the name under 120 characters.'),
+  textBackEnabled: z.literal('on').optional(),
+  textBackTemplate: z
+    .string()
+    .trim()
+    .min(1, 'Write the message, or untick text-back to turn it off.')
+    .max(MAX_TEMPLATE_LENGTH, `Keep the message to ${MAX_TEMPLATE_LENGTH} characters (two texts).`),
+  callScreening: z.literal('on').optional(),
+  attributionWindowDays: intIn(1, 90, 'days'),
+  holdOutPercent: intIn(0, MAX_HOLD_OUT_PERCENT, 'percent'),
+  defaultAppointmentValue: z
+    .string()
+    .refine((v) => parsePounds(v) !== null, 'Enter an amount in pounds, such as 150.'),
+  retentionCallDays: intIn(1, RETENTION_MAX_DAYS.callDays, 'days'),
+  retentionRecordingDays: intIn(1, RETENTION_MAX_DAYS.recordingDays, 'days'),
+  retentionEnquiryDays: intIn(1, RETENTION_MAX_DAYS.enquiryDays, 'days'),
+})
+
+/** GET /settings */
+export const settingsGet = page('settings', async (c, s) => {
+  return c.html(
+    <SettingsPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'settings')}
+      clinicName={s.clinic.name}
+      values={settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE)}
+      notice={notice(c)}
+    />,
+  )
+})
+
+/** POST /settings */
+export const settingsPost = page('settings', async (c, s) => {
+  const form = await formOf(c)
+  const parsed = SettingsFormSchema.safeParse(form)
+  if (!parsed.success) {
+    return c.html(
+      <SettingsPage
+        viewer={s.viewer}
+        canEdit
+        clinicName={s.clinic.name}
+        values={{
+          ...settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE),
+          ...form,
+          textBackEnabled: form.textBackEnabled === 'on',
+          callScreening: form.callScreening === 'on',
+        }}
+        error="Please correct the fields marked below."
+        errors={zodFieldErrors(parsed.error)}
+      />,
+      400,
+    )
+  }
+  const v = parsed.data
+  await updateClinic(c.var.db, c.env, s.principal, {
+    name: v.name,
+    defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
+    textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
+    callScreening: v.callScreening === 'on',
+    attributionWindowDays: v.attributionWindowDays,
+    holdOutPercent: v.holdOutPercent,
+    retention: {
+      callDays: v.retentionCallDays,
+      recordingDays: v.retentionRecordingDays,
+      enquiryDays: v.retentionEnquiryDays,
+    },
+  })
+  return c.redirect('/settings?notice=saved', 303)
+})
