@@ -4,7 +4,7 @@ import { formatLocal, formatLocalDate } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import { type Ctx, formOf, notice, type PageState, page } from '../page-kit'
 
-export function ApiKeysPage(props: {
+function ApiKeysPage(props: {
   viewer: Viewer
   timezone: string
   rows: {

@@ -15,7 +15,7 @@ import { callerLabel, formatLocal, formatPence } from '../format'
 import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page, renderError } from '../page-kit'
 
-export function AppointmentsPage(props: {
+function AppointmentsPage(props: {
   viewer: Viewer
   timezone: string
   status?: string
@@ -100,7 +100,7 @@ export function AppointmentsPage(props: {
   )
 }
 
-export function AppointmentPage(props: {
+function AppointmentPage(props: {
   viewer: Viewer
   timezone: string
   windowDays: number

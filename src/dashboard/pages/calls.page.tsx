@@ -8,7 +8,7 @@ import { callerLabel, formatLocal } from '../format'
 import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page } from '../page-kit'
 
-export type CallsQuery = {
+type CallsQuery = {
   status?: string
   direction?: string
   callback?: string
@@ -42,7 +42,7 @@ function textBackState(c: CallRow): string {
   }
 }
 
-export function CallsPage(props: {
+function CallsPage(props: {
   viewer: Viewer
   timezone: string
   query: CallsQuery

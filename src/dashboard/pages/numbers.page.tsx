@@ -10,7 +10,7 @@ import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from
 import { type Ctx, fieldErrorsOf, formOf, notice, type PageState, page } from '../page-kit'
 
 /** The Twilio webhook URLs a clinic pastes into its number's configuration. */
-export function webhookUrls(publicBaseUrl: string) {
+function webhookUrls(publicBaseUrl: string) {
   return {
     voice: `${publicBaseUrl}/webhooks/twilio/voice`,
     voiceStatus: `${publicBaseUrl}/webhooks/twilio/voice/status`,
@@ -19,7 +19,7 @@ export function webhookUrls(publicBaseUrl: string) {
   }
 }
 
-export function NumbersPage(props: {
+function NumbersPage(props: {
   viewer: Viewer
   canEdit: boolean
   publicBaseUrl: string

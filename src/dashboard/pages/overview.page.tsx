@@ -28,7 +28,7 @@ import { Layout, type Viewer } from '../layout'
 import { type Ctx, page } from '../page-kit'
 
 /** A period's figures and its local dates (inclusive). */
-export type Period = { from: string; to: string; figures: Figures }
+type Period = { from: string; to: string; figures: Figures }
 
 export type Overview = {
   timezone: string
@@ -48,7 +48,7 @@ const CHART_MONTHS = 6
 const CHART_DAYS = 30
 
 /** Everything the overview shows: one read of the stored days, one of the worklist. */
-export async function loadOverview(c: Ctx, clinic: ClinicRow, now: number): Promise<Overview> {
+async function loadOverview(c: Ctx, clinic: ClinicRow, now: number): Promise<Overview> {
   const tz = clinic.timezone
   const today = localDateOf(now, tz)
   const thisMonth = today.slice(0, 7)
@@ -217,7 +217,7 @@ function HoldOut(props: { holdOut: HoldOutSummary; percent: number }) {
   )
 }
 
-export function OverviewPage(props: { viewer: Viewer; data: Overview }) {
+function OverviewPage(props: { viewer: Viewer; data: Overview }) {
   const { data } = props
   return (
     <Layout title="Overview" viewer={props.viewer} active="overview">

@@ -16,7 +16,7 @@ import {
   zodFieldErrors,
 } from '../page-kit'
 
-export function PrivacyPage(props: {
+function PrivacyPage(props: {
   viewer: Viewer
   timezone: string
   now: number
@@ -163,7 +163,7 @@ export function PrivacyPage(props: {
 }
 
 /** `{"calls": 12, "recordings": 0}` → `12 calls, 0 recordings`. */
-export function describeDeleted(json: string): string {
+function describeDeleted(json: string): string {
   try {
     const parsed: unknown = JSON.parse(json)
     if (parsed && typeof parsed === 'object') {

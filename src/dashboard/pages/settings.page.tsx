@@ -15,7 +15,7 @@ import { renderTextBack } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import { formOf, notice, page, parsePounds, zodFieldErrors } from '../page-kit'
 
-export type SettingsValues = {
+type SettingsValues = {
   name: string
   textBackEnabled: boolean
   textBackTemplate: string
@@ -28,7 +28,7 @@ export type SettingsValues = {
   retentionEnquiryDays: string | number
 }
 
-export function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
+function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
   return {
     name: clinic.name,
     textBackEnabled: clinic.textBackEnabled,
@@ -73,7 +73,7 @@ function Checkbox(props: {
   )
 }
 
-export function SettingsPage(props: {
+function SettingsPage(props: {
   viewer: Viewer
   canEdit: boolean
   clinicName: string
@@ -238,7 +238,7 @@ const intIn = (min: number, max: number, what: string) =>
     .max(max, `Use at most ${max}.`)
 
 /** The settings form, as posted (checkboxes are present only when ticked). */
-export const SettingsFormSchema = z.object({
+const SettingsFormSchema = z.object({
   name: z
     .string()
     .trim()

@@ -15,7 +15,7 @@ const ROLE_TEXT: Record<string, string> = {
   analyst: 'Analyst — read-only metrics',
 }
 
-export function TeamPage(props: {
+function TeamPage(props: {
   viewer: Viewer
   canEdit: boolean
   timezone: string

@@ -5,7 +5,7 @@ import { formatPence } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import { type Ctx, formOf, notice, type PageState, page, parsePounds } from '../page-kit'
 
-export function TreatmentsPage(props: {
+function TreatmentsPage(props: {
   viewer: Viewer
   canEdit: boolean
   rows: { id: string; name: string; valuePence: number }[]
