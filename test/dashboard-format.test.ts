@@ -1,6 +1,7 @@
 // Pure rules behind the dashboard: money, rates, caller labels, period folding, charts' axes.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { toCallBackList } from '../src/calls/calls.service'
 import { canEdit, canView } from '../src/dashboard/access'
 import { niceMax } from '../src/dashboard/charts'
 import { explainAttribution } from '../src/dashboard/explain'
@@ -9,22 +10,14 @@ import {
   formatDuration,
   formatPence,
   formatRate,
-  median,
   renderTextBack,
   startOfWeek,
 } from '../src/dashboard/format'
-import {
-  bucketOf,
-  type CallFact,
-  dailySeries,
-  holdOutUplift,
-  monthlySeries,
-  summarisePeriod,
-  toCallBackList,
-} from '../src/dashboard/queries'
 import { parsePounds } from '../src/dashboard/routes'
 import { safeNextPath as safeNext } from '../src/lib/redirect'
-import { datesBetween, localDateOf } from '../src/metrics/local-time'
+import { aggregateDays, median } from '../src/metrics/aggregate'
+import { datesBetween } from '../src/metrics/local-time'
+import { monthlyFiguresOf } from '../src/metrics/metrics.service'
 
 describe('formatting', () => {
   it('formats pence as pounds with thousands separators', () => {
@@ -66,10 +59,11 @@ describe('formatting', () => {
     expect(callerLabel(null)).toBe('Withheld number')
   })
 
-  it('takes the median of odd and even lists', () => {
+  it('takes the median of odd and even lists (the metrics module’s, whole seconds)', () => {
     expect(median([])).toBeNull()
     expect(median([3, 1, 2])).toBe(2)
-    expect(median([4, 1, 2, 3])).toBe(2.5)
+    // The API's definition: the mean of the middle two, rounded to a whole second.
+    expect(median([4, 1, 2, 3])).toBe(3)
   })
 
   it('starts weeks on Monday', () => {
@@ -93,56 +87,7 @@ describe('formatting', () => {
   })
 })
 
-describe('overview figures', () => {
-  const fact = (over: Partial<CallFact>): CallFact => ({
-    startedAt: 1000,
-    status: 'missed',
-    calledBackAt: null,
-    textedBackAt: null,
-    textBackStatus: 'none',
-    recoveredAppointmentId: null,
-    ...over,
-  })
-
-  it('counts missed, answered, callbacks and the median callback delay inside the period only', () => {
-    const stats = summarisePeriod(
-      [
-        fact({ status: 'answered' }),
-        fact({ calledBackAt: 1000 + 60_000, textedBackAt: 1500 }),
-        fact({ status: 'voicemail', calledBackAt: 1000 + 180_000 }),
-        fact({ status: 'missed' }),
-        fact({ startedAt: 99_999_999 }), // outside
-      ],
-      [
-        { createdAt: 2000, valuePence: 15000 },
-        { createdAt: 99_999_999, valuePence: 1 },
-      ],
-      0,
-      10_000,
-    )
-    expect(stats).toEqual({
-      inboundCalls: 4,
-      missedCalls: 3,
-      answeredCalls: 1,
-      callbacks: 2,
-      textBacks: 1,
-      medianCallbackSeconds: 120,
-      recoveredAppointments: 1,
-      recoveredRevenuePence: 15000,
-    })
-  })
-
-  it('measures hold-out uplift as the difference in recovery rates', () => {
-    const uplift = holdOutUplift([
-      fact({ textBackStatus: 'sent', recoveredAppointmentId: 'a' }),
-      fact({ textBackStatus: 'sent' }),
-      fact({ textBackStatus: 'held-out' }),
-      fact({ textBackStatus: 'held-out' }),
-    ])
-    expect(uplift.upliftPoints).toBe(50)
-    expect(holdOutUplift([fact({ textBackStatus: 'sent' })]).upliftPoints).toBeNull()
-  })
-
+describe('overview worklist', () => {
   it('lists each waiting caller once, oldest first, skipping withheld numbers', () => {
     const list = toCallBackList(
       [
@@ -161,49 +106,28 @@ describe('overview figures', () => {
 })
 
 describe('chart buckets', () => {
-  it('puts every instant in the local day Intl says it falls on, across the clock changes', () => {
-    const dates = datesBetween('2026-03-20', '2026-11-05')
-    const tz = 'Europe/London'
-    fc.assert(
-      fc.property(fc.integer({ min: Date.UTC(2026, 2, 20), max: Date.UTC(2026, 10, 4) }), (t) => {
-        const points = dailySeries(
-          [
-            {
-              startedAt: t,
-              status: 'missed',
-              calledBackAt: null,
-              textedBackAt: null,
-              textBackStatus: 'none',
-              recoveredAppointmentId: null,
-            },
-          ],
-          [],
-          dates,
-          tz,
-        )
-        expect(points.find((p) => p.missed === 1)?.date).toBe(localDateOf(t, tz))
-      }),
-    )
-  })
-
-  it('leaves instants outside the range out, and sums revenue by local month', () => {
-    expect(bucketOf([10, 20], 30, 5)).toBe(-1)
-    expect(bucketOf([10, 20], 30, 30)).toBe(-1)
-    expect(bucketOf([10, 20], 30, 20)).toBe(1)
-    const months = monthlySeries(
+  it('sums revenue by local month across the clock changes (the metrics module’s fold)', () => {
+    const dates = datesBetween('2026-09-01', '2026-11-30')
+    const days = aggregateDays(
+      dates,
+      'Europe/London',
+      [],
       [
         // 23:30 UTC on 31 Oct 2026 is still October in London (GMT after 25 Oct).
         { createdAt: Date.UTC(2026, 9, 31, 23, 30), valuePence: 100 },
         // 23:30 UTC on 30 Sep 2026 is 00:30 on 1 Oct in London (BST).
         { createdAt: Date.UTC(2026, 8, 30, 23, 30), valuePence: 5 },
       ],
-      ['2026-09', '2026-10', '2026-11'],
-      'Europe/London',
     )
-    expect(months).toEqual([
-      { month: '2026-09', revenuePence: 0 },
-      { month: '2026-10', revenuePence: 105 },
-      { month: '2026-11', revenuePence: 0 },
+    const { months } = monthlyFiguresOf({ timezone: 'Europe/London', days }, [
+      '2026-09',
+      '2026-10',
+      '2026-11',
+    ])
+    expect(months.map((m) => [m.month, m.recoveredRevenuePence])).toEqual([
+      ['2026-09', 0],
+      ['2026-10', 105],
+      ['2026-11', 0],
     ])
   })
 })

@@ -3,11 +3,13 @@
  * settle its attribution in the clinic's Durable Object, and present it. Shared by the JSON API
  * and the CSV import.
  */
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import { settleFacts } from '../attribution/notify'
 import { writeOutcomes } from '../attribution/outcomes'
 import { explainOutcome } from '../attribution/rules'
 import type { StoredOutcome } from '../attribution/working-set'
+import { findClinicCall } from '../calls/calls.service'
+import type { CallRow } from '../calls/store'
 import type { Db } from '../db/client'
 import { appointments, calls, clinics, treatments } from '../db/schema'
 import type { Bindings } from '../env'
@@ -282,4 +284,101 @@ export function toView(
       ),
     },
   }
+}
+
+// --- Lists for the dashboard ------------------------------------------------------------------
+
+/** An appointment with its treatment's name and the value rule 5 counts, and where it came from. */
+export type CountedAppointment = typeof appointments.$inferSelect & {
+  treatmentName: string | null
+  countedValuePence: number
+  valueSource: 'appointment' | 'treatment' | 'clinic-default'
+}
+
+/** The value rule 5 counts: the appointment's own, else its treatment's, else the clinic default (as the metrics roll-up). */
+const countedValue = (defaultPence: number) =>
+  sql<number>`coalesce(${appointments.valuePence}, ${treatments.valuePence}, ${defaultPence})`
+
+function countedSelect(defaultPence: number) {
+  return {
+    appointment: appointments,
+    treatmentName: treatments.name,
+    treatmentValuePence: treatments.valuePence,
+    countedValuePence: countedValue(defaultPence),
+  }
+}
+
+function toCounted(r: {
+  appointment: typeof appointments.$inferSelect
+  treatmentName: string | null
+  treatmentValuePence: number | null
+  countedValuePence: number
+}): CountedAppointment {
+  return {
+    ...r.appointment,
+    treatmentName: r.treatmentName,
+    countedValuePence: Number(r.countedValuePence),
+    valueSource:
+      r.appointment.valuePence !== null
+        ? 'appointment'
+        : r.treatmentValuePence !== null
+          ? 'treatment'
+          : 'clinic-default',
+  }
+}
+
+type ClinicValues = { id: string; defaultAppointmentValuePence: number }
+
+/** Up to `limit + 1` appointments, newest booking first, keyset-paginated on (createdAt, id). */
+export async function listCountedAppointments(
+  db: Db,
+  clinic: ClinicValues,
+  filters: { status?: 'recovered' | 'unattributed' | undefined },
+  limit: number,
+  cursor: { t: number; id: string } | null,
+): Promise<CountedAppointment[]> {
+  const where: SQL[] = [eq(appointments.clinicId, clinic.id)]
+  if (filters.status) where.push(eq(appointments.attributionStatus, filters.status))
+  if (cursor) {
+    where.push(
+      or(
+        lt(appointments.createdAt, cursor.t),
+        and(eq(appointments.createdAt, cursor.t), lt(appointments.id, cursor.id)),
+      ) as SQL,
+    )
+  }
+  const rows = await db
+    .select(countedSelect(clinic.defaultAppointmentValuePence))
+    .from(appointments)
+    .leftJoin(
+      treatments,
+      and(eq(treatments.id, appointments.treatmentId), eq(treatments.clinicId, clinic.id)),
+    )
+    .where(and(...where))
+    .orderBy(desc(appointments.createdAt), desc(appointments.id))
+    .limit(limit + 1)
+  return rows.map(toCounted)
+}
+
+/** One appointment with the missed call it was attributed to (if any); null if not the clinic's. */
+export async function getCountedAppointment(
+  db: Db,
+  clinic: ClinicValues,
+  id: string,
+): Promise<{ appointment: CountedAppointment; call: CallRow | null } | null> {
+  const [row] = await db
+    .select(countedSelect(clinic.defaultAppointmentValuePence))
+    .from(appointments)
+    .leftJoin(
+      treatments,
+      and(eq(treatments.id, appointments.treatmentId), eq(treatments.clinicId, clinic.id)),
+    )
+    .where(and(eq(appointments.clinicId, clinic.id), eq(appointments.id, id)))
+    .limit(1)
+  if (!row) return null
+  const appointment = toCounted(row)
+  const call = appointment.attributedCallId
+    ? await findClinicCall(db, clinic.id, appointment.attributedCallId)
+    : null
+  return { appointment, call }
 }

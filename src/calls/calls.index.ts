@@ -3,9 +3,7 @@
  * and logging a callback made outside Twilio. Every query is scoped to the caller's clinic;
  * another clinic's call answers 404. Callers appear only as `callerHash`.
  */
-import { and, desc, eq, gte, lt, ne, or, type SQL } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { calls } from '../db/schema'
 import { parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
@@ -14,7 +12,8 @@ import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { identifyCaller } from './caller'
-import { createCallback, getCall, listCalls } from './calls.routes'
+import { createCallback, getCall, listCalls as listCallsRoute } from './calls.routes'
+import { findClinicCall, listCalls } from './calls.service'
 import { loadClinic, recordOutboundCall } from './outcomes'
 import type { CallRow } from './store'
 
@@ -35,41 +34,31 @@ function toCallItem(row: CallRow) {
 }
 
 export const callsRouter = createRouter()
-  .openapi(listCalls, async (c) => {
+  .openapi(listCallsRoute, async (c) => {
     const query = c.req.valid('query')
     const { clinicId } = c.var.principal
     const cursor = decodeCursor(query.cursor)
     // Calls still ringing have no outcome yet; the list shows settled calls only.
-    const conditions: SQL[] = [eq(calls.clinicId, clinicId), ne(calls.status, 'ringing')]
     const { fromMs, toMs } = parseInstantRange(query.from, query.to)
-    if (fromMs !== undefined) conditions.push(gte(calls.startedAt, fromMs))
-    if (toMs !== undefined) conditions.push(lt(calls.startedAt, toMs))
-    if (query.status) conditions.push(eq(calls.status, query.status))
-    if (query.direction) conditions.push(eq(calls.direction, query.direction))
-    if (cursor) {
-      conditions.push(
-        or(
-          lt(calls.startedAt, cursor.t),
-          and(eq(calls.startedAt, cursor.t), lt(calls.id, cursor.id)),
-        ) as SQL,
-      )
-    }
-    const rows = await c.var.db
-      .select()
-      .from(calls)
-      .where(and(...conditions))
-      .orderBy(desc(calls.startedAt), desc(calls.id))
-      .limit(query.limit + 1)
+    const rows = await listCalls(
+      c.var.db,
+      clinicId,
+      {
+        settledOnly: true,
+        status: query.status,
+        direction: query.direction,
+        fromMs,
+        toMs,
+      },
+      query.limit,
+      cursor,
+    )
     const page = paginate(rows, query.limit, (row) => ({ t: row.startedAt, id: row.id }))
     return c.json({ items: page.items.map(toCallItem), nextCursor: page.nextCursor }, 200)
   })
   .openapi(getCall, async (c) => {
     const { id } = c.req.valid('param')
-    const [row] = await c.var.db
-      .select()
-      .from(calls)
-      .where(and(eq(calls.clinicId, c.var.principal.clinicId), eq(calls.id, id)))
-      .limit(1)
+    const row = await findClinicCall(c.var.db, c.var.principal.clinicId, id)
     if (!row) throw notFound('No such call.')
     return c.json(
       {

@@ -21,8 +21,16 @@ import { type ClinicJson, type ClinicPatch, clinicJson, clinicUpdateFrom } from 
 
 type Page = { limit: number; cursor?: string | undefined }
 
-async function clinicRow(db: Db, clinicId: string) {
-  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId))
+export type ClinicRow = typeof clinics.$inferSelect
+
+/** The clinic's row with every setting; null if it is gone (a session outliving its clinic). */
+export async function findClinic(db: Db, clinicId: string): Promise<ClinicRow | null> {
+  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId)).limit(1)
+  return row ?? null
+}
+
+async function clinicRow(db: Db, clinicId: string): Promise<ClinicRow> {
+  const row = await findClinic(db, clinicId)
   // The principal's own clinic always exists while its session does; treat a gap as signed out.
   if (!row) throw unauthorized()
   return row

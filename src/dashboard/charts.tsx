@@ -1,7 +1,8 @@
 /**
  * Charts drawn on the server as SVG: no client script, readable by screen readers (role="img"
  * with <title>/<desc> linked by aria-labelledby), and each followed by its data as a table.
- * Pure functions of their series; geometry is computed here so tests can check it.
+ * Pure functions of their series; geometry is computed here so tests can check it. Table cells
+ * carry each value in `<data data-figure>` so tests can compare them with the metrics API.
  */
 import { dayLabel, formatPence, formatPoundsCompact, monthLabel } from './format'
 
@@ -117,10 +118,18 @@ export function DailyChart(props: { id: string; points: DailyPoint[] }) {
           </thead>
           <tbody>
             {points.map((p) => (
-              <tr>
+              <tr data-date={p.date}>
                 <th scope="row">{dayLabel(p.date)}</th>
-                <td>{p.missed}</td>
-                <td>{p.recovered}</td>
+                <td>
+                  <data data-figure="missedCalls" value={String(p.missed)}>
+                    {p.missed}
+                  </data>
+                </td>
+                <td>
+                  <data data-figure="recoveredAppointments" value={String(p.recovered)}>
+                    {p.recovered}
+                  </data>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -199,9 +208,13 @@ export function MonthlyRevenueChart(props: { id: string; points: MonthlyPoint[] 
           </thead>
           <tbody>
             {points.map((p) => (
-              <tr>
+              <tr data-month={p.month}>
                 <th scope="row">{monthLabel(p.month)}</th>
-                <td>{formatPence(p.revenuePence)}</td>
+                <td>
+                  <data data-figure="recoveredRevenuePence" value={String(p.revenuePence)}>
+                    {formatPence(p.revenuePence)}
+                  </data>
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,2 +1,5 @@
-/** The clinic dashboard's router (pages in ./pages, handlers in ./routes.tsx), mounted at `/` by src/app.ts. */
+/**
+ * The clinic dashboard's router, mounted at `/` by src/app.ts: paths and middleware in
+ * ./routes.tsx, each page's loader and view in ./pages/<group>.page.tsx.
+ */
 export { dashboardRouter } from './routes'

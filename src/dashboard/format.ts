@@ -53,14 +53,6 @@ export function callerLabel(callerHash: string | null): string {
   return callerHash ? `Caller ${callerHash.slice(0, 6)}` : 'Withheld number'
 }
 
-/** Median of a list of numbers, or null when empty. */
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 const dateFormatters = new Map<string, Intl.DateTimeFormat>()
 
 function partsFormatter(timeZone: string): Intl.DateTimeFormat {
@@ -112,23 +104,6 @@ export function formatLocalDate(ms: number | null, timeZone: string): string {
     month: 'short',
     year: 'numeric',
   }).format(ms)
-}
-
-/** Every month `YYYY-MM` from `from` to `to` inclusive. */
-export function monthRange(from: string, to: string): string[] {
-  const out: string[] = []
-  let [y, m] = from.split('-').map(Number) as [number, number]
-  for (let i = 0; i < 240; i++) {
-    const key = `${y}-${String(m).padStart(2, '0')}`
-    if (key > to) break
-    out.push(key)
-    m++
-    if (m > 12) {
-      m = 1
-      y++
-    }
-  }
-  return out
 }
 
 /** Monday of the ISO week containing `date` (`YYYY-MM-DD`). */

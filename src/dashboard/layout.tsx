@@ -210,3 +210,41 @@ export function ErrorPage(props: { status: number; message: string; viewer: View
     <AuthLayout title={title}>{body}</AuthLayout>
   )
 }
+
+/** A small status label (`badge-<kind>` picks its colour). */
+export function Badge(props: { kind: string; children: string }) {
+  return <span class={`badge badge-${props.kind}`}>{props.children}</span>
+}
+
+/** The "next page" link of a filtered list: the filters kept, the cursor added. */
+export function pagerHref(
+  base: string,
+  params: Record<string, string | undefined>,
+  cursor: string,
+) {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v)
+  q.set('cursor', cursor)
+  return `${base}?${q.toString()}`
+}
+
+/** A labelled select of `[value, text]` options (list filters). */
+export function Select(props: {
+  name: string
+  label: string
+  value: string | undefined
+  options: readonly [string, string][]
+}) {
+  return (
+    <div class="field">
+      <label for={`f-${props.name}`}>{props.label}</label>
+      <select id={`f-${props.name}`} name={props.name}>
+        {props.options.map(([value, text]) => (
+          <option value={value} selected={(props.value ?? '') === value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  )
+}

@@ -5,12 +5,8 @@
  * recomputed at read time so that today's figures are current without waiting for the cron.
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, between, eq } from 'drizzle-orm'
-import type { Context } from 'hono'
 import { requireAuth, STAFF } from '../auth/middleware'
-import { clinics, dailyMetrics } from '../db/schema'
 import {
-  addMonths,
   CalendarDateSchema,
   CalendarMonthSchema,
   MAX_YEAR,
@@ -18,13 +14,8 @@ import {
   parseDateRange,
   parseMonthRange,
 } from '../lib/calendar-date'
-import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
-import { notFound } from '../lib/problem'
-import { DAY_MS } from '../lib/time'
-import { type DayAggregate, emptyDay, holdOutSummary, median, sumDays } from './aggregate'
-import { addDays, datesBetween, localDateOf } from './local-time'
-import { rollUpMetrics } from './rollup'
+import { dailyMetricsOf, monthlyMetricsOf } from './metrics.service'
 
 /** Range caps: bound the work and the response of one request. */
 export const MAX_DAYS = 400
@@ -83,6 +74,9 @@ const figures = {
 }
 
 const DayMetricsSchema = z.object({ date: z.string(), ...figures }).openapi('DayMetrics')
+const RangeMetricsSchema = z.object(figures).openapi('RangeMetrics', {
+  description: 'The whole range summed (the median pools every callback of the range).',
+})
 const MonthMetricsSchema = z.object({ month: z.string(), ...figures }).openapi('MonthMetrics')
 
 const dailyRoute = createRoute({
@@ -107,6 +101,7 @@ const dailyRoute = createRoute({
             .object({
               timezone: z.string(),
               days: z.array(DayMetricsSchema),
+              total: RangeMetricsSchema,
               holdOut: HoldOutSchema,
             })
             .openapi('DailyMetrics'),
@@ -153,101 +148,22 @@ const monthlyRoute = createRoute({
   },
 })
 
-function present(day: DayAggregate) {
-  return {
-    inboundCalls: day.inboundCalls,
-    missedCalls: day.missedCalls,
-    answeredCalls: day.answeredCalls,
-    voicemails: day.voicemails,
-    callbacks: day.callbacks,
-    textBacks: day.textBacks,
-    medianCallbackSeconds: median(day.callbackSeconds),
-    recoveredAppointments: day.recoveredAppointments,
-    recoveredRevenuePence: day.recoveredRevenuePence,
-    holdOut: holdOutSummary(day),
-  }
-}
-
-/** Reads the stored days of [from, to] (refreshing the last two local days first). */
-async function loadDays(
-  c: Context<AppEnv>,
-  clinicId: string,
-  from: string,
-  to: string,
-): Promise<{ timezone: string; days: Map<string, DayAggregate> }> {
-  const [clinic] = await c.var.db
-    .select({ timezone: clinics.timezone })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
-    .limit(1)
-  if (!clinic) throw notFound()
-  const now = Date.now()
-  const today = localDateOf(now, clinic.timezone)
-  const yesterday = addDays(today, -1)
-  if (from <= today && to >= yesterday) {
-    await rollUpMetrics(c.env, clinicId, Math.max(now - DAY_MS, 0), now)
-  }
-  const rows = await c.var.db
-    .select()
-    .from(dailyMetrics)
-    .where(and(eq(dailyMetrics.clinicId, clinicId), between(dailyMetrics.date, from, to)))
-  const days = new Map<string, DayAggregate>(datesBetween(from, to).map((d) => [d, emptyDay()]))
-  for (const r of rows) {
-    let seconds: number[] = []
-    try {
-      const parsed: unknown = JSON.parse(r.callbackSecondsJson)
-      if (Array.isArray(parsed)) seconds = parsed.filter((n): n is number => typeof n === 'number')
-    } catch {
-      seconds = []
-    }
-    days.set(r.date, {
-      inboundCalls: r.inboundCalls,
-      missedCalls: r.missedCalls,
-      answeredCalls: r.answeredCalls,
-      voicemails: r.voicemails,
-      callbacks: r.callbacks,
-      textBacks: r.textBacks,
-      callbackSeconds: seconds,
-      recoveredAppointments: r.recoveredAppointments,
-      recoveredRevenuePence: r.recoveredRevenuePence,
-      heldOutMissedCalls: r.heldOutMissedCalls,
-      heldOutRecovered: r.heldOutRecovered,
-      textBackMissedCalls: r.textBackMissedCalls,
-      textBackRecovered: r.textBackRecovered,
-    })
-  }
-  return { timezone: clinic.timezone, days }
-}
-
 export const metricsRouter = createRouter()
 
 metricsRouter.openapi(dailyRoute, async (c) => {
   const query = c.req.valid('query')
   const { from, to } = parseDateRange(query.from, query.to, MAX_DAYS)
-  const { timezone, days } = await loadDays(c, c.var.principal.clinicId, from, to)
   return c.json(
-    {
-      timezone,
-      days: [...days].map(([date, day]) => ({ date, ...present(day) })),
-      holdOut: holdOutSummary(sumDays([...days.values()])),
-    },
+    await dailyMetricsOf(c.env, c.var.db, c.var.principal.clinicId, from, to, Date.now()),
     200,
   )
 })
 
 metricsRouter.openapi(monthlyRoute, async (c) => {
   const query = c.req.valid('query')
-  const { from, to, months } = parseMonthRange(query.from, query.to, MAX_MONTHS)
-  const lastDay = addDays(`${addMonths(to, 1)}-01`, -1)
-  const { timezone, days } = await loadDays(c, c.var.principal.clinicId, `${from}-01`, lastDay)
-  const byMonth = new Map<string, DayAggregate[]>(months.map((m) => [m, []]))
-  for (const [date, day] of days) byMonth.get(date.slice(0, 7))?.push(day)
+  const { months } = parseMonthRange(query.from, query.to, MAX_MONTHS)
   return c.json(
-    {
-      timezone,
-      months: months.map((month) => ({ month, ...present(sumDays(byMonth.get(month) ?? [])) })),
-      holdOut: holdOutSummary(sumDays([...days.values()])),
-    },
+    await monthlyMetricsOf(c.env, c.var.db, c.var.principal.clinicId, months, Date.now()),
     200,
   )
 })

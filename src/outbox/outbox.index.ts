@@ -4,15 +4,13 @@
  * opened here for display, so each read is audited as a read of personal data.
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { and, desc, eq, lt, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { MANAGERS, requireAuth } from '../auth/middleware'
-import { outboundMessages } from '../db/schema'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
 import { toIso } from '../lib/time'
-import { clinicKeyring } from '../privacy/crypto'
+import { listOutbox } from './outbox.service'
 
 const OutboxItemSchema = z
   .object({
@@ -87,42 +85,16 @@ outboxRouter.openapi(listOutboxRoute, async (c) => {
   const { db, config } = c.var
   const clinicId = principal.clinicId
 
-  const rows = await db
-    .select({
-      id: outboundMessages.id,
-      channel: outboundMessages.channel,
-      toMasked: outboundMessages.toMasked,
-      bodySealed: outboundMessages.bodySealed,
-      status: outboundMessages.status,
-      createdAt: outboundMessages.createdAt,
-    })
-    .from(outboundMessages)
-    .where(
-      and(
-        eq(outboundMessages.clinicId, clinicId),
-        after
-          ? or(
-              lt(outboundMessages.createdAt, after.t),
-              and(eq(outboundMessages.createdAt, after.t), lt(outboundMessages.id, after.id)),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(outboundMessages.createdAt), desc(outboundMessages.id))
-    .limit(limit + 1)
-
+  const rows = await listOutbox(db, config, clinicId, limit, after)
   const page = paginate(rows, limit, (r) => ({ t: r.createdAt, id: r.id }))
-  const keyring = page.items.length > 0 ? await clinicKeyring(db, config, clinicId) : null
-  const items = await Promise.all(
-    page.items.map(async (r) => ({
-      id: r.id,
-      channel: r.channel,
-      to: r.toMasked,
-      body: keyring ? await keyring.open(r.bodySealed).catch(() => null) : null,
-      status: r.status,
-      createdAt: toIso(r.createdAt),
-    })),
-  )
+  const items = page.items.map((r) => ({
+    id: r.id,
+    channel: r.channel,
+    to: r.toMasked,
+    body: r.body,
+    status: r.status,
+    createdAt: toIso(r.createdAt),
+  }))
 
   // Message bodies are personal data: the read itself goes on the audit trail (ids only).
   await audit(c.env, clinicId, {

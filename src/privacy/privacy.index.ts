@@ -3,10 +3,10 @@
  * receipts, and the clinic's hash-chained audit log. Owners and admins only; every query is
  * scoped to the caller's clinic, so another clinic's request answers 404.
  */
-import { and, desc, eq, lt, or } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import type { AuditEntry } from '../audit/chain'
-import { privacyRequests, purgeRuns } from '../db/schema'
+import { privacyRequests } from '../db/schema'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { withDurableRetry } from '../lib/durable'
@@ -23,6 +23,7 @@ import {
   listRequestsRoute,
   verifyAuditRoute,
 } from './privacy.routes'
+import { listPrivacyRequests, listPurgeRuns } from './privacy.service'
 import { createPrivacyRequest, openRequestDetails, type PrivacyRequestRow } from './requests'
 import { exportSubject } from './subjects'
 
@@ -68,22 +69,7 @@ export const privacyRouter = createRouter()
     const { limit, cursor } = c.req.valid('query')
     const after = decodeCursor(cursor)
     const clinicId = c.var.principal.clinicId
-    const rows = await c.var.db
-      .select()
-      .from(privacyRequests)
-      .where(
-        and(
-          eq(privacyRequests.clinicId, clinicId),
-          after
-            ? or(
-                lt(privacyRequests.createdAt, after.t),
-                and(eq(privacyRequests.createdAt, after.t), lt(privacyRequests.id, after.id)),
-              )
-            : undefined,
-        ),
-      )
-      .orderBy(desc(privacyRequests.createdAt), desc(privacyRequests.id))
-      .limit(limit + 1)
+    const rows = await listPrivacyRequests(c.var.db, clinicId, limit, after)
     const page = paginate(rows, limit, (r) => ({ t: r.createdAt, id: r.id }))
     return c.json({ items: page.items.map(requestView), nextCursor: page.nextCursor }, 200)
   })
@@ -120,22 +106,7 @@ export const privacyRouter = createRouter()
   .openapi(listPurgesRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query')
     const after = decodeCursor(cursor)
-    const rows = await c.var.db
-      .select()
-      .from(purgeRuns)
-      .where(
-        and(
-          eq(purgeRuns.clinicId, c.var.principal.clinicId),
-          after
-            ? or(
-                lt(purgeRuns.ranAt, after.t),
-                and(eq(purgeRuns.ranAt, after.t), lt(purgeRuns.id, after.id)),
-              )
-            : undefined,
-        ),
-      )
-      .orderBy(desc(purgeRuns.ranAt), desc(purgeRuns.id))
-      .limit(limit + 1)
+    const rows = await listPurgeRuns(c.var.db, c.var.principal.clinicId, limit, after)
     const page = paginate(rows, limit, (r) => ({ t: r.ranAt, id: r.id }))
     return c.json(
       {

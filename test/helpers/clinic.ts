@@ -73,18 +73,7 @@ export async function createTestClinic(
         role,
         status: 'active',
       })
-      const token = randomToken()
-      const now = Date.now()
-      await db.insert(sessions).values({
-        tokenHash: await sha256Hex(token),
-        userId,
-        clinicId,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + DAY_MS,
-      })
-      const cookie = `__Host-rb_session=${await signCookieValue(token, config.sessionSecret)}`
-      return { userId, email, cookie, headers: { cookie, origin: ORIGIN } }
+      return { userId, email, ...(await sessionFor(clinicId, userId)) }
     },
     async apiKey() {
       const key = `${API_KEY_PREFIX}${randomToken(24)}`
@@ -98,6 +87,27 @@ export async function createTestClinic(
       return key
     },
   }
+}
+
+/** Starts a dashboard session for an existing member (e.g. a seeded clinic's owner). */
+export async function sessionFor(
+  clinicId: string,
+  userId: string,
+): Promise<{ cookie: string; headers: Record<string, string> }> {
+  const db = createDb(env.DB)
+  const config = getConfig(env)
+  const token = randomToken()
+  const now = Date.now()
+  await db.insert(sessions).values({
+    tokenHash: await sha256Hex(token),
+    userId,
+    clinicId,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + DAY_MS,
+  })
+  const cookie = `__Host-rb_session=${await signCookieValue(token, config.sessionSecret)}`
+  return { cookie, headers: { cookie, origin: ORIGIN } }
 }
 
 /** Hono's signed-cookie format: `<value>.<base64 HMAC-SHA256>`, URL-encoded. */

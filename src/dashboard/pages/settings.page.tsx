@@ -1,196 +1,21 @@
-/** Clinic set-up: treatments and their values, tracking numbers with webhook URLs, settings. */
-import { MAX_TEMPLATE_LENGTH } from '../../clinic/settings'
-import { formatLocalDate, formatPence, renderTextBack } from '../format'
+/**
+ * Clinic settings: text-back, attribution window, hold-out, default value, retention; saved
+ * through src/clinic/setup.ts, as the API does.
+ */
+import { z } from 'zod'
+import {
+  MAX_HOLD_OUT_PERCENT,
+  MAX_TEMPLATE_LENGTH,
+  RETENTION_MAX_DAYS,
+} from '../../clinic/settings'
+import { type ClinicRow, updateClinic } from '../../clinic/setup'
+import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
+import { canEdit } from '../access'
+import { renderTextBack } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import type { Clinic } from '../queries'
+import { formOf, notice, page, parsePounds, zodFieldErrors } from '../page-kit'
 
-export function TreatmentsPage(props: {
-  viewer: Viewer
-  canEdit: boolean
-  rows: { id: string; name: string; valuePence: number }[]
-  defaultValuePence: number
-  values?: { name?: string; value?: string }
-  error?: string | null
-  errors?: FieldErrors
-  notice?: string | null
-}) {
-  return (
-    <Layout title="Treatments" viewer={props.viewer} active="treatments">
-      <Notice message={props.notice} />
-      <p>
-        {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultValuePence)}.`}
-      </p>
-      {props.rows.length === 0 ? (
-        <p>No treatments yet.</p>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Treatment</th>
-                <th scope="col" class="num">
-                  Value
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((t) => (
-                <tr>
-                  <td>{t.name}</td>
-                  <td class="num">{formatPence(t.valuePence)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {props.canEdit ? (
-        <section aria-labelledby="add-treatment">
-          <h2 id="add-treatment">Add a treatment</h2>
-          <FormErrors message={props.error} />
-          <form class="stack card" method="post" action="/treatments" novalidate>
-            <Field
-              name="name"
-              label="Name"
-              required
-              value={props.values?.name}
-              errors={props.errors}
-            />
-            <Field
-              name="value"
-              label="Value (£)"
-              inputmode="decimal"
-              hint="For example 450 or 79.99."
-              required
-              value={props.values?.value}
-              errors={props.errors}
-            />
-            <button type="submit">Add treatment</button>
-          </form>
-        </section>
-      ) : null}
-    </Layout>
-  )
-}
-
-/** The Twilio webhook URLs a clinic pastes into its number's configuration. */
-export function webhookUrls(publicBaseUrl: string) {
-  return {
-    voice: `${publicBaseUrl}/webhooks/twilio/voice`,
-    voiceStatus: `${publicBaseUrl}/webhooks/twilio/voice/status`,
-    messaging: `${publicBaseUrl}/webhooks/twilio/messaging`,
-    messagingStatus: `${publicBaseUrl}/webhooks/twilio/messaging/status`,
-  }
-}
-
-export function NumbersPage(props: {
-  viewer: Viewer
-  canEdit: boolean
-  publicBaseUrl: string
-  timezone: string
-  rows: {
-    id: string
-    phoneNumber: string
-    forwardTo: string
-    label: string | null
-    createdAt: number
-  }[]
-  values?: { phoneNumber?: string; forwardTo?: string; label?: string }
-  error?: string | null
-  errors?: FieldErrors
-  notice?: string | null
-}) {
-  const urls = webhookUrls(props.publicBaseUrl)
-  return (
-    <Layout title="Numbers" viewer={props.viewer} active="numbers">
-      <Notice message={props.notice} />
-      <section class="card" aria-labelledby="webhooks">
-        <h2 id="webhooks">Twilio webhook URLs</h2>
-        <p>In the Twilio console, open each tracking number and paste these exactly (HTTP POST):</p>
-        <dl class="facts">
-          <dt>A call comes in</dt>
-          <dd>
-            <code>{urls.voice}</code>
-          </dd>
-          <dt>Call status changes</dt>
-          <dd>
-            <code>{urls.voiceStatus}</code>
-          </dd>
-          <dt>A message comes in</dt>
-          <dd>
-            <code>{urls.messaging}</code>
-          </dd>
-          <dt>Message status callback</dt>
-          <dd>
-            <code>{urls.messagingStatus}</code>
-          </dd>
-        </dl>
-      </section>
-      <h2>Tracking numbers</h2>
-      {props.rows.length === 0 ? (
-        <p>No numbers yet.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Tracking number</th>
-                <th scope="col">Forwards to</th>
-                <th scope="col">Label</th>
-                <th scope="col">Added</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((n) => (
-                <tr>
-                  <td data-label="Tracking number">{n.phoneNumber}</td>
-                  <td data-label="Forwards to">{n.forwardTo}</td>
-                  <td data-label="Label">{n.label ?? '—'}</td>
-                  <td data-label="Added">{formatLocalDate(n.createdAt, props.timezone)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {props.canEdit ? (
-        <section aria-labelledby="add-number">
-          <h2 id="add-number">Add a number</h2>
-          <FormErrors message={props.error} />
-          <form class="stack card" method="post" action="/numbers" novalidate>
-            <Field
-              name="phoneNumber"
-              label="Twilio tracking number"
-              type="tel"
-              hint="The number patients ring, e.g. +44 113 496 0000."
-              required
-              value={props.values?.phoneNumber}
-              errors={props.errors}
-            />
-            <Field
-              name="forwardTo"
-              label="Forward calls to"
-              type="tel"
-              hint="Your front desk's line."
-              required
-              value={props.values?.forwardTo}
-              errors={props.errors}
-            />
-            <Field
-              name="label"
-              label="Label (optional)"
-              value={props.values?.label}
-              errors={props.errors}
-            />
-            <button type="submit">Add number</button>
-          </form>
-        </section>
-      ) : null}
-    </Layout>
-  )
-}
-
-export type SettingsValues = {
+type SettingsValues = {
   name: string
   textBackEnabled: boolean
   textBackTemplate: string
@@ -203,7 +28,7 @@ export type SettingsValues = {
   retentionEnquiryDays: string | number
 }
 
-export function settingsValuesOf(clinic: Clinic, defaultTemplate: string): SettingsValues {
+function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
   return {
     name: clinic.name,
     textBackEnabled: clinic.textBackEnabled,
@@ -248,7 +73,7 @@ function Checkbox(props: {
   )
 }
 
-export function SettingsPage(props: {
+function SettingsPage(props: {
   viewer: Viewer
   canEdit: boolean
   clinicName: string
@@ -404,3 +229,86 @@ export function SettingsPage(props: {
     </Layout>
   )
 }
+
+const intIn = (min: number, max: number, what: string) =>
+  z.coerce
+    .number({ message: `Enter a whole number of ${what}.` })
+    .int(`Enter a whole number of ${what}.`)
+    .min(min, `Use ${min} or more.`)
+    .max(max, `Use at most ${max}.`)
+
+/** The settings form, as posted (checkboxes are present only when ticked). */
+const SettingsFormSchema = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Give the clinic a name.')
+    .max(120, 'Keep the name under 120 characters.'),
+  textBackEnabled: z.literal('on').optional(),
+  textBackTemplate: z
+    .string()
+    .trim()
+    .min(1, 'Write the message, or untick text-back to turn it off.')
+    .max(MAX_TEMPLATE_LENGTH, `Keep the message to ${MAX_TEMPLATE_LENGTH} characters (two texts).`),
+  callScreening: z.literal('on').optional(),
+  attributionWindowDays: intIn(1, 90, 'days'),
+  holdOutPercent: intIn(0, MAX_HOLD_OUT_PERCENT, 'percent'),
+  defaultAppointmentValue: z
+    .string()
+    .refine((v) => parsePounds(v) !== null, 'Enter an amount in pounds, such as 150.'),
+  retentionCallDays: intIn(1, RETENTION_MAX_DAYS.callDays, 'days'),
+  retentionRecordingDays: intIn(1, RETENTION_MAX_DAYS.recordingDays, 'days'),
+  retentionEnquiryDays: intIn(1, RETENTION_MAX_DAYS.enquiryDays, 'days'),
+})
+
+/** GET /settings */
+export const settingsGet = page('settings', async (c, s) => {
+  return c.html(
+    <SettingsPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'settings')}
+      clinicName={s.clinic.name}
+      values={settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE)}
+      notice={notice(c)}
+    />,
+  )
+})
+
+/** POST /settings */
+export const settingsPost = page('settings', async (c, s) => {
+  const form = await formOf(c)
+  const parsed = SettingsFormSchema.safeParse(form)
+  if (!parsed.success) {
+    return c.html(
+      <SettingsPage
+        viewer={s.viewer}
+        canEdit
+        clinicName={s.clinic.name}
+        values={{
+          ...settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE),
+          ...form,
+          textBackEnabled: form.textBackEnabled === 'on',
+          callScreening: form.callScreening === 'on',
+        }}
+        error="Please correct the fields marked below."
+        errors={zodFieldErrors(parsed.error)}
+      />,
+      400,
+    )
+  }
+  const v = parsed.data
+  await updateClinic(c.var.db, c.env, s.principal, {
+    name: v.name,
+    defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
+    textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
+    callScreening: v.callScreening === 'on',
+    attributionWindowDays: v.attributionWindowDays,
+    holdOutPercent: v.holdOutPercent,
+    retention: {
+      callDays: v.retentionCallDays,
+      recordingDays: v.retentionRecordingDays,
+      enquiryDays: v.retentionEnquiryDays,
+    },
+  })
+  return c.redirect('/settings?notice=saved', 303)
+})

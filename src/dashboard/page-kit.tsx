@@ -1,0 +1,142 @@
+/**
+ * What every dashboard page handler shares: the guard (session, role, read-only), the error page,
+ * form parsing and field errors, notices, and list paging.
+ */
+import type { Context } from 'hono'
+import type { z } from 'zod'
+import { resolveSession } from '../auth/sessions'
+import { type ClinicRow, findClinic } from '../clinic/setup'
+import type { AppEnv, Principal } from '../lib/context'
+import { decodeCursor } from '../lib/pagination'
+import type { ProblemError } from '../lib/problem'
+import { canEdit, canView, type PageKey } from './access'
+import { ErrorPage, type FieldErrors, type Viewer } from './layout'
+
+export type Ctx = Context<AppEnv>
+
+/** Rows per page on the dashboard's lists. */
+export const PAGE_SIZE = 50
+
+const NOTICES: Record<string, string> = {
+  'signed-out': 'You have signed out.',
+  'password-reset': 'Your password has been changed. Sign in with the new one.',
+  saved: 'Settings saved.',
+  'treatment-added': 'Treatment added.',
+  'number-added': 'Number added.',
+  invited: 'Invite sent. The link is in their email (or the outbox in sandbox mode).',
+  'key-revoked': 'Key revoked.',
+  'request-recorded': 'Request recorded.',
+}
+
+/** The notice named by `?notice=` (known ones only: the text never comes from the URL). */
+export const notice = (c: Ctx) => NOTICES[c.req.query('notice') ?? ''] ?? null
+
+/** The error page, with the navigation when the visitor is signed in. */
+export async function renderError(c: Ctx, status: number, message: string) {
+  let viewer: Viewer | null = null
+  try {
+    const principal = c.get('principal') ?? (await resolveSession(c))
+    if (principal) viewer = await viewerOf(c, principal)
+  } catch {
+    viewer = null
+  }
+  return c.html(
+    <ErrorPage status={status} message={message} viewer={viewer} />,
+    status as 400 | 403 | 404 | 415 | 500,
+  )
+}
+
+async function viewerOf(c: Ctx, principal: Principal): Promise<Viewer | null> {
+  const clinic = await findClinic(c.var.db, principal.clinicId)
+  return clinic ? { role: principal.role, clinicName: clinic.name } : null
+}
+
+export type PageState = { principal: Principal; clinic: ClinicRow; viewer: Viewer }
+
+/**
+ * Resolves the signed-in member for a page. Signed out → redirect to /login (remembering where
+ * they were going). Role without access → 403 page. Writes by a read-only role → 403.
+ */
+async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
+  const principal = await resolveSession(c)
+  if (!principal) {
+    const url = new URL(c.req.url)
+    const next = c.req.method === 'GET' ? `${url.pathname}${url.search}` : '/'
+    return c.redirect(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`, 303)
+  }
+  c.set('principal', principal)
+  const clinic = await findClinic(c.var.db, principal.clinicId)
+  if (!clinic) return c.redirect('/login', 303)
+  const viewer: Viewer = { role: principal.role, clinicName: clinic.name }
+  if (!canView(principal.role, page)) {
+    return renderError(c, 403, `Your role (${principal.role}) cannot open this page.`)
+  }
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !canEdit(principal.role, page)) {
+    return renderError(
+      c,
+      403,
+      `Your role (${principal.role}) can view this page but not change it.`,
+    )
+  }
+  return { principal, clinic, viewer }
+}
+
+const isResponse = (v: PageState | Response): v is Response => v instanceof Response
+
+/**
+ * A page handler behind the guard: `handler` runs only for a signed-in member whose role may
+ * open (and, for writes, change) `key`.
+ */
+export function page(
+  key: PageKey,
+  handler: (c: Ctx, s: PageState) => Response | Promise<Response>,
+): (c: Ctx) => Promise<Response> {
+  return async (c) => {
+    const s = await guard(c, key)
+    return isResponse(s) ? s : handler(c, s)
+  }
+}
+
+/** Form fields as strings (repeated fields keep the last value; files are ignored). */
+export async function formOf(c: Ctx): Promise<Record<string, string>> {
+  const body = await c.req.parseBody()
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v
+  return out
+}
+
+/** Field errors from a problem's `errors` (paths like `subject.phone` → `phone`). */
+export function fieldErrorsOf(err: ProblemError, rename: Record<string, string> = {}): FieldErrors {
+  const out: FieldErrors = {}
+  for (const e of err.errors ?? []) {
+    const key = rename[e.path] ?? e.path.split('.').pop() ?? e.path
+    out[key] ??= e.message
+  }
+  return out
+}
+
+/** Field errors from a failed zod parse of a form (first message per field). */
+export function zodFieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {}
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join('.') || 'form'
+    out[key] ??= issue.message
+  }
+  return out
+}
+
+/** `450`, `79.99`, `£1,200.50` → pence; null when it is not an amount. */
+export function parsePounds(raw: string): number | null {
+  const cleaned = raw.replace(/[£,\s]/g, '')
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(cleaned)) return null
+  return Math.round(Number(cleaned) * 100)
+}
+
+/** A cursor that does not decode starts from the first page instead of failing the page. */
+export function cursorOf(raw: string | undefined) {
+  try {
+    return decodeCursor(raw)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Appointments: the list and one appointment with its attribution explained, read through
+ * src/appointments/service.ts.
+ */
+import { z } from 'zod'
+import {
+  type CountedAppointment,
+  getCountedAppointment,
+  listCountedAppointments,
+} from '../../appointments/service'
+import type { CallRow } from '../../calls/store'
+import { encodeCursor } from '../../lib/pagination'
+import { explainAttribution } from '../explain'
+import { callerLabel, formatLocal, formatPence } from '../format'
+import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
+import { cursorOf, PAGE_SIZE, page, renderError } from '../page-kit'
+
+function AppointmentsPage(props: {
+  viewer: Viewer
+  timezone: string
+  status?: string
+  rows: CountedAppointment[]
+  nextCursor: string | null
+}) {
+  const tz = props.timezone
+  return (
+    <Layout title="Appointments" viewer={props.viewer} active="appointments">
+      <form
+        class="inline card"
+        method="get"
+        action="/appointments"
+        aria-label="Filter appointments"
+      >
+        <Select
+          name="status"
+          label="Attribution"
+          value={props.status}
+          options={[
+            ['', 'Any'],
+            ['recovered', 'Recovered'],
+            ['unattributed', 'Not attributed'],
+          ]}
+        />
+        <button type="submit">Filter</button>
+      </form>
+      {props.rows.length === 0 ? (
+        <p>No appointments yet. Practice systems send them to the API.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="responsive">
+            <thead>
+              <tr>
+                <th scope="col">Booked</th>
+                <th scope="col">Patient</th>
+                <th scope="col">Treatment</th>
+                <th scope="col">Attribution</th>
+                <th scope="col">Path</th>
+                <th scope="col" class="num">
+                  Value
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((a) => (
+                <tr>
+                  <td data-label="Booked">
+                    <a href={`/appointments/${encodeURIComponent(a.id)}`}>
+                      {formatLocal(a.createdAt, tz)}
+                    </a>
+                  </td>
+                  <td data-label="Patient">{callerLabel(a.callerHash)}</td>
+                  <td data-label="Treatment">{a.treatmentName ?? '—'}</td>
+                  <td data-label="Attribution">
+                    <Badge kind={a.attributionStatus}>
+                      {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
+                    </Badge>
+                  </td>
+                  <td data-label="Path">{a.attributionPath ?? '—'}</td>
+                  <td data-label="Value" class="num">
+                    {formatPence(a.countedValuePence)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        <a href="/appointments">Newest</a>
+        {props.nextCursor ? (
+          <a
+            href={pagerHref('/appointments', { status: props.status }, props.nextCursor)}
+            rel="next"
+          >
+            Older appointments
+          </a>
+        ) : null}
+      </nav>
+    </Layout>
+  )
+}
+
+function AppointmentPage(props: {
+  viewer: Viewer
+  timezone: string
+  windowDays: number
+  appointment: CountedAppointment
+  call: CallRow | null
+}) {
+  const { appointment: a, call, timezone: tz } = props
+  const paragraphs = explainAttribution({
+    appointment: a,
+    call,
+    windowDays: props.windowDays,
+    timeZone: tz,
+  })
+  return (
+    <Layout title="Appointment" viewer={props.viewer} active="appointments">
+      <p>
+        <a href="/appointments">← All appointments</a>
+      </p>
+      <section class="card" aria-labelledby="why">
+        <h2 id="why">Why it counts (or doesn't)</h2>
+        <div class="explanation">
+          {paragraphs.map((p) => (
+            <p>{p}</p>
+          ))}
+        </div>
+      </section>
+      <section class="card" aria-labelledby="facts">
+        <h2 id="facts">Details</h2>
+        <dl class="facts">
+          <dt>Booked</dt>
+          <dd>{formatLocal(a.createdAt, tz)}</dd>
+          <dt>Scheduled for</dt>
+          <dd>{formatLocal(a.scheduledFor, tz)}</dd>
+          <dt>Patient</dt>
+          <dd>{callerLabel(a.callerHash)}</dd>
+          <dt>Treatment</dt>
+          <dd>{a.treatmentName ?? '—'}</dd>
+          <dt>Counted value</dt>
+          <dd>{formatPence(a.countedValuePence)}</dd>
+          <dt>Attribution</dt>
+          <dd>{a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}</dd>
+          <dt>Path</dt>
+          <dd>{a.attributionPath ?? '—'}</dd>
+          <dt>Rule version</dt>
+          <dd>{a.ruleVersion === null ? '—' : `v${a.ruleVersion}`}</dd>
+          <dt>Missed call</dt>
+          <dd>
+            {call ? (
+              <a href={`/calls?caller=${encodeURIComponent((call.callerHash ?? '').slice(0, 6))}`}>
+                {`${formatLocal(call.startedAt, tz)} (${call.status})`}
+              </a>
+            ) : (
+              '—'
+            )}
+          </dd>
+          <dt>Reference</dt>
+          <dd>
+            <code>{a.id}</code>
+          </dd>
+        </dl>
+      </section>
+    </Layout>
+  )
+}
+
+/** GET /appointments */
+export const appointmentsListPage = page('appointments', async (c, s) => {
+  const q = z
+    .object({
+      status: z.enum(['recovered', 'unattributed']).optional().catch(undefined),
+      cursor: z.string().max(200).optional().catch(undefined),
+    })
+    .parse(c.req.query())
+  const rows = await listCountedAppointments(
+    c.var.db,
+    s.clinic,
+    { status: q.status },
+    PAGE_SIZE,
+    cursorOf(q.cursor),
+  )
+  const page = rows.slice(0, PAGE_SIZE)
+  const last = page[page.length - 1]
+  const nextCursor =
+    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null
+  return c.html(
+    <AppointmentsPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      status={q.status}
+      rows={page}
+      nextCursor={nextCursor}
+    />,
+  )
+})
+
+/** GET /appointments/:id */
+export const appointmentDetailPage = page('appointments', async (c, s) => {
+  const id = c.req.param('id') ?? ''
+  const found = id.length <= 64 ? await getCountedAppointment(c.var.db, s.clinic, id) : null
+  // Another clinic's appointment is simply not found.
+  if (!found) return renderError(c, 404, 'No such appointment.')
+  return c.html(
+    <AppointmentPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      windowDays={s.clinic.attributionWindowDays}
+      appointment={found.appointment}
+      call={found.call}
+    />,
+  )
+})

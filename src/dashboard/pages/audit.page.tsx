@@ -1,0 +1,91 @@
+/** The audit log, newest first, with the hash chain verified by the clinic’s object. */
+import type { AuditEntry } from '../../audit/chain'
+import { withDurableRetry } from '../../lib/durable'
+import { formatLocal } from '../format'
+import { Layout, type Viewer } from '../layout'
+import { page } from '../page-kit'
+
+export function AuditPage(props: {
+  viewer: Viewer
+  timezone: string
+  entries: AuditEntry[]
+  verification: { valid: boolean; checked: number; firstBrokenId: string | null }
+  nextBefore: number | null
+}) {
+  const v = props.verification
+  return (
+    <Layout title="Audit log" viewer={props.viewer} active="audit">
+      {v.valid ? (
+        <div class="alert alert-ok" role="status">
+          {`Verified: all ${v.checked} entries form an unbroken hash chain.`}
+        </div>
+      ) : (
+        <div class="alert alert-error" role="alert">
+          {`Tampering detected: the chain breaks at entry ${v.firstBrokenId ?? '?'} (checked ${v.checked}).`}
+        </div>
+      )}
+      {props.entries.length === 0 ? (
+        <p>No entries yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="responsive">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">Target</th>
+                <th scope="col">Hash</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.entries.map((e) => (
+                <tr>
+                  <td data-label="When">{formatLocal(e.at, props.timezone)}</td>
+                  <td data-label="Actor">
+                    <code>{e.actor}</code>
+                  </td>
+                  <td data-label="Action">{e.action}</td>
+                  <td data-label="Target">{e.target ? <code>{e.target}</code> : '—'}</td>
+                  <td data-label="Hash">
+                    <code title={e.hash}>{e.hash.slice(0, 12)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        <a href="/audit">Newest</a>
+        {props.nextBefore ? (
+          <a href={`/audit?before=${props.nextBefore}`} rel="next">
+            Older entries
+          </a>
+        ) : null}
+      </nav>
+    </Layout>
+  )
+}
+
+/** GET /audit */
+export const auditGet = page('audit', async (c, s) => {
+  const before = Number(c.req.query('before'))
+  const beforeSeq = Number.isInteger(before) && before > 0 ? before : null
+  const stub = c.env.CLINIC.getByName(s.clinic.id)
+  const [entries, verification] = await Promise.all([
+    withDurableRetry(() => stub.listAudit(51, beforeSeq)),
+    withDurableRetry(() => stub.verifyAudit()),
+  ])
+  const page = entries.slice(0, 50)
+  const nextBefore = entries.length > 50 ? (page[page.length - 1]?.seq ?? null) : null
+  return c.html(
+    <AuditPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      entries={page}
+      verification={verification}
+      nextBefore={nextBefore}
+    />,
+  )
+})

@@ -1,0 +1,212 @@
+/** The calls list: filters (status, direction, callback, dates, caller) over src/calls, newest first. */
+import { z } from 'zod'
+import { listCalls } from '../../calls/calls.service'
+import type { CallRow } from '../../calls/store'
+import { encodeCursor } from '../../lib/pagination'
+import { addDays, isCalendarDate, startOfLocalDay } from '../../metrics/local-time'
+import { callerLabel, formatLocal } from '../format'
+import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
+import { cursorOf, PAGE_SIZE, page } from '../page-kit'
+
+type CallsQuery = {
+  status?: string
+  direction?: string
+  callback?: string
+  from?: string
+  to?: string
+  caller?: string
+}
+
+function callbackState(c: CallRow, tz: string): string {
+  if (c.direction === 'outbound') return 'Outbound call'
+  if (c.status !== 'missed' && c.status !== 'voicemail') return '—'
+  if (c.calledBackAt) return `Called back ${formatLocal(c.calledBackAt, tz)}`
+  if (c.recoveredAppointmentId) return 'Booked without a callback'
+  return 'Waiting for a callback'
+}
+
+function textBackState(c: CallRow): string {
+  switch (c.textBackStatus) {
+    case 'sent':
+      return 'Sent'
+    case 'queued':
+      return 'Queued'
+    case 'failed':
+      return 'Failed'
+    case 'held-out':
+      return 'Held out (test group)'
+    case 'suppressed':
+      return `Not sent${c.textBackReason ? ` (${c.textBackReason})` : ''}`
+    default:
+      return '—'
+  }
+}
+
+function CallsPage(props: {
+  viewer: Viewer
+  timezone: string
+  query: CallsQuery
+  rows: CallRow[]
+  nextCursor: string | null
+  error?: string | null
+}) {
+  const { query, timezone: tz } = props
+  return (
+    <Layout title="Calls" viewer={props.viewer} active="calls">
+      <form class="inline card" method="get" action="/calls" aria-label="Filter calls">
+        <Select
+          name="status"
+          label="Status"
+          value={query.status}
+          options={[
+            ['', 'Any'],
+            ['missed', 'Missed'],
+            ['voicemail', 'Voicemail'],
+            ['answered', 'Answered'],
+            ['ringing', 'Ringing'],
+          ]}
+        />
+        <Select
+          name="direction"
+          label="Direction"
+          value={query.direction}
+          options={[
+            ['', 'Any'],
+            ['inbound', 'Inbound'],
+            ['outbound', 'Outbound'],
+          ]}
+        />
+        <Select
+          name="callback"
+          label="Callback"
+          value={query.callback}
+          options={[
+            ['', 'Any'],
+            ['waiting', 'Waiting for a callback'],
+            ['called-back', 'Called back'],
+          ]}
+        />
+        <div class="field">
+          <label for="f-from">From</label>
+          <input id="f-from" type="date" name="from" value={query.from} />
+        </div>
+        <div class="field">
+          <label for="f-to">To</label>
+          <input id="f-to" type="date" name="to" value={query.to} />
+        </div>
+        {query.caller ? <input type="hidden" name="caller" value={query.caller} /> : null}
+        <button type="submit">Filter</button>
+      </form>
+      {props.error ? (
+        <div class="alert alert-error" role="alert">
+          {props.error}
+        </div>
+      ) : null}
+      {query.caller ? (
+        <p>
+          {`Showing calls from ${callerLabel(query.caller)}. `}
+          <a href="/calls">Show everyone</a>
+        </p>
+      ) : null}
+      {props.rows.length === 0 ? (
+        <p>No calls match these filters.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="responsive">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Caller</th>
+                <th scope="col">Direction</th>
+                <th scope="col">Status</th>
+                <th scope="col">Callback</th>
+                <th scope="col">Text-back</th>
+                <th scope="col">Booking</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((c) => (
+                <tr>
+                  <td data-label="When">{formatLocal(c.startedAt, tz)}</td>
+                  <td data-label="Caller">{callerLabel(c.callerHash)}</td>
+                  <td data-label="Direction">{c.direction}</td>
+                  <td data-label="Status">
+                    <Badge kind={c.status}>{c.status}</Badge>
+                  </td>
+                  <td data-label="Callback">{callbackState(c, tz)}</td>
+                  <td data-label="Text-back">{textBackState(c)}</td>
+                  <td data-label="Booking">
+                    {c.recoveredAppointmentId ? (
+                      <a href={`/appointments/${encodeURIComponent(c.recoveredAppointmentId)}`}>
+                        Recovered booking
+                      </a>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        <a href="/calls">Newest</a>
+        {props.nextCursor ? (
+          <a href={pagerHref('/calls', query, props.nextCursor)} rel="next">
+            Older calls
+          </a>
+        ) : null}
+      </nav>
+    </Layout>
+  )
+}
+
+const CallsQuerySchema = z.object({
+  status: z.enum(['missed', 'answered', 'voicemail', 'ringing']).optional().catch(undefined),
+  direction: z.enum(['inbound', 'outbound']).optional().catch(undefined),
+  callback: z.enum(['waiting', 'called-back']).optional().catch(undefined),
+  from: z.string().refine(isCalendarDate).optional().catch(undefined),
+  to: z.string().refine(isCalendarDate).optional().catch(undefined),
+  caller: z
+    .string()
+    .regex(/^[0-9a-f]{1,64}$/)
+    .optional()
+    .catch(undefined),
+  cursor: z.string().max(200).optional().catch(undefined),
+})
+
+/** GET /calls */
+export const callsListPage = page('calls', async (c, s) => {
+  const q = CallsQuerySchema.parse(c.req.query())
+  const tz = s.clinic.timezone
+  const rows = await listCalls(
+    c.var.db,
+    s.clinic.id,
+    {
+      status: q.status,
+      direction: q.direction,
+      callback: q.callback,
+      fromMs: q.from ? startOfLocalDay(q.from, tz) : undefined,
+      toMs: q.to ? startOfLocalDay(addDays(q.to, 1), tz) : undefined,
+      callerPrefix: q.caller,
+    },
+    PAGE_SIZE,
+    cursorOf(q.cursor),
+  )
+  const page = rows.slice(0, PAGE_SIZE)
+  const last = page[page.length - 1]
+  const nextCursor =
+    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null
+  const query: CallsQuery = {
+    status: q.status,
+    direction: q.direction,
+    callback: q.callback,
+    from: q.from,
+    to: q.to,
+    caller: q.caller,
+  }
+  return c.html(
+    <CallsPage viewer={s.viewer} timezone={tz} query={query} rows={page} nextCursor={nextCursor} />,
+  )
+})

@@ -1,0 +1,276 @@
+/**
+ * The overview: this week and month at a glance, trend charts, hold-out uplift, callers to ring
+ * back. Every figure comes from the metrics module (the code behind /api/v1/metrics); each is
+ * marked with `data-figure` so a test can hold the page to the API.
+ */
+import { listToCallBack, type ToCallBack } from '../../calls/calls.service'
+import type { ClinicRow } from '../../clinic/setup'
+import { DAY_MS } from '../../lib/time'
+import type { HoldOutSummary } from '../../metrics/aggregate'
+import { addDays, localDateOf } from '../../metrics/local-time'
+import {
+  type Figures,
+  figuresBetween,
+  loadDays,
+  monthlyFiguresOf,
+  monthsBetween,
+} from '../../metrics/metrics.service'
+import { DailyChart, type DailyPoint, type MonthlyPoint, MonthlyRevenueChart } from '../charts'
+import {
+  callerLabel,
+  formatDuration,
+  formatLocal,
+  formatPence,
+  formatRate,
+  startOfWeek,
+} from '../format'
+import { Layout, type Viewer } from '../layout'
+import { type Ctx, page } from '../page-kit'
+
+/** A period's figures and its local dates (inclusive). */
+type Period = { from: string; to: string; figures: Figures }
+
+export type Overview = {
+  timezone: string
+  week: Period
+  month: Period
+  daily: DailyPoint[]
+  monthly: MonthlyPoint[]
+  /** The six months of the revenue chart; null when the clinic holds nobody out. */
+  holdOut: HoldOutSummary | null
+  holdOutPercent: number
+  toCallBack: ToCallBack[]
+}
+
+/** How many months the revenue chart (and the hold-out comparison) covers, this one included. */
+const CHART_MONTHS = 6
+/** How many days the daily chart covers, today included. */
+const CHART_DAYS = 30
+
+/** Everything the overview shows: one read of the stored days, one of the worklist. */
+async function loadOverview(c: Ctx, clinic: ClinicRow, now: number): Promise<Overview> {
+  const tz = clinic.timezone
+  const today = localDateOf(now, tz)
+  const thisMonth = today.slice(0, 7)
+  const weekStart = startOfWeek(today)
+  const monthStart = `${thisMonth}-01`
+  const chartFrom = addDays(today, -(CHART_DAYS - 1))
+  const months = monthsBetween(
+    addDays(monthStart, -31 * CHART_MONTHS).slice(0, 7),
+    thisMonth,
+  ).slice(-CHART_MONTHS)
+  const firstDay = [`${months[0]}-01`, chartFrom, weekStart].sort()[0]!
+  const [stored, toCallBack] = await Promise.all([
+    loadDays(c.env, c.var.db, clinic.id, firstDay, today, now),
+    listToCallBack(c.var.db, clinic.id, now - clinic.attributionWindowDays * DAY_MS, 15),
+  ])
+  const monthly = monthlyFiguresOf(stored, months)
+  return {
+    timezone: tz,
+    week: { from: weekStart, to: today, figures: figuresBetween(stored.days, weekStart, today) },
+    month: { from: monthStart, to: today, figures: figuresBetween(stored.days, monthStart, today) },
+    daily: [...stored.days]
+      .filter(([date]) => date >= chartFrom)
+      .map(([date, day]) => ({
+        date,
+        missed: day.missedCalls,
+        recovered: day.recoveredAppointments,
+      })),
+    monthly: monthly.months.map((m) => ({ month: m.month, revenuePence: m.recoveredRevenuePence })),
+    holdOut: clinic.holdOutPercent > 0 ? monthly.holdOut : null,
+    holdOutPercent: clinic.holdOutPercent,
+    toCallBack,
+  }
+}
+
+/** GET / */
+export const overviewPage = page('overview', async (c, s) => {
+  const data = await loadOverview(c, s.clinic, Date.now())
+  return c.html(<OverviewPage viewer={s.viewer} data={data} />)
+})
+
+/** A figure with its raw value for machines (`<data value>`) and its formatted text for people. */
+function Figure(props: { name: keyof Figures; value: number | null; children: string | number }) {
+  return (
+    <data data-figure={props.name} value={props.value === null ? '' : String(props.value)}>
+      {props.children}
+    </data>
+  )
+}
+
+function PeriodFigures(props: { id: string; title: string; period: Period }) {
+  const s = props.period.figures
+  const answerable = s.answeredCalls + s.missedCalls
+  return (
+    <section
+      aria-labelledby={props.id}
+      data-period={props.id}
+      data-from={props.period.from}
+      data-to={props.period.to}
+    >
+      <h2 id={props.id}>{props.title}</h2>
+      <dl class="stats">
+        <div class="stat">
+          <dt>Missed calls</dt>
+          <dd>
+            <Figure name="missedCalls" value={s.missedCalls}>
+              {s.missedCalls}
+            </Figure>
+          </dd>
+        </div>
+        <div class="stat">
+          <dt>Answer rate</dt>
+          <dd>{formatRate(s.answeredCalls, answerable)}</dd>
+        </div>
+        <div class="stat">
+          <dt>Callback rate</dt>
+          <dd>{formatRate(s.callbacks, s.missedCalls)}</dd>
+        </div>
+        <div class="stat">
+          <dt>Median time to callback</dt>
+          <dd>
+            <Figure name="medianCallbackSeconds" value={s.medianCallbackSeconds}>
+              {formatDuration(s.medianCallbackSeconds)}
+            </Figure>
+          </dd>
+        </div>
+        <div class="stat">
+          <dt>Text-backs sent</dt>
+          <dd>
+            <Figure name="textBacks" value={s.textBacks}>
+              {s.textBacks}
+            </Figure>
+          </dd>
+        </div>
+        <div class="stat">
+          <dt>Recovered appointments</dt>
+          <dd>
+            <Figure name="recoveredAppointments" value={s.recoveredAppointments}>
+              {s.recoveredAppointments}
+            </Figure>
+          </dd>
+        </div>
+        <div class="stat">
+          <dt>Recovered revenue</dt>
+          <dd>
+            <Figure name="recoveredRevenuePence" value={s.recoveredRevenuePence}>
+              {formatPence(s.recoveredRevenuePence)}
+            </Figure>
+          </dd>
+        </div>
+      </dl>
+      <p class="hint">
+        {'Of '}
+        <Figure name="inboundCalls" value={s.inboundCalls}>
+          {s.inboundCalls}
+        </Figure>
+        {' calls in: '}
+        <Figure name="answeredCalls" value={s.answeredCalls}>
+          {s.answeredCalls}
+        </Figure>
+        {' answered, '}
+        {s.missedCalls}
+        {' missed ('}
+        <Figure name="voicemails" value={s.voicemails}>
+          {s.voicemails}
+        </Figure>
+        {' left a voicemail), '}
+        <Figure name="callbacks" value={s.callbacks}>
+          {s.callbacks}
+        </Figure>
+        {' called back.'}
+      </p>
+    </section>
+  )
+}
+
+function HoldOut(props: { holdOut: HoldOutSummary; percent: number }) {
+  const h = props.holdOut
+  const uplift = h.upliftPercentagePoints
+  return (
+    <section aria-labelledby="holdout" class="card" data-holdout>
+      <h2 id="holdout">Text-back uplift (hold-out test)</h2>
+      <p>
+        {`${props.percent}% of eligible missed callers are held out at random and get no text-back, so the difference shows what text-backs add. Over the last ${CHART_MONTHS} months:`}
+      </p>
+      {uplift === null ? (
+        <p class="muted">Not enough calls in either group yet to compare.</p>
+      ) : (
+        <p>
+          <strong>
+            <data data-figure="upliftPercentagePoints" value={String(uplift)}>
+              {`${uplift > 0 ? '+' : ''}${uplift} percentage points`}
+            </data>
+          </strong>
+          {` — ${formatRate(h.textBackRecovered, h.textBackMissedCalls)} of `}
+          <data data-figure="textBackMissedCalls" value={String(h.textBackMissedCalls)}>
+            {h.textBackMissedCalls}
+          </data>
+          {` texted callers booked, against ${formatRate(h.heldOutRecovered, h.heldOutMissedCalls)} of `}
+          <data data-figure="heldOutMissedCalls" value={String(h.heldOutMissedCalls)}>
+            {h.heldOutMissedCalls}
+          </data>
+          {' held out.'}
+        </p>
+      )}
+    </section>
+  )
+}
+
+function OverviewPage(props: { viewer: Viewer; data: Overview }) {
+  const { data } = props
+  return (
+    <Layout title="Overview" viewer={props.viewer} active="overview">
+      <div class="period">
+        <PeriodFigures id="this-week" title="This week" period={data.week} />
+        <PeriodFigures id="this-month" title="This month" period={data.month} />
+      </div>
+
+      <h2>Trends</h2>
+      <DailyChart id="chart-daily" points={data.daily} />
+      <MonthlyRevenueChart id="chart-monthly" points={data.monthly} />
+
+      {data.holdOut ? <HoldOut holdOut={data.holdOut} percent={data.holdOutPercent} /> : null}
+
+      <section aria-labelledby="to-call-back">
+        <h2 id="to-call-back">To call back</h2>
+        <p class="hint">
+          Missed callers with no callback or booking yet, oldest first. Numbers are never shown
+          here: open the call in your phone system to dial.
+        </p>
+        {data.toCallBack.length === 0 ? (
+          <p>Everyone has been called back. 🎉</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="responsive">
+              <thead>
+                <tr>
+                  <th scope="col">Caller</th>
+                  <th scope="col">First missed</th>
+                  <th scope="col" class="num">
+                    Missed calls
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.toCallBack.map((r) => (
+                  <tr>
+                    <td data-label="Caller">
+                      <a href={`/calls?caller=${encodeURIComponent(r.callerHash.slice(0, 6))}`}>
+                        {callerLabel(r.callerHash)}
+                      </a>
+                    </td>
+                    <td data-label="First missed">{formatLocal(r.firstMissedAt, data.timezone)}</td>
+                    <td data-label="Missed calls" class="num">
+                      {r.missedCount}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </Layout>
+  )
+}

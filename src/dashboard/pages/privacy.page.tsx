@@ -1,0 +1,264 @@
+/** Privacy: data-subject requests and purge receipts (src/privacy), and recording a request. */
+import { z } from 'zod'
+import { actorOf } from '../../lib/context'
+import { ProblemError } from '../../lib/problem'
+import { listPrivacyRequests, listPurgeRuns } from '../../privacy/privacy.service'
+import { createPrivacyRequest } from '../../privacy/requests'
+import { formatLocal, formatLocalDate } from '../format'
+import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import {
+  type Ctx,
+  fieldErrorsOf,
+  formOf,
+  notice,
+  type PageState,
+  page,
+  zodFieldErrors,
+} from '../page-kit'
+
+function PrivacyPage(props: {
+  viewer: Viewer
+  timezone: string
+  now: number
+  requests: {
+    id: string
+    type: string
+    status: string
+    createdAt: number
+    dueAt: number
+    completedAt: number | null
+  }[]
+  purges: {
+    id: string
+    job: string
+    ranAt: number
+    cutoff: number
+    deletedJson: string
+    status: string
+  }[]
+  values?: { type?: string; phone?: string; email?: string }
+  error?: string | null
+  errors?: FieldErrors
+  notice?: string | null
+  exportLink?: string | null
+}) {
+  const tz = props.timezone
+  return (
+    <Layout title="Privacy" viewer={props.viewer} active="privacy">
+      <Notice message={props.notice} />
+      {props.exportLink ? (
+        <p>
+          <a href={props.exportLink}>Download the subject's data (JSON)</a>
+        </p>
+      ) : null}
+      <section aria-labelledby="requests">
+        <h2 id="requests">Data-subject requests</h2>
+        <p class="hint">Each must be answered within 30 days of receipt.</p>
+        {props.requests.length === 0 ? (
+          <p>No requests yet.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="responsive">
+              <thead>
+                <tr>
+                  <th scope="col">Received</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Due</th>
+                  <th scope="col">Export</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.requests.map((r) => {
+                  const overdue = !r.completedAt && r.dueAt < props.now
+                  return (
+                    <tr>
+                      <td data-label="Received">{formatLocalDate(r.createdAt, tz)}</td>
+                      <td data-label="Type">{r.type}</td>
+                      <td data-label="Status">{r.status}</td>
+                      <td data-label="Due">
+                        {formatLocalDate(r.dueAt, tz)}
+                        {overdue ? <strong> (overdue)</strong> : null}
+                      </td>
+                      <td data-label="Export">
+                        {r.type === 'access' ? (
+                          <a href={`/api/v1/privacy/requests/${encodeURIComponent(r.id)}/export`}>
+                            JSON
+                          </a>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    </tr>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="new-request">
+        <h2 id="new-request">Record a request</h2>
+        <FormErrors message={props.error} />
+        <form class="stack card" method="post" action="/privacy" novalidate>
+          <div class="field">
+            <label for="f-type">Type</label>
+            <select id="f-type" name="type">
+              {['access', 'erasure', 'rectification', 'restriction', 'objection'].map((t) => (
+                <option value={t} selected={(props.values?.type ?? 'access') === t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Field
+            name="phone"
+            label="Subject's phone number"
+            type="tel"
+            hint="Give a phone number, an email, or both."
+            value={props.values?.phone}
+            errors={props.errors}
+          />
+          <Field
+            name="email"
+            label="Subject's email"
+            type="email"
+            value={props.values?.email}
+            errors={props.errors}
+          />
+          <button type="submit">Record request</button>
+        </form>
+      </section>
+      <section aria-labelledby="purges">
+        <h2 id="purges">Retention purges</h2>
+        {props.purges.length === 0 ? (
+          <p>No purges have run yet. They run daily at 03:00 UTC.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="responsive">
+              <thead>
+                <tr>
+                  <th scope="col">Ran</th>
+                  <th scope="col">Job</th>
+                  <th scope="col">Cut-off</th>
+                  <th scope="col">Deleted</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.purges.map((p) => (
+                  <tr>
+                    <td data-label="Ran">{formatLocal(p.ranAt, tz)}</td>
+                    <td data-label="Job">{p.job}</td>
+                    <td data-label="Cut-off">{formatLocalDate(p.cutoff, tz)}</td>
+                    <td data-label="Deleted">{describeDeleted(p.deletedJson)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </Layout>
+  )
+}
+
+/** `{"calls": 12, "recordings": 0}` → `12 calls, 0 recordings`. */
+function describeDeleted(json: string): string {
+  try {
+    const parsed: unknown = JSON.parse(json)
+    if (parsed && typeof parsed === 'object') {
+      const parts = Object.entries(parsed as Record<string, unknown>).map(
+        ([kind, n]) => `${Number(n) || 0} ${kind}`,
+      )
+      return parts.length ? parts.join(', ') : 'nothing'
+    }
+  } catch {
+    // fall through
+  }
+  return '—'
+}
+
+async function privacyPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof PrivacyPage>[0]> = {},
+  status: 200 | 201 | 400 = 200,
+) {
+  const [requests, purges] = await Promise.all([
+    listPrivacyRequests(c.var.db, s.clinic.id, 50, null).then((r) => r.slice(0, 50)),
+    listPurgeRuns(c.var.db, s.clinic.id, 20, null, { withPlatformRuns: true }).then((r) =>
+      r.slice(0, 20),
+    ),
+  ])
+  return c.html(
+    <PrivacyPage
+      viewer={s.viewer}
+      timezone={s.clinic.timezone}
+      now={Date.now()}
+      requests={requests}
+      purges={purges}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /privacy */
+export const privacyGet = page('privacy', privacyPage)
+
+const PrivacyFormSchema = z.object({
+  type: z.enum(['access', 'erasure', 'rectification', 'restriction', 'objection'], {
+    message: 'Choose a request type.',
+  }),
+  phone: z.string().trim().max(40).optional(),
+  email: z
+    .string()
+    .trim()
+    .max(254)
+    .refine((v) => v === '' || z.email().safeParse(v).success, 'Enter a valid email address.')
+    .optional(),
+})
+
+/** POST /privacy */
+export const privacyPost = page('privacy', async (c, s) => {
+  const form = await formOf(c)
+  const values = { type: form.type, phone: form.phone, email: form.email }
+  const parsed = PrivacyFormSchema.safeParse(form)
+  const fail = (errors: FieldErrors) =>
+    privacyPage(
+      c,
+      s,
+      { values, errors, error: 'Please correct the fields marked below.', notice: null },
+      400,
+    )
+  if (!parsed.success) return fail(zodFieldErrors(parsed.error))
+  const { type, phone, email } = parsed.data
+  if (!phone && !email) return fail({ phone: 'Give the subject’s phone number, email, or both.' })
+  try {
+    const request = await createPrivacyRequest(
+      c.env,
+      c.var.db,
+      c.var.config,
+      s.clinic.id,
+      actorOf(s.principal),
+      { type, subject: { ...(phone ? { phone } : {}), ...(email ? { email } : {}) } },
+      Date.now(),
+    )
+    return privacyPage(
+      c,
+      s,
+      {
+        notice: `Request recorded (${type}). It is due by the date shown below.`,
+        exportLink:
+          type === 'access'
+            ? `/api/v1/privacy/requests/${encodeURIComponent(request.id)}/export`
+            : null,
+      },
+      201,
+    )
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    return fail(fieldErrorsOf(err))
+  }
+})

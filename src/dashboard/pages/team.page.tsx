@@ -1,0 +1,150 @@
+/** The team: members and roles (src/auth/team.ts) and the invite form. */
+import { createInvite } from '../../auth/service'
+import { listTeam } from '../../auth/team'
+import type { Role } from '../../lib/context'
+import { ProblemError } from '../../lib/problem'
+import { canEdit } from '../access'
+import { formatLocal } from '../format'
+import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import { type Ctx, fieldErrorsOf, formOf, notice, type PageState, page } from '../page-kit'
+
+const ROLE_TEXT: Record<string, string> = {
+  owner: 'Owner — everything, including other owners',
+  admin: 'Admin — settings, team, privacy, API keys',
+  receptionist: 'Receptionist — calls, appointments, callbacks',
+  analyst: 'Analyst — read-only metrics',
+}
+
+function TeamPage(props: {
+  viewer: Viewer
+  canEdit: boolean
+  timezone: string
+  rows: { id: string; email: string; role: string; status: string; lastLoginAt: number | null }[]
+  values?: { email?: string; role?: string }
+  error?: string | null
+  errors?: FieldErrors
+  notice?: string | null
+}) {
+  const roles =
+    props.viewer.role === 'owner'
+      ? ['admin', 'receptionist', 'analyst', 'owner']
+      : ['admin', 'receptionist', 'analyst']
+  return (
+    <Layout title="Team" viewer={props.viewer} active="team">
+      <Notice message={props.notice} />
+      <div class="table-wrap">
+        <table class="responsive">
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last sign-in</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((u) => (
+              <tr>
+                <td data-label="Email">{u.email}</td>
+                <td data-label="Role">{u.role}</td>
+                <td data-label="Status">{u.status}</td>
+                <td data-label="Last sign-in">{formatLocal(u.lastLoginAt, props.timezone)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Roles</h2>
+      <ul>
+        {Object.entries(ROLE_TEXT).map(([, text]) => (
+          <li>{text}</li>
+        ))}
+      </ul>
+      {props.canEdit ? (
+        <section aria-labelledby="invite">
+          <h2 id="invite">Invite a team member</h2>
+          <FormErrors message={props.error} />
+          <form class="stack card" method="post" action="/team" novalidate>
+            <Field
+              name="email"
+              label="Email"
+              type="email"
+              required
+              value={props.values?.email}
+              errors={props.errors}
+            />
+            <div class="field">
+              <label for="f-role">Role</label>
+              <select id="f-role" name="role">
+                {roles.map((r) => (
+                  <option value={r} selected={(props.values?.role ?? 'receptionist') === r}>
+                    {r}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="submit">Send invite</button>
+          </form>
+        </section>
+      ) : null}
+    </Layout>
+  )
+}
+
+async function teamPage(
+  c: Ctx,
+  s: PageState,
+  extra: Partial<Parameters<typeof TeamPage>[0]> = {},
+  status: 200 | 400 | 403 | 409 | 429 = 200,
+) {
+  const { items } = await listTeam(c.var.db, c.var.config, s.clinic.id, { limit: 200 })
+  const rows = items.map((u) => ({
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    status: u.status,
+    lastLoginAt: u.lastLoginAt ? Date.parse(u.lastLoginAt) : null,
+  }))
+  return c.html(
+    <TeamPage
+      viewer={s.viewer}
+      canEdit={canEdit(s.principal.role, 'team')}
+      timezone={s.clinic.timezone}
+      rows={rows}
+      notice={notice(c)}
+      {...extra}
+    />,
+    status,
+  )
+}
+
+/** GET /team */
+export const teamGet = page('team', teamPage)
+
+/** POST /team */
+export const teamPost = page('team', async (c, s) => {
+  const form = await formOf(c)
+  const values = { email: form.email, role: form.role }
+  try {
+    await createInvite(c.var.db, c.var.config, c.env, s.principal, {
+      email: form.email ?? '',
+      role: (form.role ?? '') as Role,
+    })
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status >= 500) throw err
+    const status = ([403, 409, 429] as const).find((s) => s === err.status) ?? 400
+    if (status === 429) c.header('Retry-After', err.headers['retry-after'] ?? '60')
+    return teamPage(
+      c,
+      s,
+      {
+        values,
+        error: status === 400 ? 'Please correct the fields marked below.' : err.detail,
+        errors: fieldErrorsOf(err),
+        notice: null,
+      },
+      status,
+    )
+  }
+  return c.redirect('/team?notice=invited', 303)
+})
