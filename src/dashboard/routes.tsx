@@ -124,8 +124,6 @@ for (const path of ['/favicon.svg', '/favicon.ico']) {
   dashboardRouter.get(path, (c) => asset(c, APP_ICON, 'image/svg+xml'))
 }
 
-for (const path of PATHS) dashboardRouter.use(path, pageTiming, pageHeaders, formsOnly, formCsrf)
-
 /** The signup page's Turnstile widget (real mode only): its script and frame come from Cloudflare. */
 const turnstileSiteKey = (c: Ctx) => turnstileWidgetKey(c.var.config)
 
