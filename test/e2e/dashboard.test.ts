@@ -131,13 +131,15 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Send invite' }).click()
     await page.waitForURL(`${BASE}/team?notice=invited`)
 
-    // Sandbox mode: the invite email sits in the outbox; its link carries the one-time token.
-    await page.goto(`${BASE}/outbox`)
-    const bodies = await page.locator('td.message-body').allTextContents()
-    const link = bodies
-      .join('\n')
-      .match(/http:\/\/localhost:8790\/accept-invite\?token=[\w%-]+/)?.[0]
-    expect(link).toBeDefined()
+    // Sandbox mode: the invite email goes through the queue into the outbox (a second or two
+    // later); its link carries the one-time token.
+    const inviteLink = async () => {
+      await page.goto(`${BASE}/outbox`)
+      const bodies = await page.locator('td.message-body').allTextContents()
+      return bodies.join('\n').match(/http:\/\/localhost:8790\/accept-invite\?token=[\w%-]+/)?.[0]
+    }
+    await expect.poll(inviteLink, { timeout: 20_000, interval: 1_000 }).toBeDefined()
+    const link = await inviteLink()
 
     const reception = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     const rp = await reception.newPage()
