@@ -299,7 +299,7 @@ describe('a clinic purge job', () => {
 })
 
 describe('platform housekeeping', () => {
-  it('keeps purge receipts 7 years, dead-letter records 90 days and unmatched early recordings a day', async () => {
+  it('keeps purge receipts 7 years, dead-letter records 90 days, unmatched early recordings and spent sign-in counters a day', async () => {
     const clinic = await createTestClinic()
     const sevenYearsAgo = Date.UTC(2019, 10, 23, 3, 0, 0)
     const insertReceipt = (id: string, at: number) =>
@@ -318,6 +318,10 @@ describe('platform housekeeping', () => {
         `INSERT INTO pending_recordings (recording_sid, call_sid, seconds, received_at)
          VALUES ('RE_stale', 'CA_never', 12, ?), ('RE_fresh', 'CA_soon', 9, ?)`,
       ).bind(NOW - DAY_MS - 1, NOW - 60_000),
+      env.DB.prepare(
+        `INSERT INTO login_throttle (key, failures, window_started_at, locked_until)
+         VALUES ('pair:spent', 3, ?, NULL), ('pair:locked', 5, ?, ?), ('pair:fresh', 1, ?, NULL)`,
+      ).bind(NOW - 2 * DAY_MS, NOW - 2 * DAY_MS, NOW + 60_000, NOW - 60_000),
       insertReceipt('prg_too_old', sevenYearsAgo - DAY_MS),
       insertReceipt('prg_kept', sevenYearsAgo + DAY_MS),
       insertFailure('jf_too_old', NOW - 91 * DAY_MS),
@@ -343,5 +347,10 @@ describe('platform housekeeping', () => {
       'SELECT recording_sid AS sid FROM pending_recordings ORDER BY recording_sid',
     ).all<{ sid: string }>()
     expect(pending.results.map((r) => r.sid)).toEqual(['RE_fresh'])
+    // Throttle counters go once their window is a day old, unless a lock is still running.
+    const throttles = await env.DB.prepare('SELECT key FROM login_throttle ORDER BY key').all<{
+      key: string
+    }>()
+    expect(throttles.results.map((r) => r.key)).toEqual(['pair:fresh', 'pair:locked'])
   })
 })

@@ -78,12 +78,17 @@ export const sessions = sqliteTable(
 )
 
 /** Failed-login counters per account (by email lookup hash) for throttling and lockout. */
-export const loginThrottle = sqliteTable('login_throttle', {
-  key: text('key').primaryKey(),
-  failures: integer('failures').notNull().default(0),
-  windowStartedAt: integer('window_started_at').notNull(),
-  lockedUntil: integer('locked_until'),
-})
+export const loginThrottle = sqliteTable(
+  'login_throttle',
+  {
+    key: text('key').primaryKey(),
+    failures: integer('failures').notNull().default(0),
+    windowStartedAt: integer('window_started_at').notNull(),
+    lockedUntil: integer('locked_until'),
+  },
+  // The housekeeping purge finds spent counters by age.
+  (t) => [index('login_throttle_window_idx').on(t.windowStartedAt)],
+)
 
 export const apiKeys = sqliteTable(
   'api_keys',

@@ -365,6 +365,22 @@ export function platformPurgeJobs(env: Bindings, nowMs: number): PurgeJob[] {
       ],
     },
     {
+      // Sign-in throttle counters (keyed hashes of an account and a client address) whose
+      // window and lock are long over: a day is ample for windows and locks of minutes.
+      job: 'login-throttle',
+      clinicId: null,
+      cutoff: nowMs - DAY_MS,
+      steps: [
+        deleteStep(
+          env.DB,
+          'loginThrottle',
+          'login_throttle',
+          'window_started_at < ? AND (locked_until IS NULL OR locked_until < ?)',
+          [nowMs - DAY_MS, nowMs],
+        ),
+      ],
+    },
+    {
       // Recording callbacks that overtook a call which then never arrived (src/calls/pending.ts):
       // sids and a duration only, useless after a day.
       job: 'pending-recordings',
