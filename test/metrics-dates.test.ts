@@ -255,3 +255,24 @@ describe('date ranges over HTTP', () => {
     )
   })
 })
+
+describe('appointment times', () => {
+  it('refuses a booking created or scheduled outside the supported years, naming the field', async () => {
+    const owner = await (await createTestClinic()).as('owner')
+    for (const [field, value] of [
+      ['createdAt', '9999-12-31T00:00:00Z'],
+      ['scheduledFor', '0042-01-01T09:00:00Z'],
+      ['createdAt', '2026-02-30T09:00:00Z'],
+    ] as const) {
+      const res = await api(
+        'POST',
+        '/api/v1/appointments',
+        { phone: '07700 900123', [field]: value },
+        owner.headers,
+      )
+      expect(res.status, `${field}=${value}`).toBe(400)
+      const body = (await res.json()) as { errors: { path: string }[] }
+      expect(body.errors.map((e) => e.path)).toContain(field)
+    }
+  })
+})

@@ -45,8 +45,6 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 })
 
-const IsoTime = z.iso.datetime({ offset: true })
-
 const AppointmentSchema = z
   .object({
     id: z.string().openapi({ example: 'apt_01JD2Z8Y3K4M5N6P7Q8R9S0T1V' }),
@@ -73,10 +71,11 @@ const AppointmentSchema = z
 const CreateAppointmentSchema = z
   .object({
     phone: z.string().min(1).max(40).openapi({ example: '07700 900123' }),
-    createdAt: IsoTime.optional().openapi({
+    // The one bounded instant type (src/lib/calendar-date.ts): year 9999 or 0042 is a 400.
+    createdAt: InstantSchema.optional().openapi({
       description: 'When the booking was made (t_A); default now.',
     }),
-    scheduledFor: IsoTime.optional(),
+    scheduledFor: InstantSchema.optional(),
     treatmentId: z.string().min(1).max(64).optional(),
     valuePence: z.number().int().min(0).max(100_000_000).optional(),
     externalId: z.string().min(1).max(200).optional(),
