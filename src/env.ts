@@ -1,47 +1,24 @@
 /**
- * The Worker's bindings and configuration. `Bindings` is what wrangler hands the Worker;
- * `getConfig()` parses the string vars and secrets once (zod) into a typed `Config`.
+ * The Worker's bindings and configuration. `Bindings` is what wrangler hands the Worker: the
+ * bindings and vars generated from wrangler.toml (`npm run cf-typegen` writes
+ * src/worker-configuration.d.ts), plus the secrets. `getConfig()` parses the string vars and
+ * secrets once (zod) into a typed `Config`. This file imports nothing from the features.
  */
 import { z } from 'zod'
-import type { ClinicDurableObject } from './clinic/durable-object'
-import type { JobMessage } from './jobs/messages'
 
-export interface Bindings {
-  DB: D1Database
-  CLINIC: DurableObjectNamespace<ClinicDurableObject>
-  JOBS: Queue<JobMessage>
-  JOBS_DLQ: Queue<JobMessage>
-  BLOBS: R2Bucket
-  /** Static files (public/): the vendored browser scripts. */
-  ASSETS: Fetcher
-  PUBLIC_BASE_URL?: string
-  ENVIRONMENT?: string
-  TWILIO_ACCOUNT_SID?: string
-  TWILIO_AUTH_TOKEN?: string
-  TWILIO_API_BASE_URL?: string
-  PHONE_HASH_SECRET?: string
-  DATA_ENCRYPTION_KEY?: string
-  /** The previous key-encryption key, kept only while `npm run keys:rotate` re-wraps. */
-  DATA_ENCRYPTION_KEY_PREVIOUS?: string
-  SESSION_SECRET?: string
-  ANTHROPIC_API_KEY?: string
-  ANTHROPIC_BASE_URL?: string
-  STRIPE_SECRET_KEY?: string
-  STRIPE_WEBHOOK_SECRET?: string
-  STRIPE_API_BASE_URL?: string
-  RESEND_API_KEY?: string
-  RESEND_BASE_URL?: string
-  TURNSTILE_SECRET_KEY?: string
-  /** (v1.1) Where Turnstile tokens are verified; tests point it at a fake. */
-  TURNSTILE_VERIFY_URL?: string
-  /** The public Turnstile site key the signup form renders the widget with (real mode only). */
-  TURNSTILE_SITE_KEY?: string
-  EMAIL_FROM?: string
-  /** Rate limiters (`[[ratelimits]]` in wrangler.toml): sign-ups and password resets per client, invites per clinic. */
-  SIGNUP_LIMITER: RateLimit
-  PASSWORD_RESET_LIMITER: RateLimit
-  INVITE_LIMITER: RateLimit
+/**
+ * The secrets and optional vars, each an optional string: every name `ConfigSchema` reads that
+ * wrangler.toml does not declare. Set with `wrangler secret put NAME`, or in .dev.vars locally.
+ */
+type Secrets = {
+  [Name in Exclude<keyof z.input<typeof ConfigSchema>, keyof CloudflareBindings>]?: string
 }
+
+/**
+ * The env the Worker receives. The queues carry `JobMessage`s (src/jobs/messages.ts) and CLINIC
+ * is the ClinicDurableObject namespace, both typed as `wrangler types` writes them.
+ */
+export interface Bindings extends CloudflareBindings, Secrets {}
 
 /** A provider key that is absent or the literal `sandbox` keeps the provider in sandbox mode. */
 const providerKey = z
@@ -68,6 +45,7 @@ const ConfigSchema = z.object({
   TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
   PHONE_HASH_SECRET: z.string().min(16),
   DATA_ENCRYPTION_KEY: base64Key32,
+  /** The previous key-encryption key, kept only while `npm run keys:rotate` re-wraps. */
   DATA_ENCRYPTION_KEY_PREVIOUS: base64Key32.optional(),
   SESSION_SECRET: z.string().min(16),
   ANTHROPIC_API_KEY: providerKey,
@@ -78,9 +56,11 @@ const ConfigSchema = z.object({
   RESEND_API_KEY: providerKey,
   RESEND_BASE_URL: z.url().default('https://api.resend.com'),
   TURNSTILE_SECRET_KEY: providerKey,
+  /** (v1.1) Where Turnstile tokens are verified; tests point it at a fake. */
   TURNSTILE_VERIFY_URL: z
     .url()
     .default('https://challenges.cloudflare.com/turnstile/v0/siteverify'),
+  /** The public Turnstile site key the signup form renders the widget with (real mode only). */
   TURNSTILE_SITE_KEY: z.string().trim().max(200).optional(),
   EMAIL_FROM: z.string().default('Ringback <no-reply@ringback.example.com>'),
 })

@@ -1,4 +1,5 @@
-// Types for `cloudflare:workers` inside tests: the Worker's bindings plus the test-only ones.
+// Types for `cloudflare:workers` inside tests: the Worker's bindings (secrets included) plus the
+// test-only ones. GlobalProps (main module, Durable Object names) come from src/worker-configuration.d.ts.
 import type { D1Migration } from 'cloudflare:test'
 import type { Bindings } from '../src/env'
 
@@ -6,10 +7,6 @@ declare global {
   namespace Cloudflare {
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[]
-    }
-    interface GlobalProps {
-      mainModule: typeof import('../src/index')
-      durableNamespaces: 'ClinicDurableObject'
     }
   }
 }

@@ -8,13 +8,22 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { inboundMessages, optOuts, outboundMessages } from '../src/db/schema'
 import { getConfig } from '../src/env'
+import type { TextBackJob } from '../src/jobs/messages'
 import { DAY_MS } from '../src/lib/time'
 import { consentKeyword, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from '../src/messaging/keywords'
 import { contactHash } from '../src/privacy/crypto'
 import { deliverTextBack } from '../src/textback/deliver'
 import { createTestClinic, type TestClinic } from './helpers/clinic'
 import { postTwilio } from './helpers/twilio'
-import { CALLER, db, missedCallWithTextBack } from './textback-delivery.fixtures'
+import {
+  CALLER,
+  db,
+  fakeTwilio,
+  liveConfig,
+  missedCallWithTextBack,
+  outboxRow,
+  twilioError,
+} from './textback-delivery.fixtures'
 
 const PATH = '/webhooks/twilio/messaging'
 
@@ -34,6 +43,13 @@ function inbound(clinic: TestClinic, body: string, overrides: Record<string, str
     NumMedia: '0',
     ...overrides,
   }
+}
+
+/** Delivers the text-back through a fake Twilio that accepts it: a text-back really sent. */
+async function sendForReal(job: TextBackJob) {
+  expect(await deliverTextBack(job, env, { fetch: fakeTwilio().fetch, config: liveConfig() })).toBe(
+    'sent',
+  )
 }
 
 async function optOutRow(clinicId: string, e164 = CALLER) {
@@ -223,7 +239,7 @@ describe('replies to a text-back', () => {
   it('links a reply within 14 days to the missed call the text-back was for', async () => {
     const clinic = await createTestClinic()
     const { job, callId } = await missedCallWithTextBack(clinic)
-    await deliverTextBack(job, env) // sandbox mode: kept in the outbox as sandboxed
+    await sendForReal(job)
 
     await postTwilio(PATH, inbound(clinic, 'Yes please, call me back'))
 
@@ -234,7 +250,7 @@ describe('replies to a text-back', () => {
   it('links a WhatsApp reply from the same number too', async () => {
     const clinic = await createTestClinic()
     const { job, callId } = await missedCallWithTextBack(clinic)
-    await deliverTextBack(job, env)
+    await sendForReal(job)
 
     await postTwilio(
       PATH,
@@ -251,9 +267,36 @@ describe('replies to a text-back', () => {
   it('does not count a message from someone who got no text-back', async () => {
     const clinic = await createTestClinic()
     const { job } = await missedCallWithTextBack(clinic, '+447700900456')
-    await deliverTextBack(job, env)
+    await sendForReal(job)
 
     await postTwilio(PATH, inbound(clinic, 'Hello'))
+
+    const [row] = await inboundRows(clinic.clinicId)
+    expect(row!.inReplyToCallId).toBeNull()
+  })
+
+  it('does not count a text-back kept in the sandbox outbox', async () => {
+    const clinic = await createTestClinic()
+    const { job, outboxId } = await missedCallWithTextBack(clinic)
+    expect(await deliverTextBack(job, env)).toBe('sandboxed') // the test env is in sandbox mode
+    expect((await outboxRow(clinic.clinicId, outboxId)).status).toBe('sandboxed')
+
+    await postTwilio(PATH, inbound(clinic, 'Yes please, call me back'))
+
+    const [row] = await inboundRows(clinic.clinicId)
+    expect(row!.inReplyToCallId).toBeNull()
+  })
+
+  it('does not count a text-back Twilio refused', async () => {
+    const clinic = await createTestClinic()
+    const { job, outboxId } = await missedCallWithTextBack(clinic)
+    const refusing = fakeTwilio(() => twilioError(400, 21211))
+    await expect(
+      deliverTextBack(job, env, { fetch: refusing.fetch, config: liveConfig() }),
+    ).rejects.toThrow()
+    expect((await outboxRow(clinic.clinicId, outboxId)).status).toBe('failed')
+
+    await postTwilio(PATH, inbound(clinic, 'Hello?'))
 
     const [row] = await inboundRows(clinic.clinicId)
     expect(row!.inReplyToCallId).toBeNull()
@@ -272,7 +315,7 @@ describe('replies to a text-back', () => {
   it('does not count a reply more than 14 days after the text-back', async () => {
     const clinic = await createTestClinic()
     const { job, outboxId } = await missedCallWithTextBack(clinic)
-    await deliverTextBack(job, env)
+    await sendForReal(job)
     await db
       .update(outboundMessages)
       .set({ sentAt: Date.now() - 15 * DAY_MS, createdAt: Date.now() - 15 * DAY_MS })
@@ -287,7 +330,7 @@ describe('replies to a text-back', () => {
   it('does not count STOP as a reply', async () => {
     const clinic = await createTestClinic()
     const { job } = await missedCallWithTextBack(clinic)
-    await deliverTextBack(job, env)
+    await sendForReal(job)
 
     await postTwilio(PATH, inbound(clinic, 'STOP'))
 
@@ -300,7 +343,7 @@ describe('replies to a text-back', () => {
     const clinic = await createTestClinic()
     const other = await createTestClinic()
     const { job } = await missedCallWithTextBack(other)
-    await deliverTextBack(job, env)
+    await sendForReal(job)
 
     await postTwilio(PATH, inbound(clinic, 'Hello'))
 

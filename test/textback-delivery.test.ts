@@ -78,7 +78,12 @@ describe('text-back delivery to Twilio', () => {
     expect(outcome).toBe('sandboxed')
     expect(twilio.requests).toHaveLength(0)
     expect((await outboxRow(clinic.clinicId, outboxId)).status).toBe('sandboxed')
-    expect((await callRow(clinic.clinicId, callId)).textBackStatus).toBe('sent')
+    // Nobody was texted: the call says so, and keeps no texted-back time.
+    expect(await callRow(clinic.clinicId, callId)).toMatchObject({
+      textBackStatus: 'suppressed',
+      textBackReason: 'sandboxed',
+      textedBackAt: null,
+    })
   })
 
   it('never sends twice when the same job is delivered again', async () => {

@@ -34,6 +34,12 @@ import { fromTwilioStatus, nextOutboundStatus, type OutboundStatus } from './sta
 /** A message within this long of a text-back we sent the same person counts as a reply to it. */
 export const TEXT_BACK_REPLY_WINDOW_MS = 14 * DAY_MS
 
+/**
+ * Outbox statuses of a text-back that really left (Twilio accepted it). One kept in the sandbox
+ * outbox, still queued, or failed reached nobody, so a message after it is no reply to it.
+ */
+const TEXT_BACK_SENT: OutboundStatus[] = ['sent', 'delivered']
+
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 function twiml(): Response {
@@ -95,7 +101,7 @@ messagingWebhooks.post('/', async (c) => {
           eq(outboundMessages.clinicId, clinicId),
           eq(outboundMessages.recipientHash, senderHash),
           eq(outboundMessages.kind, 'text-back'),
-          inArray(outboundMessages.status, ['sent', 'delivered', 'sandboxed']),
+          inArray(outboundMessages.status, TEXT_BACK_SENT),
           gte(outboundMessages.sentAt, receivedAt - TEXT_BACK_REPLY_WINDOW_MS),
         ),
       )

@@ -59,11 +59,20 @@ export function emptyDay(): DayAggregate {
   }
 }
 
-/** A missed call got a text-back once one was queued or sent (sandbox sends count: the intent was real). */
-function gotTextBack(call: MetricCall): boolean {
+/**
+ * The text-back cohort of the hold-out comparison: missed calls whose text-back was sent or is on
+ * its way (queued). A text-back kept in the sandbox outbox is `suppressed` on the call
+ * (src/textback/deliver.ts): nobody was texted, so it is in neither cohort nor the count.
+ */
+function inTextBackCohort(call: MetricCall): boolean {
   return (
     call.textedBackAt !== null || call.textBackStatus === 'sent' || call.textBackStatus === 'queued'
   )
+}
+
+/** `textBacks` counts text-backs that really went out: Twilio took them and none failed since. */
+function textBackSent(call: MetricCall): boolean {
+  return call.textBackStatus === 'sent'
 }
 
 /** Aggregates calls and recovered appointments into the given local dates (others are ignored). */
@@ -90,8 +99,8 @@ export function aggregateDays(
     if (call.textBackStatus === 'held-out') {
       day.heldOutMissedCalls++
       if (recoveredCall) day.heldOutRecovered++
-    } else if (gotTextBack(call)) {
-      day.textBacks++
+    } else if (inTextBackCohort(call)) {
+      if (textBackSent(call)) day.textBacks++
       day.textBackMissedCalls++
       if (recoveredCall) day.textBackRecovered++
     }

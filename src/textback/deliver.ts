@@ -201,12 +201,18 @@ export async function deliverTextBack(
         .where(byJob),
       db
         .update(calls)
-        .set({
-          textBackStatus: 'sent',
-          textBackReason: null,
-          textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
-          updatedAt: sentAt,
-        })
+        .set(
+          result.mode === 'sent'
+            ? {
+                textBackStatus: 'sent',
+                textBackReason: null,
+                textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
+                updatedAt: sentAt,
+              }
+            : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
+              // (and neither the metrics nor a later reply count it as a text-back).
+              { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
+        )
         .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))),
     ]),
   )

@@ -37,6 +37,8 @@ export type TextBackReason =
   | 'restricted'
   | 'hold-out'
   | 'rate-limited'
+  /** Set by delivery (src/textback/deliver.ts): sandbox mode kept the message in the outbox. */
+  | 'sandboxed'
 
 export type TextBackDecision =
   | { action: 'enqueue' }

@@ -35,7 +35,9 @@ export function spyOnJobs() {
   const sent: TextBackJob[] = []
   const attribution: AttributionJob[] = []
   const others: JobMessage[] = []
-  const spy = vi.spyOn(env.JOBS, 'send').mockImplementation(async (message: JobMessage) => {
+  // The JOBS binding is typed as wrangler generates it (`Queue`, any body): the Worker sends JobMessages.
+  const spy = vi.spyOn(env.JOBS, 'send').mockImplementation(async (body: unknown) => {
+    const message = body as JobMessage
     if (message.type === 'text-back') sent.push(message)
     else if (message.type === 'attribution') attribution.push(message)
     else others.push(message)
