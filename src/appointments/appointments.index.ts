@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { OPERATORS, requireAuth } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
@@ -92,7 +92,7 @@ const createAppointmentRoute = createRoute({
   tags: ['Appointments'],
   summary: 'Record a booking; it is attributed to the missed call that caused it',
   security,
-  middleware: [requireAuth(OPERATORS)],
+  middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
   },
@@ -114,7 +114,7 @@ const getAppointmentRoute = createRoute({
   tags: ['Appointments'],
   summary: 'One appointment with its current attribution',
   security,
-  middleware: [requireAuth(OPERATORS)],
+  middleware: [requireAuth('appointments:read')],
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
     200: {
@@ -133,7 +133,7 @@ const listAppointmentsRoute = createRoute({
   tags: ['Appointments'],
   summary: 'Appointments booked in a time range, newest first',
   security,
-  middleware: [requireAuth(OPERATORS)],
+  middleware: [requireAuth('appointments:read')],
   request: {
     query: z.object({
       from: InstantSchema.optional(),
@@ -180,7 +180,7 @@ const importAppointmentsRoute = createRoute({
   summary: 'Import bookings from a practice-management CSV export',
   description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
   security,
-  middleware: [requireAuth(OPERATORS)],
+  middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'text/csv': { schema: z.string() } } },
   },

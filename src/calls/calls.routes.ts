@@ -1,6 +1,6 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 import { createRoute, z } from '@hono/zod-openapi'
-import { OPERATORS, requireAuth, STAFF } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
 import { jsonBody, problems } from '../auth/openapi'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
@@ -53,7 +53,7 @@ export const listCalls = createRoute({
   path: '/calls',
   tags: ['Calls'],
   summary: 'List calls, newest first',
-  middleware: [requireAuth(STAFF)] as const,
+  middleware: [requireAuth('calls:read')] as const,
   security: SESSION_OR_KEY,
   request: { query: ListCallsQuery },
   responses: {
@@ -74,7 +74,7 @@ export const getCall = createRoute({
   path: '/calls/{id}',
   tags: ['Calls'],
   summary: 'One call',
-  middleware: [requireAuth(STAFF)] as const,
+  middleware: [requireAuth('calls:read')] as const,
   security: SESSION_OR_KEY,
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
@@ -99,7 +99,7 @@ export const createCallback = createRoute({
   path: '/calls/callbacks',
   tags: ['Calls'],
   summary: 'Log a callback made outside Twilio',
-  middleware: [requireAuth(OPERATORS)] as const,
+  middleware: [requireAuth('calls:write')] as const,
   description:
     "Records an outbound call to the number and marks that caller's earlier missed calls without a callback as called back.",
   security: SESSION_OR_KEY,

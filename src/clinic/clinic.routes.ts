@@ -1,6 +1,6 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 import { createRoute, z } from '@hono/zod-openapi'
-import { MANAGERS, requireAuth, STAFF } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
 import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_OR_KEY } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
@@ -14,7 +14,7 @@ export const getClinicRoute = createRoute({
   tags: ['Clinic'],
   summary: "The clinic's settings",
   security,
-  middleware: [requireAuth(STAFF)] as const,
+  middleware: [requireAuth('clinic:read')] as const,
   responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
 })
 
@@ -26,7 +26,7 @@ export const patchClinicRoute = createRoute({
   description:
     'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60.',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('clinic:write')] as const,
   request: { body: jsonBody(ClinicPatchSchema) },
   responses: {
     200: jsonResponse(ClinicSchema, 'The updated clinic'),
@@ -54,7 +54,7 @@ export const addNumberRoute = createRoute({
   tags: ['Clinic'],
   summary: 'Add a tracking number and the line it forwards to (owner, admin)',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('numbers:write')] as const,
   request: {
     body: jsonBody(
       z.object({
@@ -76,7 +76,7 @@ export const listNumbersRoute = createRoute({
   tags: ['Clinic'],
   summary: "The clinic's tracking numbers",
   security,
-  middleware: [requireAuth(STAFF)] as const,
+  middleware: [requireAuth('clinic:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -93,7 +93,7 @@ export const patchNumberRoute = createRoute({
   tags: ['Clinic'],
   summary: 'Change where a number forwards to, or its label (owner, admin)',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('numbers:write')] as const,
   request: {
     params: IdParamSchema,
     body: jsonBody(
@@ -115,7 +115,7 @@ export const deleteNumberRoute = createRoute({
   tags: ['Clinic'],
   summary: 'Remove a tracking number (owner, admin)',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('numbers:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
 })
@@ -140,7 +140,7 @@ export const addTreatmentRoute = createRoute({
   tags: ['Clinic'],
   summary: 'Add a treatment with its value (owner, admin)',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('treatments:write')] as const,
   request: { body: jsonBody(z.object({ name: TreatmentName, valuePence: ValuePence })) },
   responses: {
     201: jsonResponse(TreatmentSchema, 'Added'),
@@ -154,7 +154,7 @@ export const listTreatmentsRoute = createRoute({
   tags: ['Clinic'],
   summary: "The clinic's treatments",
   security,
-  middleware: [requireAuth(STAFF)] as const,
+  middleware: [requireAuth('clinic:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -171,7 +171,7 @@ export const patchTreatmentRoute = createRoute({
   tags: ['Clinic'],
   summary: 'Rename or revalue a treatment (owner, admin)',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('treatments:write')] as const,
   request: {
     params: IdParamSchema,
     body: jsonBody(z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() })),
@@ -188,7 +188,7 @@ export const deleteTreatmentRoute = createRoute({
   tags: ['Clinic'],
   summary: 'Remove a treatment (owner, admin)',
   security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('treatments:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
 })

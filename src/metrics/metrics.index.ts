@@ -5,7 +5,7 @@
  * recomputed at read time so that today's figures are current without waiting for the cron.
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth, STAFF } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -85,7 +85,7 @@ const dailyRoute = createRoute({
   tags: ['Metrics'],
   summary: 'Daily figures in the clinic time zone, every day of the range',
   security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
-  middleware: [requireAuth(STAFF)],
+  middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
       from: CalendarDateSchema.openapi({ example: '2026-11-01' }),
@@ -119,7 +119,7 @@ const monthlyRoute = createRoute({
   tags: ['Metrics'],
   summary: 'Monthly figures in the clinic time zone, every month of the range',
   security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
-  middleware: [requireAuth(STAFF)],
+  middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
       from: CalendarMonthSchema.openapi({ example: '2026-01' }),

@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
-import { MANAGERS, requireAuth } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
@@ -63,7 +63,7 @@ export const listOutboxRoute = createRoute({
   tags: ['Messages'],
   summary: 'Messages sent or kept in sandbox mode, newest first',
   security: SESSION_OR_API_KEY,
-  middleware: [requireAuth(MANAGERS)] as const,
+  middleware: [requireAuth('outbox:read')] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: {
     200: {
