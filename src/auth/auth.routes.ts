@@ -2,8 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { refuseForeignOrigin, requireAuth } from './middleware'
-import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_ONLY } from './openapi'
+import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import {
   InviteInputSchema,
   LogInInputSchema,

@@ -38,7 +38,12 @@ async function resolveApiKey(c: Context<AppEnv>, key: string): Promise<Principal
     await c.var.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id))
   }
   // A key has no role: it acts only within the scopes chosen when it was made (./policy.ts).
-  return { clinicId: row.clinicId, via: 'api-key', scopes: parseScopes(row.scopes), actorId: row.id }
+  return {
+    clinicId: row.clinicId,
+    via: 'api-key',
+    scopes: parseScopes(row.scopes),
+    actorId: row.id,
+  }
 }
 
 /** Finds the caller, or null. Does not enforce anything. */

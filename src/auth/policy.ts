@@ -8,12 +8,15 @@ import type { Role } from '../lib/context'
 const ALL: readonly Role[] = ['owner', 'admin', 'receptionist', 'analyst']
 const OPERATORS: readonly Role[] = ['owner', 'admin', 'receptionist']
 const MANAGERS: readonly Role[] = ['owner', 'admin']
+/** Managers and analysts: the settings are for those who run or study the clinic, not the phones. */
+const READERS: readonly Role[] = ['owner', 'admin', 'analyst']
 
 /**
  * Every action, the roles that may take it, and whether an API key may carry it as a scope.
  * Rules: analysts only read (metrics, calls, appointments, the clinic's settings), never personal
  * data such as the team's emails, the outbox or the audit log; receptionists work the phones
- * (calls and appointments, read and write); owners and admins manage. A key never gets a power
+ * (calls and appointments, read and write; numbers and treatments, read; no settings); owners and
+ * admins manage. A key never gets a power
  * that belongs to a person: the team, API keys, the outbox, privacy requests, the audit log,
  * the job failures and the clinic's settings are session-only.
  */
@@ -25,7 +28,9 @@ export const POLICY = {
   'metrics:read': { roles: ALL, key: true, about: 'Read the daily and monthly metrics.' },
   'leads:read': { roles: OPERATORS, key: true, about: 'Read form enquiries and leads.' },
   'conversations:read': { roles: OPERATORS, key: true, about: 'Read SMS/WhatsApp threads.' },
-  'clinic:read': { roles: ALL, key: true, about: 'Read settings, tracking numbers, treatments.' },
+  'clinic:read': { roles: READERS, key: true, about: 'Read the clinic’s settings.' },
+  'numbers:read': { roles: ALL, key: true, about: 'List the tracking numbers.' },
+  'treatments:read': { roles: ALL, key: true, about: 'List the treatments and their values.' },
   'clinic:write': { roles: MANAGERS, key: false, about: 'Change the clinic’s settings.' },
   'numbers:write': { roles: MANAGERS, key: false, about: 'Add, change, remove tracking numbers.' },
   'treatments:write': { roles: MANAGERS, key: false, about: 'Add, change, remove treatments.' },
@@ -66,9 +71,7 @@ export const DEFAULT_API_KEY_SCOPES: readonly ApiKeyScope[] = [
 ]
 
 /** Who is asking, as far as the policy cares: a person's role, or a key's scopes. */
-export type Grantee =
-  | { via: 'session'; role: Role }
-  | { via: 'api-key'; scopes: readonly string[] }
+export type Grantee = { via: 'session'; role: Role } | { via: 'api-key'; scopes: readonly string[] }
 
 /** Whether `role` may take `action`. */
 export function roleCan(role: Role, action: Action): boolean {

@@ -76,7 +76,7 @@ export const listNumbersRoute = createRoute({
   tags: ['Clinic'],
   summary: "The clinic's tracking numbers",
   security,
-  middleware: [requireAuth('clinic:read')] as const,
+  middleware: [requireAuth('numbers:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -154,7 +154,7 @@ export const listTreatmentsRoute = createRoute({
   tags: ['Clinic'],
   summary: "The clinic's treatments",
   security,
-  middleware: [requireAuth('clinic:read')] as const,
+  middleware: [requireAuth('treatments:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
