@@ -269,11 +269,13 @@ describe('walking the table against the API and the pages', () => {
     })
   }
 
-  it('a key with no scopes is refused by every /api/v1 route in the OpenAPI document', async () => {
+  it('every /api/v1 operation in the OpenAPI document refuses a key without its documented scope, and lets one with it in', async () => {
     const clinic = await createTestClinic()
-    const key = await clinic.apiKey('')
+    const none = await clinic.apiKey('')
+    const keyFor = new Map<string, string>()
+    for (const scope of API_KEY_SCOPES) keyFor.set(scope, await clinic.apiKey(scope))
     const doc = (await (await call('/api/v1/openapi.json')).json()) as {
-      paths: Record<string, Record<string, unknown>>
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>
     }
     const open = new Set([
       '/api/v1/auth/signup',
@@ -286,17 +288,34 @@ describe('walking the table against the API and the pages', () => {
     for (const [path, ops] of Object.entries(doc.paths)) {
       const full = path.startsWith('/api/v1') ? path : `/api/v1${path}`
       if (open.has(full)) continue
-      for (const method of Object.keys(ops)) {
+      for (const [method, op] of Object.entries(ops)) {
         const url = full.replace(/\{[^}]+\}/g, 'x_1')
-        const res = await api(method.toUpperCase(), url, method === 'get' ? undefined : {}, {
-          authorization: `Bearer ${key}`,
-        })
-        await res.body?.cancel()
-        expect(res.status, `${method} ${url}`).toBe(403)
+        const body = method === 'get' ? undefined : {}
+        const send = async (key: string) => {
+          const res = await api(method.toUpperCase(), url, body, { authorization: `Bearer ${key}` })
+          await res.body?.cancel()
+          return res.status
+        }
+        expect(await send(none), `${method} ${url} with no scopes`).toBe(403)
+        const scopes = (op.security ?? []).flatMap((r) => r.apiKey ?? [])
+        expect(scopes.length, `${method} ${url} documents one scope at most`).toBeLessThanOrEqual(1)
+        for (const scope of scopes) {
+          expect(API_KEY_SCOPES as readonly string[], scope).toContain(scope)
+          expect(letIn(await send(keyFor.get(scope)!)), `${method} ${url} with ${scope}`).toBe(true)
+        }
         checked++
       }
     }
     expect(checked).toBeGreaterThan(25)
+  })
+
+  it('the OpenAPI document lists every scope a key may carry, and nothing else', async () => {
+    const doc = (await (await call('/api/v1/openapi.json')).json()) as {
+      components: { schemas: Record<string, { enum?: string[]; description?: string }> }
+    }
+    const schema = doc.components.schemas.ApiKeyScope
+    expect(schema?.enum).toEqual([...API_KEY_SCOPES])
+    for (const scope of API_KEY_SCOPES) expect(schema?.description).toContain(scope)
   })
 
   it('the navigation lists exactly the pages the role may open, and forms match canEdit', async () => {

@@ -7,6 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
@@ -84,14 +85,12 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const security: Array<Record<string, string[]>> = [{ session: [] }, { apiKey: [] }]
-
 const createAppointmentRoute = createRoute({
   method: 'post',
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Record a booking; it is attributed to the missed call that caused it',
-  security,
+  security: securityFor('appointments:write'),
   middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
@@ -113,7 +112,7 @@ const getAppointmentRoute = createRoute({
   path: '/appointments/{id}',
   tags: ['Appointments'],
   summary: 'One appointment with its current attribution',
-  security,
+  security: securityFor('appointments:read'),
   middleware: [requireAuth('appointments:read')],
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
@@ -132,7 +131,7 @@ const listAppointmentsRoute = createRoute({
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Appointments booked in a time range, newest first',
-  security,
+  security: securityFor('appointments:read'),
   middleware: [requireAuth('appointments:read')],
   request: {
     query: z.object({
@@ -179,7 +178,7 @@ const importAppointmentsRoute = createRoute({
   tags: ['Appointments'],
   summary: 'Import bookings from a practice-management CSV export',
   description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
-  security,
+  security: securityFor('appointments:write'),
   middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'text/csv': { schema: z.string() } } },

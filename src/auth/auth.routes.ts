@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { refuseForeignOrigin, requireAuth } from './middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_ONLY } from './openapi'
+import { IdParamSchema, jsonBody, jsonResponse, problems, securityFor } from './openapi'
 import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import {
   InviteInputSchema,
@@ -89,7 +89,7 @@ export const logOutRoute = createRoute({
   path: '/auth/logout',
   tags,
   summary: 'Sign out (revokes the session server-side)',
-  security: SESSION_ONLY,
+  security: securityFor('account:self'),
   middleware: [requireAuth('account:self')] as const,
   responses: { 204: { description: 'Signed out' }, ...problems(401, 403) },
 })
@@ -99,7 +99,7 @@ export const meRoute = createRoute({
   path: '/me',
   tags,
   summary: 'The signed-in member and their clinic',
-  security: SESSION_ONLY,
+  security: securityFor('account:self'),
   middleware: [requireAuth('account:self')] as const,
   responses: {
     200: jsonResponse(
@@ -155,7 +155,7 @@ export const inviteUserRoute = createRoute({
   path: '/users',
   tags: teamTags,
   summary: 'Invite a team member (emails a one-time link; limited per clinic, 429)',
-  security: SESSION_ONLY,
+  security: securityFor('team:write'),
   middleware: [requireAuth('team:write')] as const,
   request: { body: jsonBody(InviteInputSchema) },
   responses: {
@@ -176,7 +176,7 @@ export const listUsersRoute = createRoute({
   path: '/users',
   tags: teamTags,
   summary: 'List the team',
-  security: SESSION_ONLY,
+  security: securityFor('team:read'),
   middleware: [requireAuth('team:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
@@ -193,7 +193,7 @@ export const updateUserRoute = createRoute({
   path: '/users/{id}',
   tags: teamTags,
   summary: "Change a member's role",
-  security: SESSION_ONLY,
+  security: securityFor('team:write'),
   middleware: [requireAuth('team:write')] as const,
   request: { params: IdParamSchema, body: jsonBody(z.object({ role: RoleSchema })) },
   responses: {
@@ -207,7 +207,7 @@ export const disableUserRoute = createRoute({
   path: '/users/{id}',
   tags: teamTags,
   summary: 'Disable a member and sign them out everywhere',
-  security: SESSION_ONLY,
+  security: securityFor('team:write'),
   middleware: [requireAuth('team:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Disabled' }, ...problems(401, 403, 404, 409) },
@@ -220,7 +220,7 @@ export const createApiKeyRoute = createRoute({
   path: '/api-keys',
   tags: teamTags,
   summary: 'Create an API key (shown once)',
-  security: SESSION_ONLY,
+  security: securityFor('api-keys:manage'),
   middleware: [requireAuth('api-keys:manage')] as const,
   request: {
     body: jsonBody(
@@ -254,7 +254,7 @@ export const listApiKeysRoute = createRoute({
   path: '/api-keys',
   tags: teamTags,
   summary: "List the clinic's API keys (never the keys themselves)",
-  security: SESSION_ONLY,
+  security: securityFor('api-keys:manage'),
   middleware: [requireAuth('api-keys:manage')] as const,
   request: { query: ListQuerySchema },
   responses: {
@@ -271,7 +271,7 @@ export const revokeApiKeyRoute = createRoute({
   path: '/api-keys/{id}',
   tags: teamTags,
   summary: 'Revoke an API key',
-  security: SESSION_ONLY,
+  security: securityFor('api-keys:manage'),
   middleware: [requireAuth('api-keys:manage')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },

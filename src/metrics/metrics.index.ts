@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -84,7 +85,7 @@ const dailyRoute = createRoute({
   path: '/metrics/daily',
   tags: ['Metrics'],
   summary: 'Daily figures in the clinic time zone, every day of the range',
-  security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
+  security: securityFor('metrics:read'),
   middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
@@ -118,7 +119,7 @@ const monthlyRoute = createRoute({
   path: '/metrics/monthly',
   tags: ['Metrics'],
   summary: 'Monthly figures in the clinic time zone, every month of the range',
-  security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
+  security: securityFor('metrics:read'),
   middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({

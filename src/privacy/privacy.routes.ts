@@ -1,6 +1,7 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
 const ProblemSchema = z
@@ -79,6 +80,7 @@ export const createRequestRoute = createRoute({
   path: '/privacy/requests',
   tags: ['Privacy'],
   summary: 'Record and carry out a data-subject request',
+  security: securityFor('privacy:write'),
   middleware: dsrWrite,
   request: {
     body: { content: { 'application/json': { schema: PrivacyRequestBody } }, required: true },
@@ -96,6 +98,7 @@ export const listRequestsRoute = createRoute({
   path: '/privacy/requests',
   tags: ['Privacy'],
   summary: 'List data-subject requests, newest first',
+  security: securityFor('privacy:read'),
   middleware: dsrRead,
   request: { query: ListQuery },
   responses: {
@@ -114,6 +117,7 @@ export const getRequestRoute = createRoute({
   path: '/privacy/requests/{id}',
   tags: ['Privacy'],
   summary: 'One data-subject request',
+  security: securityFor('privacy:read'),
   middleware: dsrRead,
   request: { params: IdParam },
   responses: {
@@ -129,6 +133,7 @@ export const exportRequestRoute = createRoute({
   path: '/privacy/requests/{id}/export',
   tags: ['Privacy'],
   summary: 'Everything held about the request’s subject, as JSON (access and portability)',
+  security: securityFor('privacy:read'),
   middleware: dsrRead,
   request: { params: IdParam },
   responses: {
@@ -154,6 +159,7 @@ export const listPurgesRoute = createRoute({
   path: '/privacy/purges',
   tags: ['Privacy'],
   summary: 'Receipts of the retention purges run for this clinic, newest first',
+  security: securityFor('privacy:read'),
   middleware: dsrRead,
   request: { query: ListQuery },
   responses: {
@@ -184,6 +190,7 @@ export const listAuditRoute = createRoute({
   path: '/audit',
   tags: ['Audit'],
   summary: 'The clinic’s hash-chained audit log, newest first',
+  security: securityFor('audit:read'),
   middleware: auditRead,
   request: { query: ListQuery },
   responses: {
@@ -202,6 +209,7 @@ export const verifyAuditRoute = createRoute({
   path: '/audit/verify',
   tags: ['Audit'],
   summary: 'Re-computes the whole chain; names the first entry that does not verify',
+  security: securityFor('audit:read'),
   middleware: auditRead,
   responses: {
     200: json(
