@@ -32,6 +32,42 @@ describe('the policy table', () => {
     }
   })
 
+  it('pins the decisions: each role’s actions, spelled out', () => {
+    const reads = [
+      'calls:read',
+      'appointments:read',
+      'metrics:read',
+      'numbers:read',
+      'treatments:read',
+    ]
+    const expected: Record<Role, string[]> = {
+      owner: [...ACTIONS],
+      admin: [...ACTIONS],
+      receptionist: [
+        ...reads,
+        'calls:write',
+        'appointments:write',
+        'leads:read',
+        'conversations:read',
+        'account:self',
+      ],
+      analyst: [...reads, 'clinic:read', 'account:self'],
+    }
+    for (const role of ROLES) {
+      expect(ACTIONS.filter((a) => roleCan(role, a)).sort(), role).toEqual(expected[role].sort())
+    }
+    expect([...API_KEY_SCOPES].sort()).toEqual(
+      [
+        ...reads,
+        'calls:write',
+        'appointments:write',
+        'leads:read',
+        'conversations:read',
+        'clinic:read',
+      ].sort(),
+    )
+  })
+
   it('lets a key take exactly its scopes, and never an action the table keeps from keys', () => {
     fc.assert(
       fc.property(fc.subarray(ACTIONS), fc.constantFrom(...ACTIONS), (scopes, action) => {
@@ -235,11 +271,18 @@ describe('walking the table against the API and the pages', () => {
           seen.push(`api ${action} ${status}`)
           expect(letIn(status), `${role} ${probe.method} ${probe.path} → ${status}`).toBe(allowed)
           if (!allowed) expect(status).toBe(403)
+          // Write probes are harmless: let in, they stop at validation (or an unknown id).
+          if (allowed && probe.method !== 'GET') expect([400, 404]).toContain(status)
+          if (allowed && probe.method === 'GET') expect(status).toBe(200)
         }
         if (page) {
           const status = await probePage(page, member.headers)
           expect(letIn(status), `${role} ${page.method} ${page.path} → ${status}`).toBe(allowed)
           if (!allowed) expect(status).toBe(403)
+          if (allowed)
+            expect(status, `${role} ${page.method} ${page.path}`).toBe(
+              page.method === 'GET' ? 200 : 400,
+            )
         }
       }
       expect(seen.length).toBe(ACTIONS.length - PENDING.length)
