@@ -94,6 +94,10 @@ export function createApp(options: AppOptions = {}) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
+    description:
+      'An API key (`rb_live_…`). It may call an operation only if it holds the scope listed in ' +
+      'that operation’s security requirement (see the ApiKeyScope schema); operations listing ' +
+      'no apiKey requirement need a signed-in person.',
   })
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -32,21 +32,68 @@ describe('API keys', () => {
     expect(await auditActions(clinic.clinicId)).toContain('api-key.create')
   })
 
-  it('the key works as a Bearer token on data routes with no Origin header', async () => {
+  it('the key works as a Bearer token within its default scopes, with no Origin header', async () => {
     const clinic = await createTestClinic()
     const admin = await clinic.as('admin')
-    const { key } = (await (
+    const created = (await (
       await api('POST', '/api/v1/api-keys', { name: 'PMS' }, admin.headers)
-    ).json()) as { key: string }
-    const headers = { authorization: `Bearer ${key}` }
-    expect((await api('GET', '/api/v1/clinic', undefined, headers)).status).toBe(200)
+    ).json()) as { key: string; scopes: string[] }
+    expect(created.scopes.sort()).toEqual(
+      ['appointments:read', 'appointments:write', 'calls:read', 'metrics:read'].sort(),
+    )
+    const headers = { authorization: `Bearer ${created.key}` }
+    expect((await api('GET', '/api/v1/appointments', undefined, headers)).status).toBe(200)
+    expect((await api('GET', '/api/v1/calls', undefined, headers)).status).toBe(200)
+    // Outside its scopes: the settings, and never a manager's power such as adding treatments.
+    expect((await api('GET', '/api/v1/clinic', undefined, headers)).status).toBe(403)
     const add = await api(
       'POST',
       '/api/v1/treatments',
       { name: 'Whitening', valuePence: 30000 },
       headers,
     )
-    expect(add.status).toBe(201)
+    expect(add.status).toBe(403)
+  })
+
+  it('a key made with chosen scopes can do those alone, and lists them', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const res = await api(
+      'POST',
+      '/api/v1/api-keys',
+      { name: 'Reporting', scopes: ['metrics:read', 'clinic:read'] },
+      owner.headers,
+    )
+    expect(res.status).toBe(201)
+    const created = (await res.json()) as { id: string; key: string; scopes: string[] }
+    expect(created.scopes).toEqual(['metrics:read', 'clinic:read'])
+    const headers = { authorization: `Bearer ${created.key}` }
+    expect((await api('GET', '/api/v1/clinic', undefined, headers)).status).toBe(200)
+    expect((await api('GET', '/api/v1/calls', undefined, headers)).status).toBe(403)
+    const list = (await (
+      await api('GET', '/api/v1/api-keys', undefined, owner.headers)
+    ).json()) as {
+      items: { id: string; scopes: string[] }[]
+    }
+    expect(list.items.find((k) => k.id === created.id)?.scopes).toEqual([
+      'metrics:read',
+      'clinic:read',
+    ])
+  })
+
+  it('refuses scopes a key may not hold (audit, team, outbox, unknown) and an empty list with 400', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    for (const scopes of [['audit:read'], ['team:read'], ['outbox:read'], ['calls:delete'], []]) {
+      const res = await api('POST', '/api/v1/api-keys', { name: 'Bad', scopes }, owner.headers)
+      expect(res.status, JSON.stringify(scopes)).toBe(400)
+    }
+    const list = (await (
+      await api('GET', '/api/v1/api-keys', undefined, owner.headers)
+    ).json()) as {
+      items: unknown[]
+    }
+    expect(list.items).toHaveLength(0)
   })
 
   it('a revoked key stops working at once (401), and revoking again answers 404', async () => {
@@ -83,7 +130,7 @@ describe('API keys', () => {
       items: { id: string }[]
     }
     expect(list.items.map((k) => k.id)).not.toContain(theirs.id)
-    const still = await api('GET', '/api/v1/clinic', undefined, {
+    const still = await api('GET', '/api/v1/calls', undefined, {
       authorization: `Bearer ${theirs.key}`,
     })
     expect(still.status).toBe(200)

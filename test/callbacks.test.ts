@@ -130,7 +130,7 @@ describe('POST /api/v1/calls/callbacks', () => {
     const clinic = await createClinic()
     const from = newMobile()
     const m = await missedCall(clinic, from)
-    const key = await clinic.apiKey()
+    const key = await clinic.apiKey('calls:write')
     const past = new Date(Date.now() - 3600_000).toISOString()
     const res = await api(
       'POST',

@@ -264,8 +264,14 @@ describe('dashboard forms', () => {
     const clinic = await createTestClinic()
     const owner = await clinic.as('owner')
     const res = await call('/api-keys', form({ name: 'Dentally' }, owner.headers))
-    expect(res.status).toBe(201)
-    const key = /rb_live_[A-Za-z0-9_-]+/.exec(await res.text())?.[0]
+    // Redirect-after-POST: a reload of the page cannot create a second key.
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/api-keys')
+    const flash = (res.headers.get('set-cookie') ?? '').split(';')[0]!
+    const shown = await call('/api-keys', {
+      headers: { ...owner.headers, cookie: `${owner.headers.cookie}; ${flash}` },
+    })
+    const key = /rb_live_[A-Za-z0-9_-]+/.exec(await shown.text())?.[0]
     expect(key).toBeDefined()
     const later = await (await call('/api-keys', { headers: owner.headers })).text()
     expect(later).toContain('Dentally')

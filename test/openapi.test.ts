@@ -44,7 +44,12 @@ describe('the API reference', () => {
     for (const [path, method] of expected) {
       expect(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`).toBeDefined()
     }
-    expect(doc.paths['/api/v1/clinic']?.patch?.security).toEqual([{ session: [] }, { apiKey: [] }])
+    // Changing settings is a person's power (no key scope); reading them is a scope.
+    expect(doc.paths['/api/v1/clinic']?.patch?.security).toEqual([{ session: [] }])
+    expect(doc.paths['/api/v1/clinic']?.get?.security).toEqual([
+      { session: [] },
+      { apiKey: ['clinic:read'] },
+    ])
     expect(doc.paths['/api/v1/api-keys']?.post?.security).toEqual([{ session: [] }])
     expect(doc.paths['/api/v1/auth/login']?.post?.responses).toHaveProperty('429')
   })

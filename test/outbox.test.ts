@@ -5,6 +5,7 @@
 import { env } from 'cloudflare:workers'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { API_KEY_SCOPES } from '../src/auth/policy'
 import { outboundMessages } from '../src/db/schema'
 import { deliverTextBack } from '../src/textback/deliver'
 import { api, createTestClinic } from './helpers/clinic'
@@ -88,13 +89,13 @@ describe('GET /api/v1/outbox', () => {
     expect(JSON.stringify(read)).not.toContain(BODY)
   })
 
-  it('lets an API key (which acts as an admin) read it too', async () => {
+  it('refuses every API key, whatever its scopes (403): no key reads the outbox', async () => {
     const { clinic } = await clinicWithTextBacks(1)
-    const key = await clinic.apiKey()
+    const key = await clinic.apiKey(API_KEY_SCOPES.join(','))
 
     const res = await api('GET', '/api/v1/outbox', undefined, { authorization: `Bearer ${key}` })
 
-    expect(res.status).toBe(200)
+    expect(res.status).toBe(403)
   })
 
   for (const role of ['receptionist', 'analyst'] as const) {

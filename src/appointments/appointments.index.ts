@@ -6,7 +6,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { OPERATORS, requireAuth } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
@@ -83,15 +84,13 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const security: Array<Record<string, string[]>> = [{ session: [] }, { apiKey: [] }]
-
 const createAppointmentRoute = createRoute({
   method: 'post',
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Record a booking; it is attributed to the missed call that caused it',
-  security,
-  middleware: [requireAuth(OPERATORS)],
+  security: securityFor('appointments:write'),
+  middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
   },
@@ -112,8 +111,8 @@ const getAppointmentRoute = createRoute({
   path: '/appointments/{id}',
   tags: ['Appointments'],
   summary: 'One appointment with its current attribution',
-  security,
-  middleware: [requireAuth(OPERATORS)],
+  security: securityFor('appointments:read'),
+  middleware: [requireAuth('appointments:read')],
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
     200: {
@@ -131,8 +130,8 @@ const listAppointmentsRoute = createRoute({
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Appointments booked in a time range, newest first',
-  security,
-  middleware: [requireAuth(OPERATORS)],
+  security: securityFor('appointments:read'),
+  middleware: [requireAuth('appointments:read')],
   request: {
     query: z.object({
       from: InstantSchema.optional(),
@@ -178,8 +177,8 @@ const importAppointmentsRoute = createRoute({
   tags: ['Appointments'],
   summary: 'Import bookings from a practice-management CSV export',
   description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
-  security,
-  middleware: [requireAuth(OPERATORS)],
+  security: securityFor('appointments:write'),
+  middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'text/csv': { schema: z.string() } } },
   },

@@ -131,7 +131,8 @@ export const authRouter = createRouter()
     return c.body(null, 204)
   })
   .openapi(createApiKeyRoute, async (c) => {
-    const created = await createApiKey(c.var.db, c.env, c.var.principal, c.req.valid('json').name)
+    const { name, scopes } = c.req.valid('json')
+    const created = await createApiKey(c.var.db, c.env, c.var.principal, name, scopes)
     return c.json(created, 201)
   })
   .openapi(listApiKeysRoute, async (c) => {

@@ -1,8 +1,9 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for auth, the team and API keys. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
-import { MANAGERS, refuseForeignOrigin, requireAuth, STAFF } from './middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_ONLY } from './openapi'
+import { refuseForeignOrigin, requireAuth } from './middleware'
+import { IdParamSchema, jsonBody, jsonResponse, problems, securityFor } from './openapi'
+import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import {
   InviteInputSchema,
   LogInInputSchema,
@@ -26,6 +27,11 @@ const TeamMemberSchema = UserSchema.extend({
   lastLoginAt: z.string().nullable(),
 }).openapi('TeamMember')
 
+/** Every scope a key may carry, each described from the policy table. */
+export const ApiKeyScopeSchema = z.enum(API_KEY_SCOPES).openapi('ApiKeyScope', {
+  description: `What an API key may do. ${API_KEY_SCOPES.map((s) => `\`${s}\`: ${POLICY[s].about}`).join(' ')} No key reads the audit log, the team, the outbox or privacy requests, or manages keys.`,
+})
+
 const ApiKeySummarySchema = z
   .object({
     id: z.string().openapi({ example: 'key_01JD3Q8Z5X0000000000000000' }),
@@ -33,6 +39,7 @@ const ApiKeySummarySchema = z
     prefix: z.string().openapi({ example: 'rb_live_Ab3x' }),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
+    scopes: z.array(ApiKeyScopeSchema),
   })
   .openapi('ApiKey')
 
@@ -82,8 +89,8 @@ export const logOutRoute = createRoute({
   path: '/auth/logout',
   tags,
   summary: 'Sign out (revokes the session server-side)',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(STAFF, { sessionOnly: true })] as const,
+  security: securityFor('account:self'),
+  middleware: [requireAuth('account:self')] as const,
   responses: { 204: { description: 'Signed out' }, ...problems(401, 403) },
 })
 
@@ -92,8 +99,8 @@ export const meRoute = createRoute({
   path: '/me',
   tags,
   summary: 'The signed-in member and their clinic',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(STAFF, { sessionOnly: true })] as const,
+  security: securityFor('account:self'),
+  middleware: [requireAuth('account:self')] as const,
   responses: {
     200: jsonResponse(
       z.object({
@@ -148,8 +155,8 @@ export const inviteUserRoute = createRoute({
   path: '/users',
   tags: teamTags,
   summary: 'Invite a team member (emails a one-time link; limited per clinic, 429)',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('team:write'),
+  middleware: [requireAuth('team:write')] as const,
   request: { body: jsonBody(InviteInputSchema) },
   responses: {
     201: jsonResponse(
@@ -169,8 +176,8 @@ export const listUsersRoute = createRoute({
   path: '/users',
   tags: teamTags,
   summary: 'List the team',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('team:read'),
+  middleware: [requireAuth('team:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -186,8 +193,8 @@ export const updateUserRoute = createRoute({
   path: '/users/{id}',
   tags: teamTags,
   summary: "Change a member's role",
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('team:write'),
+  middleware: [requireAuth('team:write')] as const,
   request: { params: IdParamSchema, body: jsonBody(z.object({ role: RoleSchema })) },
   responses: {
     200: jsonResponse(TeamMemberSchema, 'Updated'),
@@ -200,8 +207,8 @@ export const disableUserRoute = createRoute({
   path: '/users/{id}',
   tags: teamTags,
   summary: 'Disable a member and sign them out everywhere',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('team:write'),
+  middleware: [requireAuth('team:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Disabled' }, ...problems(401, 403, 404, 409) },
 })
@@ -213,11 +220,22 @@ export const createApiKeyRoute = createRoute({
   path: '/api-keys',
   tags: teamTags,
   summary: 'Create an API key (shown once)',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('api-keys:manage'),
+  middleware: [requireAuth('api-keys:manage')] as const,
   request: {
     body: jsonBody(
-      z.object({ name: z.string().trim().min(1).max(80).openapi({ example: 'Practice system' }) }),
+      z.object({
+        name: z.string().trim().min(1).max(80).openapi({ example: 'Practice system' }),
+        scopes: z
+          .array(ApiKeyScopeSchema)
+          .min(1)
+          .max(API_KEY_SCOPES.length)
+          .optional()
+          .openapi({
+            description: `What the key may do; default ${DEFAULT_API_KEY_SCOPES.join(', ')}.`,
+            example: [...DEFAULT_API_KEY_SCOPES],
+          }),
+      }),
     ),
   },
   responses: {
@@ -236,8 +254,8 @@ export const listApiKeysRoute = createRoute({
   path: '/api-keys',
   tags: teamTags,
   summary: "List the clinic's API keys (never the keys themselves)",
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('api-keys:manage'),
+  middleware: [requireAuth('api-keys:manage')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -253,8 +271,8 @@ export const revokeApiKeyRoute = createRoute({
   path: '/api-keys/{id}',
   tags: teamTags,
   summary: 'Revoke an API key',
-  security: SESSION_ONLY,
-  middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
+  security: securityFor('api-keys:manage'),
+  middleware: [requireAuth('api-keys:manage')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
 })

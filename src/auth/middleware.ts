@@ -1,16 +1,18 @@
 /**
  * Authentication and authorisation for /api/v1 and the dashboard.
  *
- * `requireAuth(roles)` accepts a session cookie or `Authorization: Bearer <api key>`, enforces the
- * role list, and — for cookie-authenticated writes — requires `Origin` to equal PUBLIC_BASE_URL's
+ * `requireAuth(action)` accepts a session cookie or `Authorization: Bearer <api key>`, asks the
+ * one policy (./policy.ts) whether the caller may take `action` — a person by role, a key by its
+ * scopes — and, for cookie-authenticated writes, requires `Origin` to equal PUBLIC_BASE_URL's
  * origin (CSRF). API-key calls are server-to-server and carry no cookie, so they need no Origin.
  */
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Context, MiddlewareHandler } from 'hono'
 import { apiKeys } from '../db/schema'
-import type { AppEnv, Principal, Role } from '../lib/context'
+import type { AppEnv, Principal } from '../lib/context'
 import { forbidden, unauthorized } from '../lib/problem'
 import { sha256Hex } from '../privacy/crypto'
+import { type Action, can, parseScopes } from './policy'
 import { resolveSession } from './sessions'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -21,7 +23,12 @@ export const API_KEY_PREFIX = 'rb_live_'
 async function resolveApiKey(c: Context<AppEnv>, key: string): Promise<Principal | null> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) return null
   const [row] = await c.var.db
-    .select({ id: apiKeys.id, clinicId: apiKeys.clinicId, lastUsedAt: apiKeys.lastUsedAt })
+    .select({
+      id: apiKeys.id,
+      clinicId: apiKeys.clinicId,
+      lastUsedAt: apiKeys.lastUsedAt,
+      scopes: apiKeys.scopes,
+    })
     .from(apiKeys)
     .where(and(eq(apiKeys.keyHash, await sha256Hex(key)), isNull(apiKeys.revokedAt)))
     .limit(1)
@@ -30,9 +37,13 @@ async function resolveApiKey(c: Context<AppEnv>, key: string): Promise<Principal
   if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) {
     await c.var.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id))
   }
-  // An API key acts for its clinic as an admin would, for data (appointments, calls); managing
-  // users and keys needs a signed-in person (see `sessionOnly`).
-  return { clinicId: row.clinicId, role: 'admin', via: 'api-key', actorId: row.id }
+  // A key has no role: it acts only within the scopes chosen when it was made (./policy.ts).
+  return {
+    clinicId: row.clinicId,
+    via: 'api-key',
+    scopes: parseScopes(row.scopes),
+    actorId: row.id,
+  }
 }
 
 /** Finds the caller, or null. Does not enforce anything. */
@@ -63,31 +74,25 @@ export const refuseForeignOrigin: MiddlewareHandler<AppEnv> = async (c, next) =>
   await next()
 }
 
-type AuthOptions = { sessionOnly?: boolean }
-
 /**
- * Requires a signed-in caller with one of `roles` (all roles when omitted). Sets `c.var.principal`.
+ * Requires a caller who may take `action` under the policy (./policy.ts): 401 without a session
+ * or a live key, 403 when the role or the key's scopes do not allow it. Sets `c.var.principal`.
  */
-export function requireAuth(
-  roles?: readonly Role[],
-  options: AuthOptions = {},
-): MiddlewareHandler<AppEnv> {
+export function requireAuth(action: Action): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = await authenticate(c)
     if (!principal) throw unauthorized()
     if (principal.via === 'session' && !SAFE_METHODS.has(c.req.method) && !isSameOrigin(c)) {
       throw forbidden('Cross-origin request refused: the Origin header must match this site.')
     }
-    if (options.sessionOnly && principal.via !== 'session') {
-      throw forbidden('This action needs a signed-in team member, not an API key.')
+    if (!can(principal, action)) {
+      throw forbidden(
+        principal.via === 'api-key'
+          ? `This API key lacks the scope ${action}.`
+          : `Your role (${principal.role}) may not do this (${action}).`,
+      )
     }
-    if (roles && !roles.includes(principal.role)) throw forbidden()
     c.set('principal', principal)
     await next()
   }
 }
-
-/** Role groups used across routes. */
-export const STAFF: readonly Role[] = ['owner', 'admin', 'receptionist', 'analyst']
-export const OPERATORS: readonly Role[] = ['owner', 'admin', 'receptionist']
-export const MANAGERS: readonly Role[] = ['owner', 'admin']

@@ -3,6 +3,7 @@
  * the security requirements, and a JSON body helper that refuses other media types (415).
  */
 import { z } from '@hono/zod-openapi'
+import { type Action, isApiKeyScope } from './policy'
 
 export const ProblemSchema = z
   .object({
@@ -56,6 +57,14 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 export const SESSION_ONLY = [{ session: [] }]
 /** A session cookie or an API key (`Authorization: Bearer rb_live_…`). */
 export const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
+
+/**
+ * The OpenAPI security requirement of a route guarded by `requireAuth(action)`: a session, plus
+ * an API key holding the scope `action` when the policy lets keys carry it.
+ */
+export function securityFor(action: Action): Record<string, string[]>[] {
+  return isApiKeyScope(action) ? [{ session: [] }, { apiKey: [action] }] : [{ session: [] }]
+}
 
 export const IdParamSchema = z.object({
   id: z

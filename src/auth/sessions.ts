@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { sessions, users } from '../db/schema'
 import type { Config } from '../env'
-import type { AppEnv, Principal, Role } from '../lib/context'
+import type { AppEnv, Role, SessionPrincipal } from '../lib/context'
 import { DAY_MS, HOUR_MS } from '../lib/time'
 import { randomToken, sha256Hex, userEmailLookup } from '../privacy/crypto'
 
@@ -46,7 +46,7 @@ export async function startSession(
 }
 
 /** Resolves the session cookie to a principal, or null (missing, tampered, expired, revoked). */
-export async function resolveSession(c: Context<AppEnv>): Promise<Principal | null> {
+export async function resolveSession(c: Context<AppEnv>): Promise<SessionPrincipal | null> {
   const token = await getSignedCookie(c, c.var.config.sessionSecret, cookieName(c))
   if (!token) return null
   const tokenHash = await sha256Hex(token)

@@ -15,6 +15,7 @@ import { conflict, forbidden, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { clinicKeyring, randomToken, sha256Hex } from '../privacy/crypto'
 import { API_KEY_PREFIX } from './middleware'
+import { type ApiKeyScope, DEFAULT_API_KEY_SCOPES, formatScopes, parseScopes } from './policy'
 
 export type TeamMember = {
   id: string
@@ -32,6 +33,8 @@ export type ApiKeySummary = {
   prefix: string
   createdAt: string
   lastUsedAt: string | null
+  /** What the key may do (src/auth/policy.ts). */
+  scopes: ApiKeyScope[]
 }
 
 type Page = { limit: number; cursor?: string | undefined }
@@ -205,13 +208,18 @@ async function memberById(
   }
 }
 
-/** Creates an API key. The key is returned once; only its SHA-256 is stored. */
+/**
+ * Creates an API key with `scopes` (the contract's default set when omitted; callers validate
+ * them against `API_KEY_SCOPES`). The key is returned once; only its SHA-256 is stored.
+ */
 export async function createApiKey(
   db: Db,
   env: Bindings,
   principal: Principal,
   name: string,
+  scopes: readonly ApiKeyScope[] = DEFAULT_API_KEY_SCOPES,
 ): Promise<ApiKeySummary & { key: string }> {
+  const stored = formatScopes(scopes)
   const id = newId('key')
   const key = `${API_KEY_PREFIX}${randomToken(24)}`
   const prefix = key.slice(0, API_KEY_PREFIX.length + 4)
@@ -224,13 +232,23 @@ export async function createApiKey(
     prefix,
     createdBy: principal.actorId,
     createdAt: now,
+    scopes: stored,
   })
   await audit(env, principal.clinicId, {
     actor: actorOf(principal),
     action: 'api-key.create',
     target: `api-key:${id}`,
+    details: { scopes: stored },
   })
-  return { id, name, key, prefix, createdAt: toIso(now), lastUsedAt: null }
+  return {
+    id,
+    name,
+    key,
+    prefix,
+    createdAt: toIso(now),
+    lastUsedAt: null,
+    scopes: parseScopes(stored),
+  }
 }
 
 /** Lists the clinic's live (unrevoked) API keys, without the keys. */
@@ -260,6 +278,7 @@ export async function listApiKeys(
       prefix: r.prefix,
       createdAt: toIso(r.createdAt),
       lastUsedAt: toIsoOrNull(r.lastUsedAt),
+      scopes: parseScopes(r.scopes),
     })),
     nextCursor,
   }

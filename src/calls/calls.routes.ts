@@ -1,12 +1,9 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 import { createRoute, z } from '@hono/zod-openapi'
-import { OPERATORS, requireAuth, STAFF } from '../auth/middleware'
-import { jsonBody, problems } from '../auth/openapi'
+import { requireAuth } from '../auth/middleware'
+import { jsonBody, problems, securityFor } from '../auth/openapi'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
-
-/** A session cookie or an API key. (Typed explicitly: an inferred union of literals breaks createRoute's types.) */
-const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
 
 export const CallSchema = z
   .object({
@@ -53,8 +50,8 @@ export const listCalls = createRoute({
   path: '/calls',
   tags: ['Calls'],
   summary: 'List calls, newest first',
-  middleware: [requireAuth(STAFF)] as const,
-  security: SESSION_OR_KEY,
+  middleware: [requireAuth('calls:read')] as const,
+  security: securityFor('calls:read'),
   request: { query: ListCallsQuery },
   responses: {
     200: {
@@ -74,8 +71,8 @@ export const getCall = createRoute({
   path: '/calls/{id}',
   tags: ['Calls'],
   summary: 'One call',
-  middleware: [requireAuth(STAFF)] as const,
-  security: SESSION_OR_KEY,
+  middleware: [requireAuth('calls:read')] as const,
+  security: securityFor('calls:read'),
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
     200: { description: 'The call', content: { 'application/json': { schema: CallDetailSchema } } },
@@ -99,10 +96,10 @@ export const createCallback = createRoute({
   path: '/calls/callbacks',
   tags: ['Calls'],
   summary: 'Log a callback made outside Twilio',
-  middleware: [requireAuth(OPERATORS)] as const,
+  middleware: [requireAuth('calls:write')] as const,
   description:
     "Records an outbound call to the number and marks that caller's earlier missed calls without a callback as called back.",
-  security: SESSION_OR_KEY,
+  security: securityFor('calls:write'),
   request: {
     body: jsonBody(CreateCallbackBody),
   },

@@ -1,20 +1,19 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 import { createRoute, z } from '@hono/zod-openapi'
-import { MANAGERS, requireAuth, STAFF } from '../auth/middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_OR_KEY } from '../auth/openapi'
+import { requireAuth } from '../auth/middleware'
+import { IdParamSchema, jsonBody, jsonResponse, problems, securityFor } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
 const ListQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
-const security = SESSION_OR_KEY
 
 export const getClinicRoute = createRoute({
   method: 'get',
   path: '/clinic',
   tags: ['Clinic'],
   summary: "The clinic's settings",
-  security,
-  middleware: [requireAuth(STAFF)] as const,
+  security: securityFor('clinic:read'),
+  middleware: [requireAuth('clinic:read')] as const,
   responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
 })
 
@@ -25,8 +24,8 @@ export const patchClinicRoute = createRoute({
   summary: "Change the clinic's settings (owner, admin)",
   description:
     'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60.',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('clinic:write'),
+  middleware: [requireAuth('clinic:write')] as const,
   request: { body: jsonBody(ClinicPatchSchema) },
   responses: {
     200: jsonResponse(ClinicSchema, 'The updated clinic'),
@@ -53,8 +52,8 @@ export const addNumberRoute = createRoute({
   path: '/numbers',
   tags: ['Clinic'],
   summary: 'Add a tracking number and the line it forwards to (owner, admin)',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('numbers:write'),
+  middleware: [requireAuth('numbers:write')] as const,
   request: {
     body: jsonBody(
       z.object({
@@ -75,8 +74,8 @@ export const listNumbersRoute = createRoute({
   path: '/numbers',
   tags: ['Clinic'],
   summary: "The clinic's tracking numbers",
-  security,
-  middleware: [requireAuth(STAFF)] as const,
+  security: securityFor('numbers:read'),
+  middleware: [requireAuth('numbers:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -92,8 +91,8 @@ export const patchNumberRoute = createRoute({
   path: '/numbers/{id}',
   tags: ['Clinic'],
   summary: 'Change where a number forwards to, or its label (owner, admin)',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('numbers:write'),
+  middleware: [requireAuth('numbers:write')] as const,
   request: {
     params: IdParamSchema,
     body: jsonBody(
@@ -114,8 +113,8 @@ export const deleteNumberRoute = createRoute({
   path: '/numbers/{id}',
   tags: ['Clinic'],
   summary: 'Remove a tracking number (owner, admin)',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('numbers:write'),
+  middleware: [requireAuth('numbers:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
 })
@@ -139,8 +138,8 @@ export const addTreatmentRoute = createRoute({
   path: '/treatments',
   tags: ['Clinic'],
   summary: 'Add a treatment with its value (owner, admin)',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('treatments:write'),
+  middleware: [requireAuth('treatments:write')] as const,
   request: { body: jsonBody(z.object({ name: TreatmentName, valuePence: ValuePence })) },
   responses: {
     201: jsonResponse(TreatmentSchema, 'Added'),
@@ -153,8 +152,8 @@ export const listTreatmentsRoute = createRoute({
   path: '/treatments',
   tags: ['Clinic'],
   summary: "The clinic's treatments",
-  security,
-  middleware: [requireAuth(STAFF)] as const,
+  security: securityFor('treatments:read'),
+  middleware: [requireAuth('treatments:read')] as const,
   request: { query: ListQuerySchema },
   responses: {
     200: jsonResponse(
@@ -170,8 +169,8 @@ export const patchTreatmentRoute = createRoute({
   path: '/treatments/{id}',
   tags: ['Clinic'],
   summary: 'Rename or revalue a treatment (owner, admin)',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('treatments:write'),
+  middleware: [requireAuth('treatments:write')] as const,
   request: {
     params: IdParamSchema,
     body: jsonBody(z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() })),
@@ -187,8 +186,8 @@ export const deleteTreatmentRoute = createRoute({
   path: '/treatments/{id}',
   tags: ['Clinic'],
   summary: 'Remove a treatment (owner, admin)',
-  security,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('treatments:write'),
+  middleware: [requireAuth('treatments:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
 })

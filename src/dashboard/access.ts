@@ -1,9 +1,8 @@
 /**
- * Who may open which dashboard page, and who may change things. A pure table so the navigation,
- * the route guards and the tests read the same rules.
- * - Analysts are read-only: they see metrics and settings but get no forms, and every POST is 403.
- * - Receptionists work the phones: no settings, team, API keys, privacy or audit pages.
+ * Which dashboard page needs which action of the one policy (src/auth/policy.ts): the page
+ * guard, the navigation and the pages' forms read these, so the pages and the JSON API agree.
  */
+import { type Action, roleCan } from '../auth/policy'
 import type { Role } from '../lib/context'
 
 export type PageKey =
@@ -19,29 +18,31 @@ export type PageKey =
   | 'privacy'
   | 'audit'
 
-const ALL: readonly Role[] = ['owner', 'admin', 'receptionist', 'analyst']
-const MANAGERS: readonly Role[] = ['owner', 'admin']
-
-const VIEW: Record<PageKey, readonly Role[]> = {
-  overview: ALL,
-  calls: ALL,
-  appointments: ALL,
-  treatments: ALL,
-  numbers: ALL,
-  settings: ['owner', 'admin', 'analyst'],
-  team: ['owner', 'admin', 'analyst'],
-  'api-keys': MANAGERS,
-  outbox: MANAGERS,
-  privacy: MANAGERS,
-  audit: ['owner', 'admin', 'analyst'],
+/**
+ * Each page: the action needed to open it, and the one needed to change anything on it (null
+ * for pages that only show). The page shows what the matching API routes return, no more.
+ */
+export const PAGE_ACTIONS: Record<PageKey, { view: Action; edit: Action | null }> = {
+  overview: { view: 'metrics:read', edit: null },
+  calls: { view: 'calls:read', edit: 'calls:write' },
+  appointments: { view: 'appointments:read', edit: 'appointments:write' },
+  treatments: { view: 'treatments:read', edit: 'treatments:write' },
+  numbers: { view: 'numbers:read', edit: 'numbers:write' },
+  settings: { view: 'clinic:read', edit: 'clinic:write' },
+  team: { view: 'team:read', edit: 'team:write' },
+  'api-keys': { view: 'api-keys:manage', edit: 'api-keys:manage' },
+  outbox: { view: 'outbox:read', edit: null },
+  privacy: { view: 'privacy:read', edit: 'privacy:write' },
+  audit: { view: 'audit:read', edit: null },
 }
 
 /** Whether `role` may open `page`. */
 export function canView(role: Role, page: PageKey): boolean {
-  return VIEW[page].includes(role)
+  return roleCan(role, PAGE_ACTIONS[page].view)
 }
 
 /** Whether `role` may change anything on `page` (forms shown, POSTs accepted). */
 export function canEdit(role: Role, page: PageKey): boolean {
-  return MANAGERS.includes(role) && canView(role, page)
+  const edit = PAGE_ACTIONS[page].edit
+  return edit !== null && canView(role, page) && roleCan(role, edit)
 }

@@ -6,7 +6,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import { resolveSession } from '../auth/sessions'
 import { type ClinicRow, findClinic } from '../clinic/setup'
-import type { AppEnv, Principal } from '../lib/context'
+import type { AppEnv, Principal, SessionPrincipal } from '../lib/context'
 import { decodeCursor } from '../lib/pagination'
 import type { ProblemError } from '../lib/problem'
 import { canEdit, canView, type PageKey } from './access'
@@ -35,7 +35,8 @@ export const notice = (c: Ctx) => NOTICES[c.req.query('notice') ?? ''] ?? null
 export async function renderError(c: Ctx, status: number, message: string) {
   let viewer: Viewer | null = null
   try {
-    const principal = c.get('principal') ?? (await resolveSession(c))
+    const set = c.get('principal') as Principal | undefined
+    const principal = set?.via === 'session' ? set : await resolveSession(c)
     if (principal) viewer = await viewerOf(c, principal)
   } catch {
     viewer = null
@@ -46,16 +47,17 @@ export async function renderError(c: Ctx, status: number, message: string) {
   )
 }
 
-async function viewerOf(c: Ctx, principal: Principal): Promise<Viewer | null> {
+async function viewerOf(c: Ctx, principal: SessionPrincipal): Promise<Viewer | null> {
   const clinic = await findClinic(c.var.db, principal.clinicId)
   return clinic ? { role: principal.role, clinicName: clinic.name } : null
 }
 
-export type PageState = { principal: Principal; clinic: ClinicRow; viewer: Viewer }
+export type PageState = { principal: SessionPrincipal; clinic: ClinicRow; viewer: Viewer }
 
 /**
  * Resolves the signed-in member for a page. Signed out → redirect to /login (remembering where
- * they were going). Role without access → 403 page. Writes by a read-only role → 403.
+ * they were going). Role without the page's view action → 403 page; a write without its edit
+ * action → 403 (both from the one policy, via access.ts).
  */
 async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
   const principal = await resolveSession(c)

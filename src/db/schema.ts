@@ -106,6 +106,13 @@ export const apiKeys = sqliteTable(
     createdAt: createdAt(),
     lastUsedAt: integer('last_used_at'),
     revokedAt: integer('revoked_at'),
+    /**
+     * What the key may do: comma-separated scopes from src/auth/policy.ts. Keys made before
+     * scopes existed get the contract's default set.
+     */
+    scopes: text('scopes')
+      .notNull()
+      .default('calls:read,appointments:read,appointments:write,metrics:read'),
   },
   (t) => [
     uniqueIndex('api_keys_hash_uq').on(t.keyHash),

@@ -1,6 +1,7 @@
 /** Route definitions (zod + OpenAPI) for the clinic's failed background jobs (v1.1 extension). */
 import { createRoute, z } from '@hono/zod-openapi'
-import { MANAGERS, requireAuth } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
 const ProblemSchema = z
@@ -43,7 +44,8 @@ export const listJobFailuresRoute = createRoute({
   path: '/jobs/failures',
   tags: ['Jobs'],
   summary: 'Background jobs that failed after every retry, newest failure first',
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('jobs:read'),
+  middleware: [requireAuth('jobs:read')] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: {
     200: json(
@@ -61,7 +63,8 @@ export const resolveJobFailureRoute = createRoute({
   path: '/jobs/failures/{id}/resolve',
   tags: ['Jobs'],
   summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('jobs:write'),
+  middleware: [requireAuth('jobs:write')] as const,
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: {
     200: json(JobFailureSchema, 'The resolved record'),

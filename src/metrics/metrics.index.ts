@@ -5,7 +5,8 @@
  * recomputed at read time so that today's figures are current without waiting for the cron.
  */
 import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth, STAFF } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -84,8 +85,8 @@ const dailyRoute = createRoute({
   path: '/metrics/daily',
   tags: ['Metrics'],
   summary: 'Daily figures in the clinic time zone, every day of the range',
-  security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
-  middleware: [requireAuth(STAFF)],
+  security: securityFor('metrics:read'),
+  middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
       from: CalendarDateSchema.openapi({ example: '2026-11-01' }),
@@ -118,8 +119,8 @@ const monthlyRoute = createRoute({
   path: '/metrics/monthly',
   tags: ['Metrics'],
   summary: 'Monthly figures in the clinic time zone, every month of the range',
-  security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
-  middleware: [requireAuth(STAFF)],
+  security: securityFor('metrics:read'),
+  middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
       from: CalendarMonthSchema.openapi({ example: '2026-01' }),

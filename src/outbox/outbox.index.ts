@@ -5,7 +5,8 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
-import { MANAGERS, requireAuth } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
@@ -54,16 +55,13 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 })
 
-/** A session cookie or an API key (either one). */
-const SESSION_OR_API_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
-
 export const listOutboxRoute = createRoute({
   method: 'get',
   path: '/outbox',
   tags: ['Messages'],
   summary: 'Messages sent or kept in sandbox mode, newest first',
-  security: SESSION_OR_API_KEY,
-  middleware: [requireAuth(MANAGERS)] as const,
+  security: securityFor('outbox:read'),
+  middleware: [requireAuth('outbox:read')] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: {
     200: {

@@ -1,6 +1,7 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
 import { createRoute, z } from '@hono/zod-openapi'
-import { MANAGERS, requireAuth } from '../auth/middleware'
+import { requireAuth } from '../auth/middleware'
+import { securityFor } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
 const ProblemSchema = z
@@ -69,16 +70,18 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const IdParam = z.object({ id: z.string().min(1).max(100) })
 
 // DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
-// attributable to a person in the audit log (no API keys).
-const dsrAuth = [requireAuth(MANAGERS, { sessionOnly: true })]
-const managerAuth = [requireAuth(MANAGERS)]
+// attributable to a person in the audit log (no API key may carry a privacy or audit scope).
+const dsrRead = [requireAuth('privacy:read')]
+const dsrWrite = [requireAuth('privacy:write')]
+const auditRead = [requireAuth('audit:read')]
 
 export const createRequestRoute = createRoute({
   method: 'post',
   path: '/privacy/requests',
   tags: ['Privacy'],
   summary: 'Record and carry out a data-subject request',
-  middleware: dsrAuth,
+  security: securityFor('privacy:write'),
+  middleware: dsrWrite,
   request: {
     body: { content: { 'application/json': { schema: PrivacyRequestBody } }, required: true },
   },
@@ -95,7 +98,8 @@ export const listRequestsRoute = createRoute({
   path: '/privacy/requests',
   tags: ['Privacy'],
   summary: 'List data-subject requests, newest first',
-  middleware: dsrAuth,
+  security: securityFor('privacy:read'),
+  middleware: dsrRead,
   request: { query: ListQuery },
   responses: {
     200: json(
@@ -113,7 +117,8 @@ export const getRequestRoute = createRoute({
   path: '/privacy/requests/{id}',
   tags: ['Privacy'],
   summary: 'One data-subject request',
-  middleware: dsrAuth,
+  security: securityFor('privacy:read'),
+  middleware: dsrRead,
   request: { params: IdParam },
   responses: {
     200: json(PrivacyRequestSchema, 'The request'),
@@ -128,7 +133,8 @@ export const exportRequestRoute = createRoute({
   path: '/privacy/requests/{id}/export',
   tags: ['Privacy'],
   summary: 'Everything held about the request’s subject, as JSON (access and portability)',
-  middleware: dsrAuth,
+  security: securityFor('privacy:read'),
+  middleware: dsrRead,
   request: { params: IdParam },
   responses: {
     200: json(z.record(z.string(), z.unknown()), 'The subject’s data'),
@@ -153,7 +159,8 @@ export const listPurgesRoute = createRoute({
   path: '/privacy/purges',
   tags: ['Privacy'],
   summary: 'Receipts of the retention purges run for this clinic, newest first',
-  middleware: managerAuth,
+  security: securityFor('privacy:read'),
+  middleware: dsrRead,
   request: { query: ListQuery },
   responses: {
     200: json(
@@ -183,7 +190,8 @@ export const listAuditRoute = createRoute({
   path: '/audit',
   tags: ['Audit'],
   summary: 'The clinic’s hash-chained audit log, newest first',
-  middleware: managerAuth,
+  security: securityFor('audit:read'),
+  middleware: auditRead,
   request: { query: ListQuery },
   responses: {
     200: json(
@@ -201,7 +209,8 @@ export const verifyAuditRoute = createRoute({
   path: '/audit/verify',
   tags: ['Audit'],
   summary: 'Re-computes the whole chain; names the first entry that does not verify',
-  middleware: managerAuth,
+  security: securityFor('audit:read'),
+  middleware: auditRead,
   responses: {
     200: json(
       z.object({ valid: z.boolean(), checked: z.number(), firstBrokenId: z.string().nullable() }),

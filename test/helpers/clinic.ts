@@ -22,7 +22,8 @@ export type TestClinic = {
   forwardTo: string
   /** Signs in as a member with this role: returns headers carrying the session cookie and a same-site Origin. */
   as(role: Role): Promise<TestMember>
-  apiKey(): Promise<string>
+  /** A live API key; `scopes` as stored (comma-separated), the column's default when omitted. */
+  apiKey(scopes?: string): Promise<string>
 }
 
 export type TestMember = {
@@ -75,7 +76,7 @@ export async function createTestClinic(
       })
       return { userId, email, ...(await sessionFor(clinicId, userId)) }
     },
-    async apiKey() {
+    async apiKey(scopes?: string) {
       const key = `${API_KEY_PREFIX}${randomToken(24)}`
       await db.insert(apiKeys).values({
         id: newId('key'),
@@ -83,6 +84,7 @@ export async function createTestClinic(
         name: 'test',
         keyHash: await sha256Hex(key),
         prefix: key.slice(0, 12),
+        ...(scopes === undefined ? {} : { scopes }),
       })
       return key
     },

@@ -1,0 +1,1 @@
+ALTER TABLE `api_keys` ADD `scopes` text DEFAULT 'calls:read,appointments:read,appointments:write,metrics:read' NOT NULL;
