@@ -7,6 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { OPERATORS, requireAuth } from '../auth/middleware'
+import { listOf, problem, SESSION_OR_KEY } from '../auth/openapi'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
@@ -29,21 +30,6 @@ import {
   treatmentsByName,
   treatmentValues,
 } from './service'
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
 
 const IsoTime = z.iso.datetime({ offset: true })
 
@@ -84,14 +70,12 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const security: Array<Record<string, string[]>> = [{ session: [] }, { apiKey: [] }]
-
 const createAppointmentRoute = createRoute({
   method: 'post',
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Record a booking; it is attributed to the missed call that caused it',
-  security,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(OPERATORS)],
   request: {
     body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
@@ -113,7 +97,7 @@ const getAppointmentRoute = createRoute({
   path: '/appointments/{id}',
   tags: ['Appointments'],
   summary: 'One appointment with its current attribution',
-  security,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(OPERATORS)],
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
@@ -132,7 +116,7 @@ const listAppointmentsRoute = createRoute({
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Appointments booked in a time range, newest first',
-  security,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(OPERATORS)],
   request: {
     query: z.object({
@@ -147,9 +131,7 @@ const listAppointmentsRoute = createRoute({
       description: 'A page of appointments',
       content: {
         'application/json': {
-          schema: z
-            .object({ items: z.array(AppointmentSchema), nextCursor: z.string().nullable() })
-            .openapi('AppointmentList'),
+          schema: listOf(AppointmentSchema).openapi('AppointmentList'),
         },
       },
     },
@@ -179,7 +161,7 @@ const importAppointmentsRoute = createRoute({
   tags: ['Appointments'],
   summary: 'Import bookings from a practice-management CSV export',
   description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
-  security,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(OPERATORS)],
   request: {
     body: { required: true, content: { 'text/csv': { schema: z.string() } } },

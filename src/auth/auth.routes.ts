@@ -2,7 +2,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { MANAGERS, refuseForeignOrigin, requireAuth, STAFF } from './middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_ONLY } from './openapi'
+import {
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  problems,
+  SESSION_ONLY,
+} from './openapi'
 import {
   InviteInputSchema,
   LogInInputSchema,
@@ -172,13 +179,7 @@ export const listUsersRoute = createRoute({
   security: SESSION_ONLY,
   middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(TeamMemberSchema), nextCursor: z.string().nullable() }),
-      'The team',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(TeamMemberSchema, 'The team'),
 })
 
 export const updateUserRoute = createRoute({
@@ -239,13 +240,7 @@ export const listApiKeysRoute = createRoute({
   security: SESSION_ONLY,
   middleware: [requireAuth(MANAGERS, { sessionOnly: true })] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(ApiKeySummarySchema), nextCursor: z.string().nullable() }),
-      'Keys',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(ApiKeySummarySchema, 'Keys'),
 })
 
 export const revokeApiKeyRoute = createRoute({

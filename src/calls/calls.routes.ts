@@ -1,7 +1,7 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 import { createRoute, z } from '@hono/zod-openapi'
 import { OPERATORS, requireAuth, STAFF } from '../auth/middleware'
-import { jsonBody, problems } from '../auth/openapi'
+import { jsonBody, listResponses, problems } from '../auth/openapi'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
@@ -56,17 +56,7 @@ export const listCalls = createRoute({
   middleware: [requireAuth(STAFF)] as const,
   security: SESSION_OR_KEY,
   request: { query: ListCallsQuery },
-  responses: {
-    200: {
-      description: 'A page of calls',
-      content: {
-        'application/json': {
-          schema: z.object({ items: z.array(CallSchema), nextCursor: z.string().nullable() }),
-        },
-      },
-    },
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(CallSchema, 'A page of calls'),
 })
 
 export const getCall = createRoute({

@@ -1,7 +1,14 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { MANAGERS, requireAuth, STAFF } from '../auth/middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, SESSION_OR_KEY } from '../auth/openapi'
+import {
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  problems,
+  SESSION_OR_KEY,
+} from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
@@ -78,13 +85,7 @@ export const listNumbersRoute = createRoute({
   security,
   middleware: [requireAuth(STAFF)] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(TrackingNumberSchema), nextCursor: z.string().nullable() }),
-      'Numbers',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(TrackingNumberSchema, 'Numbers'),
 })
 
 export const patchNumberRoute = createRoute({
@@ -156,13 +157,7 @@ export const listTreatmentsRoute = createRoute({
   security,
   middleware: [requireAuth(STAFF)] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(TreatmentSchema), nextCursor: z.string().nullable() }),
-      'Treatments',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(TreatmentSchema, 'Treatments'),
 })
 
 export const patchTreatmentRoute = createRoute({

@@ -6,6 +6,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth, STAFF } from '../auth/middleware'
+import { problem, SESSION_OR_KEY } from '../auth/openapi'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -20,21 +21,6 @@ import { dailyMetricsOf, monthlyMetricsOf } from './metrics.service'
 /** Range caps: bound the work and the response of one request. */
 export const MAX_DAYS = 400
 export const MAX_MONTHS = 36
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
 
 const HoldOutSchema = z
   .object({
@@ -84,7 +70,7 @@ const dailyRoute = createRoute({
   path: '/metrics/daily',
   tags: ['Metrics'],
   summary: 'Daily figures in the clinic time zone, every day of the range',
-  security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(STAFF)],
   request: {
     query: z.object({
@@ -118,7 +104,7 @@ const monthlyRoute = createRoute({
   path: '/metrics/monthly',
   tags: ['Metrics'],
   summary: 'Monthly figures in the clinic time zone, every month of the range',
-  security: [{ session: [] }, { apiKey: [] }] as Array<Record<string, string[]>>,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(STAFF)],
   request: {
     query: z.object({

@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
 import { MANAGERS, requireAuth } from '../auth/middleware'
+import { listOf, problem, SESSION_OR_KEY } from '../auth/openapi'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
@@ -35,34 +36,14 @@ const OutboxItemSchema = z
   })
   .openapi('OutboxMessage')
 
-const OutboxListSchema = z
-  .object({ items: z.array(OutboxItemSchema), nextCursor: z.string().nullable() })
-  .openapi('OutboxList')
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
-
-/** A session cookie or an API key (either one). */
-const SESSION_OR_API_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
+const OutboxListSchema = listOf(OutboxItemSchema).openapi('OutboxList')
 
 export const listOutboxRoute = createRoute({
   method: 'get',
   path: '/outbox',
   tags: ['Messages'],
   summary: 'Messages sent or kept in sandbox mode, newest first',
-  security: SESSION_OR_API_KEY,
+  security: SESSION_OR_KEY,
   middleware: [requireAuth(MANAGERS)] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: {
