@@ -19,7 +19,7 @@ import { queueEmail } from '../email/email'
 import { inviteEmail, passwordResetEmail } from '../email/templates'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal, ROLES, type Role } from '../lib/context'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { logError } from '../lib/logger'
 import {
   badRequest,
@@ -372,7 +372,7 @@ export async function createInvite(
   // Through the queue: the request does not wait on the provider, and a failed send is retried.
   await queueEmail(
     { db, config, jobs: env.JOBS },
-    { clinicId, to: email, ...content, idempotencyKey: `invite:${userId}` },
+    { clinicId, to: email, ...content, idempotencyKey: idempotencyKey('invite', userId) },
   )
   return { user: { id: userId, clinicId, email, role, status: 'invited' }, token, expiresAt }
 }
@@ -560,7 +560,7 @@ export async function requestPasswordReset(
       clinicId: user.clinicId,
       to: email,
       ...content,
-      idempotencyKey: `password-reset:${tokenHash.slice(0, 32)}`,
+      idempotencyKey: idempotencyKey('password-reset', tokenHash.slice(0, 32)),
     },
   )
 }

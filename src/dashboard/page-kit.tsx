@@ -125,13 +125,6 @@ export function zodFieldErrors(error: z.ZodError): FieldErrors {
   return out
 }
 
-/** `450`, `79.99`, `£1,200.50` → pence; null when it is not an amount. */
-export function parsePounds(raw: string): number | null {
-  const cleaned = raw.replace(/[£,\s]/g, '')
-  if (!/^\d{1,7}(\.\d{1,2})?$/.test(cleaned)) return null
-  return Math.round(Number(cleaned) * 100)
-}
-
 /** A cursor that does not decode starts from the first page instead of failing the page. */
 export function cursorOf(raw: string | undefined) {
   try {

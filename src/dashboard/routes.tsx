@@ -42,8 +42,6 @@ import { settingsGet, settingsPost } from './pages/settings.page'
 import { teamGet, teamPost } from './pages/team.page'
 import { treatmentsGet, treatmentsPost } from './pages/treatments.page'
 
-export { parsePounds } from './page-kit'
-
 /** Every path the dashboard answers; its middleware is bound to these alone. */
 const PATHS = [
   '/',

@@ -12,7 +12,7 @@ import { hashPassword } from '../auth/passwords'
 import { createDb } from '../db/client'
 import { clinics, trackingNumbers, users } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { rollUpMetrics } from '../metrics/rollup'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, contactHash, userEmailLookup } from '../privacy/crypto'
@@ -201,7 +201,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     textBackRows.push([
       newId('msg', t.sentAt),
       clinicId,
-      `text-back:${callIds[t.callIndex]}`,
+      idempotencyKey('text-back', callIds[t.callIndex]!),
       'text-back',
       'sms',
       callIds[t.callIndex] as string,

@@ -8,6 +8,7 @@ import { createDb } from '../db/client'
 import { jobFailures, users } from '../db/schema'
 import { queueEmail } from '../email/email'
 import { type Bindings, getConfig } from '../env'
+import { idempotencyKey } from '../lib/ids'
 import { HOUR_MS, toIso } from '../lib/time'
 import { clinicKeyring, sha256Hex } from '../privacy/crypto'
 import type { JobMessage } from './messages'
@@ -157,7 +158,7 @@ export async function alertClinic(
         clinicId,
         to: await keyring.open(r.emailSealed),
         ...content,
-        idempotencyKey: `job-failures:${clinicId}:${hour}:${r.id}`,
+        idempotencyKey: idempotencyKey('job-failures', clinicId, hour, r.id),
       },
     )
   }

@@ -18,7 +18,7 @@ import type { Db } from '../db/client'
 import { calls } from '../db/schema'
 import type { Config } from '../env'
 import type { TextBackJob } from '../jobs/messages'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { logError } from '../lib/logger'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
@@ -171,7 +171,7 @@ async function enqueueTextBack(
   const { db, now } = deps
   const keyring = await clinicKeyring(db, deps.config, clinic.id)
   const outboxId = newId('msg', now)
-  const dedupeKey = `text-back:${call.id}`
+  const dedupeKey = idempotencyKey('text-back', call.id)
   const bodySealed = await keyring.seal(renderTextBack(clinic.textBackTemplate, clinic.name))
   const d1 = db.$client
 

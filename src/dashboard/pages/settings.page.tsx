@@ -9,11 +9,12 @@ import {
   RETENTION_MAX_DAYS,
 } from '../../clinic/settings'
 import { type ClinicRow, updateClinic } from '../../clinic/setup'
+import { parsePounds } from '../../lib/money'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
 import { canEdit } from '../access'
 import { renderTextBack } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { formOf, notice, page, parsePounds, zodFieldErrors } from '../page-kit'
+import { formOf, notice, page, zodFieldErrors } from '../page-kit'
 
 type SettingsValues = {
   name: string
