@@ -8,6 +8,7 @@ import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { OPERATORS, requireAuth } from '../auth/middleware'
 import { listOf, problem, SESSION_OR_KEY } from '../auth/openapi'
+import { findClinic } from '../clinic/find'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
@@ -22,7 +23,6 @@ import {
   type ClinicSettings,
   insertAppointments,
   loadAppointments,
-  loadClinicSettings,
   type NewAppointment,
   resolveValuePence,
   settleAppointments,
@@ -181,11 +181,8 @@ const importAppointmentsRoute = createRoute({
 
 export const appointmentsRouter = createRouter()
 
-async function clinicOf(
-  c: { var: { db: Parameters<typeof loadClinicSettings>[0] } },
-  clinicId: string,
-) {
-  const clinic = await loadClinicSettings(c.var.db, clinicId)
+async function clinicOf(c: { var: { db: Parameters<typeof findClinic>[0] } }, clinicId: string) {
+  const clinic = await findClinic(c.var.db, clinicId)
   if (!clinic) throw notFound()
   return clinic
 }

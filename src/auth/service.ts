@@ -13,6 +13,7 @@ import { z } from '@hono/zod-openapi'
 import { and, eq, exists, gt, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { audit } from '../audit/audit'
+import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
 import { authTokens, clinics, loginThrottle, sessions, users } from '../db/schema'
 import { queueEmail } from '../email/email'
@@ -329,10 +330,7 @@ export async function createInvite(
   // Per clinic: a compromised or careless account cannot turn invites into a mailing service.
   await enforceRateLimit(env.INVITE_LIMITER, `invite:${clinicId}`)
   const emailLookup = await userEmailLookup(config, email)
-  const [clinic] = await db
-    .select({ name: clinics.name })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
+  const clinic = await findClinic(db, clinicId)
   if (!clinic) throw unauthorized()
   const keyring = await clinicKeyring(db, config, clinicId)
   const userId = newId('usr')
@@ -627,14 +625,14 @@ export async function currentUser(
   user: Omit<AuthUser, 'clinicId'>
   clinic: { id: string; name: string; timezone: string }
 }> {
-  const [clinic] = await db
-    .select({ id: clinics.id, name: clinics.name, timezone: clinics.timezone })
-    .from(clinics)
-    .where(eq(clinics.id, principal.clinicId))
+  const clinic = await findClinic(db, principal.clinicId)
   if (!clinic) throw unauthorized()
   // An API key has no person behind it: `/me` is for signed-in members.
   if (principal.via !== 'session') throw forbidden('Sign in as a team member to see this.')
   const user = await loadUser(db, config, principal.actorId, principal.clinicId)
   if (!user) throw unauthorized()
-  return { user: { id: user.id, email: user.email, role: user.role }, clinic }
+  return {
+    user: { id: user.id, email: user.email, role: user.role },
+    clinic: { id: clinic.id, name: clinic.name, timezone: clinic.timezone },
+  }
 }

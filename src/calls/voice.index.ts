@@ -18,6 +18,7 @@
 
 import { sql } from 'drizzle-orm'
 import { type Context, Hono } from 'hono'
+import { findClinic } from '../clinic/find'
 import { calls, pendingRecordings } from '../db/schema'
 import { idempotencyKey } from '../lib/ids'
 import { badRequest } from '../lib/problem'
@@ -41,7 +42,7 @@ import {
   rememberLine,
   sameIdentity,
 } from './lines'
-import { afterInboundChange, type CallDeps, loadClinic, recordOutboundCall } from './outcomes'
+import { afterInboundChange, type CallDeps, recordOutboundCall } from './outcomes'
 import {
   dropStaleRecordings,
   type PendingRecording,
@@ -356,7 +357,7 @@ voiceWebhooks.post('/recording', async (c) => {
     if (!call) return twimlResponse(emptyTwiml())
   }
   const row = await applyRecording(c, deps, call.clinicId, callSid, recordingSid, seconds)
-  const clinic = row ? await loadClinic(db, row.clinicId) : null
+  const clinic = row ? await findClinic(db, row.clinicId) : null
   if (row && clinic) {
     const change = await settleStatus(db, row, deps.now)
     await afterInboundChange(deps, clinic, change, null)
@@ -424,7 +425,7 @@ voiceWebhooks.post('/screen', async (c) => {
   // The forwarded leg's webhook: `ParentCallSid` is the caller's call.
   const parentSid = param(c, 'ParentCallSid')
   const parent = parentSid ? await findCallBySid(c.var.db, parentSid) : null
-  const clinic = parent ? await loadClinic(c.var.db, parent.clinicId) : null
+  const clinic = parent ? await findClinic(c.var.db, parent.clinicId) : null
   return twimlResponse(screenTwiml(clinic?.name ?? null))
 })
 
@@ -445,7 +446,7 @@ voiceWebhooks.post('/screen-result', async (c) => {
       { screeningAccepted: true },
       deps.now,
     )
-    const clinic = await loadClinic(db, parent.clinicId)
+    const clinic = await findClinic(db, parent.clinicId)
     if (row && clinic) {
       const change = await settleStatus(db, row, deps.now)
       await afterInboundChange(deps, clinic, change, null)

@@ -17,17 +17,10 @@ import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { normalisePhone } from '../phone/phone'
+import { type ClinicRow, findClinic } from './find'
 import { type ClinicJson, type ClinicPatch, clinicJson, clinicUpdateFrom } from './settings'
 
 type Page = { limit: number; cursor?: string | undefined }
-
-export type ClinicRow = typeof clinics.$inferSelect
-
-/** The clinic's row with every setting; null if it is gone (a session outliving its clinic). */
-export async function findClinic(db: Db, clinicId: string): Promise<ClinicRow | null> {
-  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId)).limit(1)
-  return row ?? null
-}
 
 async function clinicRow(db: Db, clinicId: string): Promise<ClinicRow> {
   const row = await findClinic(db, clinicId)

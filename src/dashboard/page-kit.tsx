@@ -5,7 +5,7 @@
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import { resolveSession } from '../auth/sessions'
-import { type ClinicRow, findClinic } from '../clinic/setup'
+import { type ClinicRow, findClinic } from '../clinic/find'
 import type { AppEnv, Principal } from '../lib/context'
 import { decodeCursor } from '../lib/pagination'
 import type { ProblemError } from '../lib/problem'

@@ -4,7 +4,7 @@
  * marked with `data-figure` so a test can hold the page to the API.
  */
 import { listToCallBack, type ToCallBack } from '../../calls/calls.service'
-import type { ClinicRow } from '../../clinic/setup'
+import type { ClinicRow } from '../../clinic/find'
 import { DAY_MS } from '../../lib/time'
 import type { HoldOutSummary } from '../../metrics/aggregate'
 import { addDays, localDateOf } from '../../metrics/local-time'

@@ -3,12 +3,13 @@
  * through src/clinic/setup.ts, as the API does.
  */
 import { z } from 'zod'
+import type { ClinicRow } from '../../clinic/find'
 import {
   MAX_HOLD_OUT_PERCENT,
   MAX_TEMPLATE_LENGTH,
   RETENTION_MAX_DAYS,
 } from '../../clinic/settings'
-import { type ClinicRow, updateClinic } from '../../clinic/setup'
+import { updateClinic } from '../../clinic/setup'
 import { parsePounds } from '../../lib/money'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
 import { canEdit } from '../access'
