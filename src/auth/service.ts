@@ -528,6 +528,8 @@ export async function requestPasswordReset(
   const now = Date.now()
   const token = randomToken()
   const tokenHash = await sha256Hex(token)
+  // Raw SQL: `INSERT … SELECT … WHERE NOT EXISTS` makes the one-reset-per-window rule a single
+  // atomic statement (D1 has no transactions to check first and insert after).
   const inserted = await db.$client
     .prepare(
       `INSERT INTO auth_tokens (token_hash, kind, user_id, clinic_id, created_at, expires_at)

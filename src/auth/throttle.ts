@@ -115,6 +115,8 @@ function attemptStatement(
   const guard = onlyIfAllowed
     ? 'WHERE EXISTS (SELECT 1 FROM login_throttle WHERE key = ?6 AND failures <= ?7)'
     : 'WHERE 1'
+  // Raw SQL: an upsert whose every column is a CASE on the old row, guarded by another key's row
+  // and RETURNING the result, is one atomic statement here; Drizzle cannot express the guard.
   // In an UPDATE's SET, column names are the row's OLD values: every CASE decides from them.
   const sql = `
     INSERT INTO login_throttle (key, failures, window_started_at, locked_until)
