@@ -34,6 +34,7 @@ import {
 import { enforceRateLimit } from '../lib/rate-limit'
 import { DAY_MS, HOUR_MS } from '../lib/time'
 import { requireTurnstile, TURNSTILE_FIELD } from '../lib/turnstile'
+import { isValidTimeZone } from '../metrics/local-time'
 import {
   clientIpLookup,
   clinicKeyring,
@@ -65,7 +66,7 @@ export const NewPasswordSchema = z
 export const TimezoneSchema = z
   .string()
   .max(64)
-  .refine(isKnownTimezone, 'Unknown time zone; use an IANA name such as Europe/London.')
+  .refine(isValidTimeZone, 'Unknown time zone; use an IANA name such as Europe/London.')
   .openapi({ example: 'Europe/London' })
 
 export const CountrySchema = z
@@ -135,15 +136,6 @@ export const INVITE_PATH = '/accept-invite'
 export const PASSWORD_RESET_PATH = '/reset-password'
 
 // ---------------------------------------------------------------------------------------------
-
-function isKnownTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Validates `input` with `schema`, throwing a problem+json 400 that never echoes the input. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -43,11 +43,6 @@ export const ACCOUNT_POLICY: ThrottlePolicy = {
   lockMs: MINUTE_MS,
 }
 
-/** Kept for callers that name the per-pair limit (docs, dashboard wording). */
-export const MAX_LOGIN_FAILURES = PAIR_POLICY.max
-export const FAILURE_WINDOW_MS = PAIR_POLICY.windowMs
-export const LOCKOUT_MS = PAIR_POLICY.lockMs
-
 export type ThrottleState = {
   failures: number
   windowStartedAt: number
