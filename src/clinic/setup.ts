@@ -67,6 +67,39 @@ export async function updateClinic(
   return clinicJson(row)
 }
 
+// --- Shared by numbers and treatments: both are clinic-owned rows keyed by a text id -----------
+
+type OwnedTable = typeof trackingNumbers | typeof treatments
+
+/** A page of the clinic's rows of `table`, in id order. */
+async function listOwned<T extends OwnedTable>(db: Db, table: T, clinicId: string, page: Page) {
+  const after = decodeCursor(page.cursor)
+  const rows: T['$inferSelect'][] = await db
+    .select()
+    .from(table as OwnedTable)
+    .where(and(eq(table.clinicId, clinicId), after ? gt(table.id, after.id) : undefined))
+    .orderBy(asc(table.id))
+    .limit(page.limit + 1)
+  return paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+}
+
+/** Deletes one of the clinic's rows of `table` (404 for another clinic's), then audits it. */
+async function removeOwned(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  table: OwnedTable,
+  id: string,
+  audited: { action: string; target: string },
+): Promise<void> {
+  const removed = await db
+    .delete(table)
+    .where(and(eq(table.id, id), eq(table.clinicId, principal.clinicId)))
+    .returning({ id: table.id })
+  if (removed.length === 0) throw notFound()
+  await audit(env, principal.clinicId, { actor: actorOf(principal), ...audited })
+}
+
 // --- Tracking numbers -------------------------------------------------------------------------
 
 export type TrackingNumberJson = {
@@ -196,19 +229,7 @@ export async function listTrackingNumbers(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TrackingNumberJson[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(trackingNumbers)
-    .where(
-      and(
-        eq(trackingNumbers.clinicId, clinicId),
-        after ? gt(trackingNumbers.id, after.id) : undefined,
-      ),
-    )
-    .orderBy(asc(trackingNumbers.id))
-    .limit(page.limit + 1)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  const { items, nextCursor } = await listOwned(db, trackingNumbers, clinicId, page)
   return { items: items.map(numberJson), nextCursor }
 }
 
@@ -219,13 +240,7 @@ export async function removeTrackingNumber(
   principal: Principal,
   id: string,
 ): Promise<void> {
-  const removed = await db
-    .delete(trackingNumbers)
-    .where(and(eq(trackingNumbers.id, id), eq(trackingNumbers.clinicId, principal.clinicId)))
-    .returning({ id: trackingNumbers.id })
-  if (removed.length === 0) throw notFound()
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
+  await removeOwned(db, env, principal, trackingNumbers, id, {
     action: 'number.remove',
     target: `number:${id}`,
   })
@@ -291,14 +306,7 @@ export async function listTreatments(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TreatmentJson[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(treatments)
-    .where(and(eq(treatments.clinicId, clinicId), after ? gt(treatments.id, after.id) : undefined))
-    .orderBy(asc(treatments.id))
-    .limit(page.limit + 1)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  const { items, nextCursor } = await listOwned(db, treatments, clinicId, page)
   return { items: items.map(treatmentJson), nextCursor }
 }
 
@@ -309,13 +317,7 @@ export async function removeTreatment(
   principal: Principal,
   id: string,
 ): Promise<void> {
-  const removed = await db
-    .delete(treatments)
-    .where(and(eq(treatments.id, id), eq(treatments.clinicId, principal.clinicId)))
-    .returning({ id: treatments.id })
-  if (removed.length === 0) throw notFound()
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
+  await removeOwned(db, env, principal, treatments, id, {
     action: 'treatment.remove',
     target: `treatment:${id}`,
   })
