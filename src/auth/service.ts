@@ -433,6 +433,45 @@ async function loadUser(db: Db, config: Config, userId: string, clinicId: string
 }
 
 /**
+ * The first half of redeeming an invite or a reset token: the per-client limit, the input, the
+ * live token and its user (who must be in `use.status`), and the new password's hash.
+ * 400 for an unknown, used or expired token.
+ */
+async function redeemToken(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: TokenPasswordInput,
+  client: ClientInfo,
+  use: {
+    limitKey: 'accept' | 'confirm'
+    kind: 'invite' | 'password-reset'
+    status: 'invited' | 'active'
+  },
+) {
+  await enforceRateLimit(
+    env.PASSWORD_RESET_LIMITER,
+    `${use.limitKey}:${await clientKey(config, client)}`,
+  )
+  const { token, password } = parseInput(TokenPasswordInputSchema, input)
+  const now = Date.now()
+  const found = await findToken(db, token, use.kind, now)
+  const user = await loadUser(db, config, found.userId, found.clinicId)
+  if (!user || user.status !== use.status) throw invalidToken()
+  return { now, found, user, passwordHash: await hashPassword(password) }
+}
+
+/** Audits what a spent token did and answers with its user. */
+async function tokenUsed(
+  env: Bindings,
+  user: { id: string; clinicId: string; email: string; role: AuthUser['role'] },
+  action: string,
+): Promise<AuthUser> {
+  await audit(env, user.clinicId, { actor: `user:${user.id}`, action, target: `user:${user.id}` })
+  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+}
+
+/**
  * Accepts an invite: sets the password, activates the user and spends the token, atomically (see
  * `whileTokenLive`). The caller starts the session. 400 for an unknown, used or expired token.
  */
@@ -443,13 +482,11 @@ export async function acceptInvite(
   input: TokenPasswordInput,
   client: ClientInfo = { ip: null },
 ): Promise<AuthUser> {
-  await enforceRateLimit(env.PASSWORD_RESET_LIMITER, `accept:${await clientKey(config, client)}`)
-  const { token, password } = parseInput(TokenPasswordInputSchema, input)
-  const now = Date.now()
-  const found = await findToken(db, token, 'invite', now)
-  const user = await loadUser(db, config, found.userId, found.clinicId)
-  if (user?.status !== 'invited') throw invalidToken()
-  const passwordHash = await hashPassword(password)
+  const { now, found, user, passwordHash } = await redeemToken(db, config, env, input, client, {
+    limitKey: 'accept',
+    kind: 'invite',
+    status: 'invited',
+  })
   const [activated] = await db.batch([
     db
       .update(users)
@@ -465,12 +502,7 @@ export async function acceptInvite(
     spendToken(db, found.tokenHash, now),
   ])
   if (activated.length === 0) throw invalidToken()
-  await audit(env, user.clinicId, {
-    actor: `user:${user.id}`,
-    action: 'user.invite.accept',
-    target: `user:${user.id}`,
-  })
-  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+  return tokenUsed(env, user, 'user.invite.accept')
 }
 
 /**
@@ -569,13 +601,11 @@ export async function resetPassword(
   input: TokenPasswordInput,
   client: ClientInfo = { ip: null },
 ): Promise<AuthUser> {
-  await enforceRateLimit(env.PASSWORD_RESET_LIMITER, `confirm:${await clientKey(config, client)}`)
-  const { token, password } = parseInput(TokenPasswordInputSchema, input)
-  const now = Date.now()
-  const found = await findToken(db, token, 'password-reset', now)
-  const user = await loadUser(db, config, found.userId, found.clinicId)
-  if (user?.status !== 'active') throw invalidToken()
-  const passwordHash = await hashPassword(password)
+  const { now, found, user, passwordHash } = await redeemToken(db, config, env, input, client, {
+    limitKey: 'confirm',
+    kind: 'password-reset',
+    status: 'active',
+  })
   const live = () => whileTokenLive(db, found.tokenHash, 'password-reset', now)
   const locks = accountThrottleKeys(user.emailLookup)
   const [changed] = await db.batch([
@@ -602,12 +632,7 @@ export async function resetPassword(
     spendToken(db, found.tokenHash, now),
   ])
   if (changed.length === 0) throw invalidToken()
-  await audit(env, user.clinicId, {
-    actor: `user:${user.id}`,
-    action: 'auth.password-reset',
-    target: `user:${user.id}`,
-  })
-  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+  return tokenUsed(env, user, 'auth.password-reset')
 }
 
 /** The signed-in member and their clinic, for `/me` and the dashboard header. */

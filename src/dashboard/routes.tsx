@@ -324,21 +324,26 @@ dashboardRouter.post('/reset-password/new', async (c) => {
     )
     return c.redirect('/login?notice=password-reset', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const errors = fieldErrorsOf(err)
-    const limited = err.status === 429
-    if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
-    return c.html(
-      <TokenPasswordPage
-        kind="reset"
-        token={token}
-        error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
-        errors={errors}
-      />,
-      limited ? 429 : 400,
-    )
+    return tokenPasswordRefused(c, 'reset', token, err)
   }
 })
+
+/** The token-and-password form again, after the service refused it (400, or 429 with Retry-After). */
+function tokenPasswordRefused(c: Ctx, kind: 'invite' | 'reset', token: string, err: unknown) {
+  if (!(err instanceof ProblemError) || err.status >= 500) throw err
+  const errors = fieldErrorsOf(err)
+  const limited = err.status === 429
+  if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
+  return c.html(
+    <TokenPasswordPage
+      kind={kind}
+      token={token}
+      error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
+      errors={errors}
+    />,
+    limited ? 429 : 400,
+  )
+}
 
 function invitePage(c: Ctx, token: string | undefined) {
   if (!token) return renderError(c, 404, 'This invite link is incomplete. Ask for a new invite.')
@@ -362,19 +367,7 @@ dashboardRouter.post('/accept-invite', async (c) => {
     await startSession(c, user)
     return c.redirect('/', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const errors = fieldErrorsOf(err)
-    const limited = err.status === 429
-    if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
-    return c.html(
-      <TokenPasswordPage
-        kind="invite"
-        token={token}
-        error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
-        errors={errors}
-      />,
-      limited ? 429 : 400,
-    )
+    return tokenPasswordRefused(c, 'invite', token, err)
   }
 })
 
