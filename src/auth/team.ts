@@ -3,14 +3,14 @@
  * Every query is scoped to the caller's clinic: another clinic's id answers 404 as if it did not
  * exist. Owners alone may make, change or disable owners, and the last active owner stays.
  */
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
+import { clinicRowsPage } from '../db/clinic-pages'
 import { apiKeys, sessions, users } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal, type Role } from '../lib/context'
 import { newId } from '../lib/ids'
-import { decodeCursor, paginate } from '../lib/pagination'
 import { conflict, forbidden, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { clinicKeyring, randomToken, sha256Hex } from '../privacy/crypto'
@@ -43,15 +43,8 @@ export async function listTeam(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TeamMember[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.clinicId, clinicId), after ? gt(users.id, after.id) : undefined))
-    .orderBy(asc(users.id))
-    .limit(page.limit + 1)
+  const { items, nextCursor } = await clinicRowsPage(db, users, clinicId, page)
   const keyring = await clinicKeyring(db, config, clinicId)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
   return {
     items: await Promise.all(
       items.map(async (r) => ({
@@ -239,20 +232,13 @@ export async function listApiKeys(
   clinicId: string,
   page: Page,
 ): Promise<{ items: ApiKeySummary[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(apiKeys)
-    .where(
-      and(
-        eq(apiKeys.clinicId, clinicId),
-        isNull(apiKeys.revokedAt),
-        after ? gt(apiKeys.id, after.id) : undefined,
-      ),
-    )
-    .orderBy(asc(apiKeys.id))
-    .limit(page.limit + 1)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  const { items, nextCursor } = await clinicRowsPage(
+    db,
+    apiKeys,
+    clinicId,
+    page,
+    isNull(apiKeys.revokedAt),
+  )
   return {
     items: items.map((r) => ({
       id: r.id,

@@ -4,16 +4,16 @@
  * answers 404. Changes are audited with field names and ids only, never values that could be
  * personal.
  */
-import { and, asc, eq, gt } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { resettleAttributionWindow } from '../attribution/notify'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
+import { clinicRowsPage } from '../db/clinic-pages'
 import { clinics, trackingNumbers, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { actorOf, type Principal } from '../lib/context'
 import { newId } from '../lib/ids'
 import { logError } from '../lib/logger'
-import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { normalisePhone } from '../phone/phone'
@@ -70,18 +70,6 @@ export async function updateClinic(
 // --- Shared by numbers and treatments: both are clinic-owned rows keyed by a text id -----------
 
 type OwnedTable = typeof trackingNumbers | typeof treatments
-
-/** A page of the clinic's rows of `table`, in id order. */
-async function listOwned<T extends OwnedTable>(db: Db, table: T, clinicId: string, page: Page) {
-  const after = decodeCursor(page.cursor)
-  const rows: T['$inferSelect'][] = await db
-    .select()
-    .from(table as OwnedTable)
-    .where(and(eq(table.clinicId, clinicId), after ? gt(table.id, after.id) : undefined))
-    .orderBy(asc(table.id))
-    .limit(page.limit + 1)
-  return paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
-}
 
 /** Deletes one of the clinic's rows of `table` (404 for another clinic's), then audits it. */
 async function removeOwned(
@@ -229,7 +217,7 @@ export async function listTrackingNumbers(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TrackingNumberJson[]; nextCursor: string | null }> {
-  const { items, nextCursor } = await listOwned(db, trackingNumbers, clinicId, page)
+  const { items, nextCursor } = await clinicRowsPage(db, trackingNumbers, clinicId, page)
   return { items: items.map(numberJson), nextCursor }
 }
 
@@ -306,7 +294,7 @@ export async function listTreatments(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TreatmentJson[]; nextCursor: string | null }> {
-  const { items, nextCursor } = await listOwned(db, treatments, clinicId, page)
+  const { items, nextCursor } = await clinicRowsPage(db, treatments, clinicId, page)
   return { items: items.map(treatmentJson), nextCursor }
 }
 
