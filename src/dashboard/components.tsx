@@ -4,8 +4,16 @@
  */
 import type { Child } from 'hono/jsx'
 
-/** One column: its header, an optional class (`num` right-aligns), and what a row shows in it. */
-export type Column<T> = { label: string; class?: string; cell: (row: T) => Child }
+/**
+ * One column: its header, an optional class for header and cells (`num` right-aligns) or for the
+ * cells alone, and what a row shows in it.
+ */
+export type Column<T> = {
+  label: string
+  class?: string
+  cellClass?: string
+  cell: (row: T) => Child
+}
 
 /** A responsive table of `rows`; every cell carries its column's label as `data-label`. */
 export function DataTable<T>(props: { rows: readonly T[]; columns: readonly Column<T>[] }) {
@@ -25,7 +33,7 @@ export function DataTable<T>(props: { rows: readonly T[]; columns: readonly Colu
           {props.rows.map((row) => (
             <tr>
               {props.columns.map((col) => (
-                <td data-label={col.label} class={col.class}>
+                <td data-label={col.label} class={col.cellClass ?? col.class}>
                   {col.cell(row)}
                 </td>
               ))}
