@@ -13,14 +13,9 @@ import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import { audit } from '../audit/audit'
-import { acceptInvite, logIn, resetPassword, schedulePasswordReset, signUp } from '../auth/service'
-import {
-  endSession,
-  readDeviceMark,
-  rememberDevice,
-  resolveSession,
-  startSession,
-} from '../auth/sessions'
+import { acceptInvite, resetPassword, schedulePasswordReset, signUp } from '../auth/service'
+import { endSession, rememberDevice, resolveSession, startSession } from '../auth/sessions'
+import { signIn } from '../auth/sign-in'
 import { type AppEnv, actorOf } from '../lib/context'
 import { logError } from '../lib/logger'
 import { ProblemError } from '../lib/problem'
@@ -190,19 +185,7 @@ dashboardRouter.post('/login', async (c) => {
   const form = await formOf(c)
   const next = safeNextPath(form.next)
   try {
-    const user = await logIn(
-      c.var.db,
-      c.var.config,
-      { email: form.email ?? '', password: form.password ?? '' },
-      {
-        env: c.env,
-        clientIp: clientIpOf(c),
-        deviceMark: await readDeviceMark(c),
-        waitUntil: (work) => c.executionCtx.waitUntil(work),
-      },
-    )
-    await startSession(c, user)
-    await rememberDevice(c, user.email)
+    await signIn(c, { email: form.email ?? '', password: form.password ?? '' })
     return c.redirect(next, 303)
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err
