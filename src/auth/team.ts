@@ -79,6 +79,25 @@ function anotherActiveOwner(clinicId: string, userId: string) {
     AND o.role = 'owner' AND o.status = 'active' AND o.id <> ${userId})`
 }
 
+/**
+ * The guard of a change decided on the member as read: the row still has that role and status,
+ * and (when the change takes an active owner away) another active owner remains.
+ */
+function memberStillAsRead(
+  clinicId: string,
+  userId: string,
+  member: { role: Role; status: 'active' | 'invited' | 'disabled' },
+  removesOwner: boolean,
+) {
+  return and(
+    eq(users.id, userId),
+    eq(users.clinicId, clinicId),
+    eq(users.role, member.role),
+    eq(users.status, member.status),
+    removesOwner ? anotherActiveOwner(clinicId, userId) : undefined,
+  )
+}
+
 const LAST_OWNER = 'The clinic needs at least one active owner.'
 const CHANGED = 'This member was changed meanwhile. Reload and try again.'
 
@@ -104,15 +123,7 @@ export async function changeRole(
     const changed = await db
       .update(users)
       .set({ role })
-      .where(
-        and(
-          eq(users.id, userId),
-          eq(users.clinicId, principal.clinicId),
-          eq(users.role, member.role),
-          eq(users.status, member.status),
-          removesOwner ? anotherActiveOwner(principal.clinicId, userId) : undefined,
-        ),
-      )
+      .where(memberStillAsRead(principal.clinicId, userId, member, removesOwner))
       .returning({ id: users.id })
     if (changed.length === 0) throw conflict(removesOwner ? LAST_OWNER : CHANGED)
     await audit(env, principal.clinicId, {
@@ -147,15 +158,7 @@ export async function disableMember(
     db
       .update(users)
       .set({ status: 'disabled' })
-      .where(
-        and(
-          eq(users.id, userId),
-          eq(users.clinicId, principal.clinicId),
-          eq(users.role, member.role),
-          eq(users.status, member.status),
-          removesOwner ? anotherActiveOwner(principal.clinicId, userId) : undefined,
-        ),
-      )
+      .where(memberStillAsRead(principal.clinicId, userId, member, removesOwner))
       .returning({ id: users.id }),
     db
       .update(sessions)
