@@ -6,10 +6,11 @@
 import { env } from 'cloudflare:workers'
 import { eq } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseAppointmentCsv, parseCsvTime, parsePounds } from '../src/appointments/csv'
+import { parseAppointmentCsv, parseCsvTime } from '../src/appointments/csv'
 import { createDb } from '../src/db/client'
 import { appointments, treatments } from '../src/db/schema'
 import { newId } from '../src/lib/ids'
+import { parsePounds } from '../src/lib/money'
 import { call, createTestClinic, type TestClinic } from './helpers/clinic'
 
 const db = createDb(env.DB)

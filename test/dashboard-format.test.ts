@@ -13,7 +13,7 @@ import {
   renderTextBack,
   startOfWeek,
 } from '../src/dashboard/format'
-import { parsePounds } from '../src/dashboard/routes'
+import { parsePounds } from '../src/lib/money'
 import { safeNextPath as safeNext } from '../src/lib/redirect'
 import { aggregateDays, median } from '../src/metrics/aggregate'
 import { datesBetween } from '../src/metrics/local-time'

@@ -184,7 +184,7 @@ describe('POST /webhooks/twilio/voice/recording', () => {
     await voice.incoming(p)
     await voice.dialResult(p, 'no-answer')
     const res = await voice.recording(p.CallSid, 17)
-    expect(await res.text()).toContain('<Response></Response>')
+    expect(await res.text()).toContain('<Response/>')
     const row = await callRow(clinic.clinicId, p.CallSid)
     expect(row).toMatchObject({
       status: 'voicemail',
@@ -332,7 +332,7 @@ describe('call screening', () => {
       ParentCallSid: p.CallSid,
       Digits: '1',
     })
-    expect(await res.text()).toContain('<Response></Response>')
+    expect(await res.text()).toContain('<Response/>')
     const xml = await (await voice.dialResult(p, 'completed')).text()
     expect(xml).toContain('<Hangup/>')
     expect(await callRow(clinic.clinicId, p.CallSid)).toMatchObject({

@@ -199,7 +199,7 @@ describe('voice webhooks redo a delivery whose work failed', () => {
       CallStatus: 'completed',
       CallDuration: '30',
     }
-    probe.failOnce(/UPDATE calls SET called_back_at/)
+    probe.failOnce(/UPDATE "?calls"? SET "?called_back_at/i)
     await expectInjectedFailure(
       await postTwilioWith(probe.db, `${VOICE}/status`, callback, { idempotencyToken: 'o-1' }),
     )

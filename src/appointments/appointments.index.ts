@@ -7,7 +7,8 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { requireAuth } from '../auth/middleware'
-import { securityFor } from '../auth/openapi'
+import { listOf, problem, securityFor } from '../auth/openapi'
+import { findClinic } from '../clinic/find'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
@@ -22,7 +23,6 @@ import {
   type ClinicSettings,
   insertAppointments,
   loadAppointments,
-  loadClinicSettings,
   type NewAppointment,
   resolveValuePence,
   settleAppointments,
@@ -30,21 +30,6 @@ import {
   treatmentsByName,
   treatmentValues,
 } from './service'
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
 
 const AppointmentSchema = z
   .object({
@@ -145,9 +130,7 @@ const listAppointmentsRoute = createRoute({
       description: 'A page of appointments',
       content: {
         'application/json': {
-          schema: z
-            .object({ items: z.array(AppointmentSchema), nextCursor: z.string().nullable() })
-            .openapi('AppointmentList'),
+          schema: listOf(AppointmentSchema).openapi('AppointmentList'),
         },
       },
     },
@@ -197,11 +180,8 @@ const importAppointmentsRoute = createRoute({
 
 export const appointmentsRouter = createRouter()
 
-async function clinicOf(
-  c: { var: { db: Parameters<typeof loadClinicSettings>[0] } },
-  clinicId: string,
-) {
-  const clinic = await loadClinicSettings(c.var.db, clinicId)
+async function clinicOf(c: { var: { db: Parameters<typeof findClinic>[0] } }, clinicId: string) {
+  const clinic = await findClinic(c.var.db, clinicId)
   if (!clinic) throw notFound()
   return clinic
 }

@@ -16,6 +16,7 @@
  * `DD/MM/YYYY HH:MM[:SS]` or a bare date (local midnight).
  */
 import Papa from 'papaparse'
+import { parsePounds } from '../lib/money'
 import { zonedTimeToUtc } from '../metrics/local-time'
 
 export type CsvBooking = {
@@ -89,13 +90,6 @@ export function parseCsvTime(cell: string, timeZone: string): number | null {
   if (probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return null
   if (hour > 23 || minute > 59 || second > 59) return null
   return zonedTimeToUtc({ year, month, day, hour, minute, second }, timeZone)
-}
-
-/** Pounds (`70.70`, `£2,400`) to integer pence; null when not a non-negative amount. */
-export function parsePounds(cell: string): number | null {
-  const cleaned = cell.trim().replace(/^£/, '').replace(/,/g, '')
-  if (!/^\d+(\.\d{1,2})?$/.test(cleaned)) return null
-  return Math.round(Number(cleaned) * 100)
 }
 
 export function parseAppointmentCsv(

@@ -10,34 +10,18 @@ import { explainOutcome } from '../attribution/rules'
 import type { StoredOutcome } from '../attribution/working-set'
 import { findClinicCall } from '../calls/calls.service'
 import type { CallRow } from '../calls/store'
+import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
-import { appointments, calls, clinics, treatments } from '../db/schema'
+import { appointments, calls, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
 import { toIso, toIsoOrNull } from '../lib/time'
 
-export type ClinicSettings = {
-  id: string
-  country: string
-  timezone: string
-  attributionWindowDays: number
-  defaultAppointmentValuePence: number
-}
-
-export async function loadClinicSettings(db: Db, clinicId: string): Promise<ClinicSettings | null> {
-  const [row] = await db
-    .select({
-      id: clinics.id,
-      country: clinics.country,
-      timezone: clinics.timezone,
-      attributionWindowDays: clinics.attributionWindowDays,
-      defaultAppointmentValuePence: clinics.defaultAppointmentValuePence,
-    })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
-    .limit(1)
-  return row ?? null
-}
+/** The settings a booking needs (a clinic row from src/clinic/find.ts has them all). */
+export type ClinicSettings = Pick<
+  ClinicRow,
+  'id' | 'country' | 'timezone' | 'attributionWindowDays' | 'defaultAppointmentValuePence'
+>
 
 /** A booking ready to store: the caller already hashed and the value already resolved. */
 export type NewAppointment = {

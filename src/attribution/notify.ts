@@ -5,6 +5,8 @@
  * (outcomes.ts, sync.ts) and into the daily metrics of the days they touch. The object keeps
  * each decision unsynced until D1 confirms it, and its alarm repairs a write that failed.
  */
+import { findClinic } from '../clinic/find'
+import { createDb } from '../db/client'
 import type { Bindings } from '../env'
 import type { AfterResponse } from '../lib/after-response'
 import { withDurableRetry } from '../lib/durable'
@@ -55,10 +57,8 @@ export function toFact(event: AttributionEvent): AttributionFact {
 
 /** The clinic's attribution window W in days (the default when the clinic is unknown). */
 export async function attributionWindowDays(env: Bindings, clinicId: string): Promise<number> {
-  const row = await env.DB.prepare('SELECT attribution_window_days AS w FROM clinics WHERE id = ?')
-    .bind(clinicId)
-    .first<{ w: number }>()
-  return row?.w ?? 14
+  const clinic = await findClinic(createDb(env.DB), clinicId)
+  return clinic?.attributionWindowDays ?? 14
 }
 
 /**
@@ -223,14 +223,12 @@ export async function pruneAttributionWorkingSet(
   clinicId: string,
   now: number,
 ): Promise<{ appointments: number; calls: number; touches: number }> {
-  const row = await env.DB.prepare(
-    'SELECT retention_call_days AS days, attribution_window_days AS w FROM clinics WHERE id = ?',
-  )
-    .bind(clinicId)
-    .first<{ days: number; w: number }>()
-  if (!row) return { appointments: 0, calls: 0, touches: 0 }
+  const clinic = await findClinic(createDb(env.DB), clinicId)
+  if (!clinic) return { appointments: 0, calls: 0, touches: 0 }
   const stub = env.CLINIC.getByName(clinicId)
-  return withDurableRetry(() => stub.pruneAttribution(now - row.days * DAY_MS, row.w))
+  return withDurableRetry(() =>
+    stub.pruneAttribution(now - clinic.retentionCallDays * DAY_MS, clinic.attributionWindowDays),
+  )
 }
 
 /**

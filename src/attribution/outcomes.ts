@@ -22,6 +22,8 @@ export async function writeOutcomes(
   // A repair re-writes a decision D1 may already hold: `<=` lets the call links be re-applied
   // for the same decision, and never lets an older decision overwrite a newer one.
   const newer = options.repair ? '<=' : '<'
+  // Raw SQL: every statement is a compare-and-set conditioned (EXISTS) on the decision still
+  // holding, sharing positional parameters; a conditional batch D1 runs as one transaction.
   const statements: D1PreparedStatement[] = []
   for (const change of changes) {
     const decisionHolds = `EXISTS (SELECT 1 FROM appointments

@@ -27,12 +27,12 @@ import {
   acceptInvite,
   createInvite,
   currentUser,
-  logIn,
   resetPassword,
   schedulePasswordReset,
   signUp,
 } from './service'
-import { endSession, readDeviceMark, rememberDevice, startSession } from './sessions'
+import { endSession, rememberDevice, startSession } from './sessions'
+import { signIn } from './sign-in'
 import {
   changeRole,
   createApiKey,
@@ -53,14 +53,7 @@ export const authRouter = createRouter()
     return c.json({ clinic: result.clinic, user: { id, email, role } }, 201)
   })
   .openapi(logInRoute, async (c) => {
-    const user = await logIn(c.var.db, c.var.config, c.req.valid('json'), {
-      env: c.env,
-      clientIp: clientIpOf(c),
-      deviceMark: await readDeviceMark(c),
-      waitUntil: (work) => c.executionCtx.waitUntil(work),
-    })
-    await startSession(c, user)
-    await rememberDevice(c, user.email)
+    const user = await signIn(c, c.req.valid('json'))
     return c.json({ user: { id: user.id, email: user.email, role: user.role } }, 200)
   })
   .openapi(logOutRoute, async (c) => {

@@ -2,7 +2,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { refuseForeignOrigin, requireAuth } from './middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, securityFor } from './openapi'
+import {
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  problems,
+  securityFor,
+} from './openapi'
 import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import {
   InviteInputSchema,
@@ -179,13 +186,7 @@ export const listUsersRoute = createRoute({
   security: securityFor('team:read'),
   middleware: [requireAuth('team:read')] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(TeamMemberSchema), nextCursor: z.string().nullable() }),
-      'The team',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(TeamMemberSchema, 'The team'),
 })
 
 export const updateUserRoute = createRoute({
@@ -257,13 +258,7 @@ export const listApiKeysRoute = createRoute({
   security: securityFor('api-keys:manage'),
   middleware: [requireAuth('api-keys:manage')] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(ApiKeySummarySchema), nextCursor: z.string().nullable() }),
-      'Keys',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(ApiKeySummarySchema, 'Keys'),
 })
 
 export const revokeApiKeyRoute = createRoute({

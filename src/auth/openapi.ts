@@ -1,6 +1,6 @@
 /**
- * OpenAPI building blocks shared by the auth and clinic routes: the problem+json error schema,
- * the security requirements, and a JSON body helper that refuses other media types (415).
+ * OpenAPI building blocks shared by every API route file: the one problem+json error schema,
+ * the security requirements, JSON body/response helpers and the `{items, nextCursor}` list shape.
  */
 import { z } from '@hono/zod-openapi'
 import { type Action, isApiKeyScope } from './policy'
@@ -21,21 +21,19 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Forbidden (role, Origin check, or an API key where a person is needed)',
   404: 'Not found (or another clinic’s)',
   409: 'Conflict',
+  413: 'Too large',
   415: 'Not JSON',
   429: 'Too many attempts (see Retry-After)',
 }
 
-/** Problem+json responses for the given status codes. */
+/** One problem+json response with a route-specific description. */
+export function problem(description: string) {
+  return { description, content: { 'application/problem+json': { schema: ProblemSchema } } }
+}
+
+/** Problem+json responses for the given status codes, with the generic descriptions. */
 export function problems<const S extends readonly (keyof typeof DESCRIPTIONS)[]>(...statuses: S) {
-  return Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      {
-        description: DESCRIPTIONS[s] ?? 'Error',
-        content: { 'application/problem+json': { schema: ProblemSchema } },
-      },
-    ]),
-  ) as {
+  return Object.fromEntries(statuses.map((s) => [s, problem(DESCRIPTIONS[s] ?? 'Error')])) as {
     [K in S[number]]: {
       description: string
       content: { 'application/problem+json': { schema: typeof ProblemSchema } }
@@ -51,6 +49,16 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 /** A JSON response. */
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } } as const
+}
+
+/** The paginated list shape every list endpoint answers with: `{items, nextCursor}`. */
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() })
+}
+
+/** A list endpoint's responses: a page of items, or a problem (bad cursor/limit, not signed in, role). */
+export function listResponses<T extends z.ZodType>(item: T, description: string) {
+  return { 200: jsonResponse(listOf(item), description), ...problems(400, 401, 403) }
 }
 
 /** Signed-in staff (session cookie) only. */

@@ -13,13 +13,14 @@ import { z } from '@hono/zod-openapi'
 import { and, eq, exists, gt, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { audit } from '../audit/audit'
+import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
 import { authTokens, clinics, loginThrottle, sessions, users } from '../db/schema'
 import { queueEmail } from '../email/email'
 import { inviteEmail, passwordResetEmail } from '../email/templates'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal, ROLES, type Role } from '../lib/context'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { logError } from '../lib/logger'
 import {
   badRequest,
@@ -33,6 +34,7 @@ import {
 import { enforceRateLimit } from '../lib/rate-limit'
 import { DAY_MS, HOUR_MS } from '../lib/time'
 import { requireTurnstile, TURNSTILE_FIELD } from '../lib/turnstile'
+import { isValidTimeZone } from '../metrics/local-time'
 import {
   clientIpLookup,
   clinicKeyring,
@@ -64,7 +66,7 @@ export const NewPasswordSchema = z
 export const TimezoneSchema = z
   .string()
   .max(64)
-  .refine(isKnownTimezone, 'Unknown time zone; use an IANA name such as Europe/London.')
+  .refine(isValidTimeZone, 'Unknown time zone; use an IANA name such as Europe/London.')
   .openapi({ example: 'Europe/London' })
 
 export const CountrySchema = z
@@ -134,15 +136,6 @@ export const INVITE_PATH = '/accept-invite'
 export const PASSWORD_RESET_PATH = '/reset-password'
 
 // ---------------------------------------------------------------------------------------------
-
-function isKnownTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Validates `input` with `schema`, throwing a problem+json 400 that never echoes the input. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -329,10 +322,7 @@ export async function createInvite(
   // Per clinic: a compromised or careless account cannot turn invites into a mailing service.
   await enforceRateLimit(env.INVITE_LIMITER, `invite:${clinicId}`)
   const emailLookup = await userEmailLookup(config, email)
-  const [clinic] = await db
-    .select({ name: clinics.name })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
+  const clinic = await findClinic(db, clinicId)
   if (!clinic) throw unauthorized()
   const keyring = await clinicKeyring(db, config, clinicId)
   const userId = newId('usr')
@@ -372,7 +362,7 @@ export async function createInvite(
   // Through the queue: the request does not wait on the provider, and a failed send is retried.
   await queueEmail(
     { db, config, jobs: env.JOBS },
-    { clinicId, to: email, ...content, idempotencyKey: `invite:${userId}` },
+    { clinicId, to: email, ...content, idempotencyKey: idempotencyKey('invite', userId) },
   )
   return { user: { id: userId, clinicId, email, role, status: 'invited' }, token, expiresAt }
 }
@@ -443,6 +433,45 @@ async function loadUser(db: Db, config: Config, userId: string, clinicId: string
 }
 
 /**
+ * The first half of redeeming an invite or a reset token: the per-client limit, the input, the
+ * live token and its user (who must be in `use.status`), and the new password's hash.
+ * 400 for an unknown, used or expired token.
+ */
+async function redeemToken(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  input: TokenPasswordInput,
+  client: ClientInfo,
+  use: {
+    limitKey: 'accept' | 'confirm'
+    kind: 'invite' | 'password-reset'
+    status: 'invited' | 'active'
+  },
+) {
+  await enforceRateLimit(
+    env.PASSWORD_RESET_LIMITER,
+    `${use.limitKey}:${await clientKey(config, client)}`,
+  )
+  const { token, password } = parseInput(TokenPasswordInputSchema, input)
+  const now = Date.now()
+  const found = await findToken(db, token, use.kind, now)
+  const user = await loadUser(db, config, found.userId, found.clinicId)
+  if (!user || user.status !== use.status) throw invalidToken()
+  return { now, found, user, passwordHash: await hashPassword(password) }
+}
+
+/** Audits what a spent token did and answers with its user. */
+async function tokenUsed(
+  env: Bindings,
+  user: { id: string; clinicId: string; email: string; role: AuthUser['role'] },
+  action: string,
+): Promise<AuthUser> {
+  await audit(env, user.clinicId, { actor: `user:${user.id}`, action, target: `user:${user.id}` })
+  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+}
+
+/**
  * Accepts an invite: sets the password, activates the user and spends the token, atomically (see
  * `whileTokenLive`). The caller starts the session. 400 for an unknown, used or expired token.
  */
@@ -453,13 +482,11 @@ export async function acceptInvite(
   input: TokenPasswordInput,
   client: ClientInfo = { ip: null },
 ): Promise<AuthUser> {
-  await enforceRateLimit(env.PASSWORD_RESET_LIMITER, `accept:${await clientKey(config, client)}`)
-  const { token, password } = parseInput(TokenPasswordInputSchema, input)
-  const now = Date.now()
-  const found = await findToken(db, token, 'invite', now)
-  const user = await loadUser(db, config, found.userId, found.clinicId)
-  if (user?.status !== 'invited') throw invalidToken()
-  const passwordHash = await hashPassword(password)
+  const { now, found, user, passwordHash } = await redeemToken(db, config, env, input, client, {
+    limitKey: 'accept',
+    kind: 'invite',
+    status: 'invited',
+  })
   const [activated] = await db.batch([
     db
       .update(users)
@@ -475,12 +502,7 @@ export async function acceptInvite(
     spendToken(db, found.tokenHash, now),
   ])
   if (activated.length === 0) throw invalidToken()
-  await audit(env, user.clinicId, {
-    actor: `user:${user.id}`,
-    action: 'user.invite.accept',
-    target: `user:${user.id}`,
-  })
-  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+  return tokenUsed(env, user, 'user.invite.accept')
 }
 
 /**
@@ -530,6 +552,8 @@ export async function requestPasswordReset(
   const now = Date.now()
   const token = randomToken()
   const tokenHash = await sha256Hex(token)
+  // Raw SQL: `INSERT … SELECT … WHERE NOT EXISTS` makes the one-reset-per-window rule a single
+  // atomic statement (D1 has no transactions to check first and insert after).
   const inserted = await db.$client
     .prepare(
       `INSERT INTO auth_tokens (token_hash, kind, user_id, clinic_id, created_at, expires_at)
@@ -560,7 +584,7 @@ export async function requestPasswordReset(
       clinicId: user.clinicId,
       to: email,
       ...content,
-      idempotencyKey: `password-reset:${tokenHash.slice(0, 32)}`,
+      idempotencyKey: idempotencyKey('password-reset', tokenHash.slice(0, 32)),
     },
   )
 }
@@ -577,13 +601,11 @@ export async function resetPassword(
   input: TokenPasswordInput,
   client: ClientInfo = { ip: null },
 ): Promise<AuthUser> {
-  await enforceRateLimit(env.PASSWORD_RESET_LIMITER, `confirm:${await clientKey(config, client)}`)
-  const { token, password } = parseInput(TokenPasswordInputSchema, input)
-  const now = Date.now()
-  const found = await findToken(db, token, 'password-reset', now)
-  const user = await loadUser(db, config, found.userId, found.clinicId)
-  if (user?.status !== 'active') throw invalidToken()
-  const passwordHash = await hashPassword(password)
+  const { now, found, user, passwordHash } = await redeemToken(db, config, env, input, client, {
+    limitKey: 'confirm',
+    kind: 'password-reset',
+    status: 'active',
+  })
   const live = () => whileTokenLive(db, found.tokenHash, 'password-reset', now)
   const locks = accountThrottleKeys(user.emailLookup)
   const [changed] = await db.batch([
@@ -610,12 +632,7 @@ export async function resetPassword(
     spendToken(db, found.tokenHash, now),
   ])
   if (changed.length === 0) throw invalidToken()
-  await audit(env, user.clinicId, {
-    actor: `user:${user.id}`,
-    action: 'auth.password-reset',
-    target: `user:${user.id}`,
-  })
-  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
+  return tokenUsed(env, user, 'auth.password-reset')
 }
 
 /** The signed-in member and their clinic, for `/me` and the dashboard header. */
@@ -627,14 +644,14 @@ export async function currentUser(
   user: Omit<AuthUser, 'clinicId'>
   clinic: { id: string; name: string; timezone: string }
 }> {
-  const [clinic] = await db
-    .select({ id: clinics.id, name: clinics.name, timezone: clinics.timezone })
-    .from(clinics)
-    .where(eq(clinics.id, principal.clinicId))
+  const clinic = await findClinic(db, principal.clinicId)
   if (!clinic) throw unauthorized()
   // An API key has no person behind it: `/me` is for signed-in members.
   if (principal.via !== 'session') throw forbidden('Sign in as a team member to see this.')
   const user = await loadUser(db, config, principal.actorId, principal.clinicId)
   if (!user) throw unauthorized()
-  return { user: { id: user.id, email: user.email, role: user.role }, clinic }
+  return {
+    user: { id: user.id, email: user.email, role: user.role },
+    clinic: { id: clinic.id, name: clinic.name, timezone: clinic.timezone },
+  }
 }

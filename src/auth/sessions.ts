@@ -99,14 +99,6 @@ export async function endSession(c: Context<AppEnv>, tokenHash: string | undefin
   deleteCookie(c, cookieName(c), { path: '/', secure: c.var.config.secureCookies })
 }
 
-/** Revokes every session of a user ("sign out everywhere", password change). */
-export async function revokeAllSessions(c: Context<AppEnv>, userId: string): Promise<void> {
-  await c.var.db
-    .update(sessions)
-    .set({ revokedAt: Date.now() })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
-}
-
 /** How long a device is remembered as one that signed in to an account (for login throttling). */
 const DEVICE_TTL_MS = 180 * DAY_MS
 

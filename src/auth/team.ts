@@ -3,14 +3,14 @@
  * Every query is scoped to the caller's clinic: another clinic's id answers 404 as if it did not
  * exist. Owners alone may make, change or disable owners, and the last active owner stays.
  */
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
+import { clinicRowsPage } from '../db/clinic-pages'
 import { apiKeys, sessions, users } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal, type Role } from '../lib/context'
 import { newId } from '../lib/ids'
-import { decodeCursor, paginate } from '../lib/pagination'
 import { conflict, forbidden, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { clinicKeyring, randomToken, sha256Hex } from '../privacy/crypto'
@@ -46,15 +46,8 @@ export async function listTeam(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TeamMember[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.clinicId, clinicId), after ? gt(users.id, after.id) : undefined))
-    .orderBy(asc(users.id))
-    .limit(page.limit + 1)
+  const { items, nextCursor } = await clinicRowsPage(db, users, clinicId, page)
   const keyring = await clinicKeyring(db, config, clinicId)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
   return {
     items: await Promise.all(
       items.map(async (r) => ({
@@ -89,6 +82,25 @@ function anotherActiveOwner(clinicId: string, userId: string) {
     AND o.role = 'owner' AND o.status = 'active' AND o.id <> ${userId})`
 }
 
+/**
+ * The guard of a change decided on the member as read: the row still has that role and status,
+ * and (when the change takes an active owner away) another active owner remains.
+ */
+function memberStillAsRead(
+  clinicId: string,
+  userId: string,
+  member: { role: Role; status: 'active' | 'invited' | 'disabled' },
+  removesOwner: boolean,
+) {
+  return and(
+    eq(users.id, userId),
+    eq(users.clinicId, clinicId),
+    eq(users.role, member.role),
+    eq(users.status, member.status),
+    removesOwner ? anotherActiveOwner(clinicId, userId) : undefined,
+  )
+}
+
 const LAST_OWNER = 'The clinic needs at least one active owner.'
 const CHANGED = 'This member was changed meanwhile. Reload and try again.'
 
@@ -114,15 +126,7 @@ export async function changeRole(
     const changed = await db
       .update(users)
       .set({ role })
-      .where(
-        and(
-          eq(users.id, userId),
-          eq(users.clinicId, principal.clinicId),
-          eq(users.role, member.role),
-          eq(users.status, member.status),
-          removesOwner ? anotherActiveOwner(principal.clinicId, userId) : undefined,
-        ),
-      )
+      .where(memberStillAsRead(principal.clinicId, userId, member, removesOwner))
       .returning({ id: users.id })
     if (changed.length === 0) throw conflict(removesOwner ? LAST_OWNER : CHANGED)
     await audit(env, principal.clinicId, {
@@ -157,15 +161,7 @@ export async function disableMember(
     db
       .update(users)
       .set({ status: 'disabled' })
-      .where(
-        and(
-          eq(users.id, userId),
-          eq(users.clinicId, principal.clinicId),
-          eq(users.role, member.role),
-          eq(users.status, member.status),
-          removesOwner ? anotherActiveOwner(principal.clinicId, userId) : undefined,
-        ),
-      )
+      .where(memberStillAsRead(principal.clinicId, userId, member, removesOwner))
       .returning({ id: users.id }),
     db
       .update(sessions)
@@ -257,20 +253,13 @@ export async function listApiKeys(
   clinicId: string,
   page: Page,
 ): Promise<{ items: ApiKeySummary[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(apiKeys)
-    .where(
-      and(
-        eq(apiKeys.clinicId, clinicId),
-        isNull(apiKeys.revokedAt),
-        after ? gt(apiKeys.id, after.id) : undefined,
-      ),
-    )
-    .orderBy(asc(apiKeys.id))
-    .limit(page.limit + 1)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  const { items, nextCursor } = await clinicRowsPage(
+    db,
+    apiKeys,
+    clinicId,
+    page,
+    isNull(apiKeys.revokedAt),
+  )
   return {
     items: items.map((r) => ({
       id: r.id,

@@ -43,11 +43,6 @@ export const ACCOUNT_POLICY: ThrottlePolicy = {
   lockMs: MINUTE_MS,
 }
 
-/** Kept for callers that name the per-pair limit (docs, dashboard wording). */
-export const MAX_LOGIN_FAILURES = PAIR_POLICY.max
-export const FAILURE_WINDOW_MS = PAIR_POLICY.windowMs
-export const LOCKOUT_MS = PAIR_POLICY.lockMs
-
 export type ThrottleState = {
   failures: number
   windowStartedAt: number
@@ -115,6 +110,8 @@ function attemptStatement(
   const guard = onlyIfAllowed
     ? 'WHERE EXISTS (SELECT 1 FROM login_throttle WHERE key = ?6 AND failures <= ?7)'
     : 'WHERE 1'
+  // Raw SQL: an upsert whose every column is a CASE on the old row, guarded by another key's row
+  // and RETURNING the result, is one atomic statement here; Drizzle cannot express the guard.
   // In an UPDATE's SET, column names are the row's OLD values: every CASE decides from them.
   const sql = `
     INSERT INTO login_throttle (key, failures, window_started_at, locked_until)

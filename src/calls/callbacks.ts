@@ -5,23 +5,30 @@
  * missed late picks up an outbound call already stored after it — and both keep the earliest
  * callback, so the result does not depend on the order events arrive in.
  */
+import { and, eq, gt, inArray, isNull, lt, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { calls } from '../db/schema'
 
 export type OutboundCall = { id: string; clinicId: string; callerHash: string; startedAt: number }
 
 /** Marks the caller's earlier missed/voicemail calls as called back by `outbound`. Returns their ids. */
 export async function markCalledBack(db: Db, outbound: OutboundCall): Promise<string[]> {
-  const { results } = await db.$client
-    .prepare(
-      `UPDATE calls SET called_back_at = ?1, callback_call_id = ?2, updated_at = ?1
-       WHERE clinic_id = ?3 AND caller_hash = ?4 AND direction = 'inbound'
-         AND status IN ('missed', 'voicemail') AND started_at < ?1
-         AND (called_back_at IS NULL OR called_back_at > ?1)
-       RETURNING id`,
+  const at = outbound.startedAt
+  const rows = await db
+    .update(calls)
+    .set({ calledBackAt: at, callbackCallId: outbound.id, updatedAt: at })
+    .where(
+      and(
+        eq(calls.clinicId, outbound.clinicId),
+        eq(calls.callerHash, outbound.callerHash),
+        eq(calls.direction, 'inbound'),
+        inArray(calls.status, ['missed', 'voicemail']),
+        lt(calls.startedAt, at),
+        or(isNull(calls.calledBackAt), gt(calls.calledBackAt, at)),
+      ),
     )
-    .bind(outbound.startedAt, outbound.id, outbound.clinicId, outbound.callerHash)
-    .all<{ id: string }>()
-  return results.map((r) => r.id)
+    .returning({ id: calls.id })
+  return rows.map((r) => r.id)
 }
 
 /** For a call that has just turned missed: the first outbound call to the caller after it, if one is stored. */
@@ -30,6 +37,8 @@ export async function linkLaterCallback(
   missed: { id: string; clinicId: string; callerHash: string | null; startedAt: number },
 ): Promise<void> {
   if (!missed.callerHash) return
+  // Raw SQL: a row-value SET from a correlated subquery on the same table (alias `o`), one
+  // atomic statement; Drizzle's update cannot alias its own table.
   await db.$client
     .prepare(
       `UPDATE calls SET (called_back_at, callback_call_id) = (

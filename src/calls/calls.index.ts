@@ -4,6 +4,7 @@
  * another clinic's call answers 404. Callers appear only as `callerHash`.
  */
 import { audit } from '../audit/audit'
+import { findClinic } from '../clinic/find'
 import { parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
@@ -14,7 +15,7 @@ import { toIso, toIsoOrNull } from '../lib/time'
 import { identifyCaller } from './caller'
 import { createCallback, getCall, listCalls as listCallsRoute } from './calls.routes'
 import { findClinicCall, listCalls } from './calls.service'
-import { loadClinic, recordOutboundCall } from './outcomes'
+import { recordOutboundCall } from './outcomes'
 import type { CallRow } from './store'
 
 /** How far ahead of the server clock a logged callback's `at` may be (clock skew). */
@@ -81,7 +82,7 @@ export const callsRouter = createRouter()
         { path: 'at', message: 'Must not be in the future' },
       ])
     }
-    const clinic = await loadClinic(c.var.db, principal.clinicId)
+    const clinic = await findClinic(c.var.db, principal.clinicId)
     if (!clinic) throw notFound('No such clinic.')
     const config = c.var.config
     const callee = await identifyCaller(config, clinic.id, body.phone, clinic.country)

@@ -1,7 +1,7 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
-import { jsonBody, problems, securityFor } from '../auth/openapi'
+import { jsonBody, listResponses, problems, securityFor } from '../auth/openapi'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
@@ -53,17 +53,7 @@ export const listCalls = createRoute({
   middleware: [requireAuth('calls:read')] as const,
   security: securityFor('calls:read'),
   request: { query: ListCallsQuery },
-  responses: {
-    200: {
-      description: 'A page of calls',
-      content: {
-        'application/json': {
-          schema: z.object({ items: z.array(CallSchema), nextCursor: z.string().nullable() }),
-        },
-      },
-    },
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(CallSchema, 'A page of calls'),
 })
 
 export const getCall = createRoute({

@@ -4,9 +4,9 @@
  * entry can never store or answer anything wrong.
  */
 import { eq, type SQL, sql } from 'drizzle-orm'
+import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
 import { clinics, trackingNumbers } from '../db/schema'
-import type { ClinicRow } from './outcomes'
 
 export type Line = {
   clinic: ClinicRow

@@ -1,12 +1,6 @@
-/**
- * What follows a call's status change: a missed call gets its text-back decision and picks up a
- * callback already made, and the attribution engine hears about every settled call. Shared by
- * the voice webhooks and the callbacks API so both paths behave the same.
- */
-import { eq } from 'drizzle-orm'
 import { type notifyAttribution, queueAttribution } from '../attribution/notify'
+import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
-import { clinics } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import type { AfterResponse } from '../lib/after-response'
 import { requestTextBack } from '../textback/request'
@@ -31,13 +25,6 @@ export type CallDeps = {
   config: Config
   now: number
   afterResponse?: AfterResponse
-}
-
-export type ClinicRow = typeof clinics.$inferSelect
-
-export async function loadClinic(db: Db, clinicId: string): Promise<ClinicRow | null> {
-  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId)).limit(1)
-  return row ?? null
 }
 
 /**

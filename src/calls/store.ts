@@ -169,11 +169,6 @@ export function callQuery(db: Db, clinicId: string, callSid: string) {
     .limit(1)
 }
 
-export async function findCall(db: Db, clinicId: string, callSid: string): Promise<CallRow | null> {
-  const [row] = await callQuery(db, clinicId, callSid)
-  return row ?? null
-}
-
 export type StatusChange = { call: CallRow; previousStatus: CallStatus; changed: boolean }
 
 /**

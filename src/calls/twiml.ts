@@ -35,9 +35,14 @@ export function rejectTwiml(): string {
   return document('<Reject/>')
 }
 
-/** Nothing more to do. */
+/** Nothing more to do: the empty `<Response/>` the contract names (every webhook's no-op answer). */
 export function emptyTwiml(): string {
-  return document('')
+  return `${XML_HEAD}<Response/>`
+}
+
+/** A webhook's answer: the TwiML document, as Twilio expects it. */
+export function twimlResponse(xml: string): Response {
+  return new Response(xml, { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' } })
 }
 
 export function hangupTwiml(): string {

@@ -18,9 +18,12 @@
 
 import { sql } from 'drizzle-orm'
 import { type Context, Hono } from 'hono'
+import { findClinic } from '../clinic/find'
 import { calls, pendingRecordings } from '../db/schema'
+import { idempotencyKey } from '../lib/ids'
 import { badRequest } from '../lib/problem'
 import { normalisePhone } from '../phone/phone'
+import { isTwilioSid } from '../twilio/sid'
 import {
   deliveryMarks,
   deliveryKeys as keysOf,
@@ -39,7 +42,7 @@ import {
   rememberLine,
   sameIdentity,
 } from './lines'
-import { afterInboundChange, type CallDeps, loadClinic, recordOutboundCall } from './outcomes'
+import { afterInboundChange, type CallDeps, recordOutboundCall } from './outcomes'
 import {
   dropStaleRecordings,
   type PendingRecording,
@@ -64,16 +67,13 @@ import {
   hangupTwiml,
   rejectTwiml,
   screenTwiml,
+  twimlResponse,
   voicemailTwiml,
 } from './twiml'
 
 type VoiceContext = Context<TwilioEnv>
 
 export const voiceWebhooks = new Hono<TwilioEnv>()
-
-function twiml(c: VoiceContext, body: string): Response {
-  return c.body(body, 200, { 'content-type': 'text/xml; charset=utf-8' })
-}
 
 function param(c: VoiceContext, name: string): string {
   return c.var.twilioParams.get(name)?.trim() ?? ''
@@ -82,7 +82,7 @@ function param(c: VoiceContext, name: string): string {
 /** A Twilio resource sid (`CA…`, `RE…`): required, and never anything else. */
 function requiredSid(c: VoiceContext, name: string): string {
   const value = param(c, name)
-  if (!/^[A-Za-z]{2}[A-Za-z0-9]{1,64}$/.test(value)) {
+  if (!isTwilioSid(value)) {
     throw badRequest(`${name} is missing or malformed.`, [{ path: name, message: 'Invalid sid' }])
   }
   return value
@@ -286,10 +286,9 @@ voiceWebhooks.post('/', async (c) => {
   const merged = await recordInbound(c, callSid, {}, `voice:incoming:${callSid}`, {
     markIfDone: true,
   })
-  if (!merged) return twiml(c, rejectTwiml())
+  if (!merged) return twimlResponse(rejectTwiml())
   const { line } = merged
-  return twiml(
-    c,
+  return twimlResponse(
     dialTwiml({
       forwardTo: line.forwardTo,
       ringTimeoutSeconds: line.clinic.ringTimeoutSeconds,
@@ -301,15 +300,15 @@ voiceWebhooks.post('/', async (c) => {
 voiceWebhooks.post('/dial-result', async (c) => {
   const callSid = requiredSid(c, 'CallSid')
   const outcome = dialOutcomeOf(param(c, 'DialCallStatus'))
-  if (!outcome) return twiml(c, hangupTwiml())
+  if (!outcome) return twimlResponse(hangupTwiml())
   const merged = await recordInbound(
     c,
     callSid,
     { dialOutcome: outcome },
-    `voice:dial-result:${callSid}`,
+    idempotencyKey('voice', 'dial-result', callSid),
     { readCall: true },
   )
-  if (!merged) return twiml(c, hangupTwiml())
+  if (!merged) return twimlResponse(hangupTwiml())
   // With screening on, a dial "answered" by the forwarded phone's own voicemail (no key pressed)
   // did not reach anyone: the caller gets our voicemail instead.
   const screening = merged.call ?? {
@@ -317,7 +316,7 @@ voiceWebhooks.post('/dial-result', async (c) => {
     screeningAccepted: false,
   }
   const reached = outcome === 'answered' && dialReachedPerson(screening)
-  return twiml(c, reached ? hangupTwiml() : voicemailTwiml(merged.line.clinic.name))
+  return twimlResponse(reached ? hangupTwiml() : voicemailTwiml(merged.line.clinic.name))
 })
 
 voiceWebhooks.post('/recording', async (c) => {
@@ -327,13 +326,13 @@ voiceWebhooks.post('/recording', async (c) => {
   const status = param(c, 'RecordingStatus')
   const parsed = Number.parseInt(param(c, 'RecordingDuration'), 10)
   // Only a completed recording with a length is a voicemail; anything else changes nothing.
-  if (status !== 'completed' || !(parsed > 0)) return twiml(c, emptyTwiml())
+  if (status !== 'completed' || !(parsed > 0)) return twimlResponse(emptyTwiml())
   const seconds = Math.min(parsed, MAX_RECORDING_SECONDS)
-  const keys = deliveryKeys(c, `voice:recording:${recordingSid}:${status}`)
+  const keys = deliveryKeys(c, idempotencyKey('voice', 'recording', recordingSid, status))
   const deps = depsOf(c)
   // Recording callbacks carry no `To`: the call row (written when the call came in) names the clinic.
   const [found, seen] = await db.batch([callBySidQuery(db, callSid), seenDeliveries(db, keys)])
-  if (seen.length > 0) return twiml(c, emptyTwiml())
+  if (seen.length > 0) return twimlResponse(emptyTwiml())
   let call: CallRow | null = found[0] ?? null
   const parked = !call
   if (!call) {
@@ -355,17 +354,17 @@ voiceWebhooks.post('/recording', async (c) => {
     ])
     const again = rest.at(-1) as CallRow[] | undefined
     call = again?.[0] ?? null
-    if (!call) return twiml(c, emptyTwiml())
+    if (!call) return twimlResponse(emptyTwiml())
   }
   const row = await applyRecording(c, deps, call.clinicId, callSid, recordingSid, seconds)
-  const clinic = row ? await loadClinic(db, row.clinicId) : null
+  const clinic = row ? await findClinic(db, row.clinicId) : null
   if (row && clinic) {
     const change = await settleStatus(db, row, deps.now)
     await afterInboundChange(deps, clinic, change, null)
   }
   if (parked) await unparkRecording(db, recordingSid)
   await markDelivered(db, call.clinicId, keys)
-  return twiml(c, emptyTwiml())
+  return twimlResponse(emptyTwiml())
 })
 
 voiceWebhooks.post('/status', async (c) => {
@@ -382,20 +381,20 @@ voiceWebhooks.post('/status', async (c) => {
         ...(duration >= 0 ? { durationSeconds: Math.min(duration, 7 * 24 * 3600) } : {}),
       }
     : {}
-  const naturalKey = `voice:status:${callSid}:${callStatus}`
+  const naturalKey = idempotencyKey('voice', 'status', callSid, callStatus)
 
   if (direction === 'outbound-api' || direction === 'outbound-dial') {
     // A call placed from a clinic's tracking number: a callback to `To`.
     const from = normalisePhone(param(c, 'From'))?.e164
-    if (!from) return twiml(c, emptyTwiml())
+    if (!from) return twimlResponse(emptyTwiml())
     const keys = deliveryKeys(c, naturalKey)
     const [lines, seen] = await db.batch([lineQuery(db, from), seenDeliveries(db, keys)])
     const line = lines[0] ?? null
     rememberLine(from, line)
-    if (!line || seen.length > 0) return twiml(c, emptyTwiml())
+    if (!line || seen.length > 0) return twimlResponse(emptyTwiml())
     const to = normalisePhone(param(c, 'To'), line.clinic.country)?.e164
     // Legs to the clinic's own lines (e.g. our <Dial> to the front desk) are not callbacks.
-    if (to === line.forwardTo || to === line.phoneNumber) return twiml(c, emptyTwiml())
+    if (to === line.forwardTo || to === line.phoneNumber) return twimlResponse(emptyTwiml())
     const deps = depsOf(c)
     const callee = await identifyCaller(
       deps.config,
@@ -415,27 +414,27 @@ voiceWebhooks.post('/status', async (c) => {
       update,
     )
     await markDelivered(db, line.clinic.id, keys)
-    return twiml(c, emptyTwiml())
+    return twimlResponse(emptyTwiml())
   }
 
   await recordInbound(c, callSid, update, naturalKey)
-  return twiml(c, emptyTwiml())
+  return twimlResponse(emptyTwiml())
 })
 
 voiceWebhooks.post('/screen', async (c) => {
   // The forwarded leg's webhook: `ParentCallSid` is the caller's call.
   const parentSid = param(c, 'ParentCallSid')
   const parent = parentSid ? await findCallBySid(c.var.db, parentSid) : null
-  const clinic = parent ? await loadClinic(c.var.db, parent.clinicId) : null
-  return twiml(c, screenTwiml(clinic?.name ?? null))
+  const clinic = parent ? await findClinic(c.var.db, parent.clinicId) : null
+  return twimlResponse(screenTwiml(clinic?.name ?? null))
 })
 
 voiceWebhooks.post('/screen-result', async (c) => {
   const parentSid = requiredSid(c, 'ParentCallSid')
   // <Gather> only calls its action with digits; without any, do not connect.
-  if (param(c, 'Digits') === '') return twiml(c, hangupTwiml())
+  if (param(c, 'Digits') === '') return twimlResponse(hangupTwiml())
   const db = c.var.db
-  const keys = deliveryKeys(c, `voice:screen-result:${parentSid}`)
+  const keys = deliveryKeys(c, idempotencyKey('voice', 'screen-result', parentSid))
   const [found, seen] = await db.batch([callBySidQuery(db, parentSid), seenDeliveries(db, keys)])
   const parent = found[0]
   if (parent && seen.length === 0) {
@@ -447,7 +446,7 @@ voiceWebhooks.post('/screen-result', async (c) => {
       { screeningAccepted: true },
       deps.now,
     )
-    const clinic = await loadClinic(db, parent.clinicId)
+    const clinic = await findClinic(db, parent.clinicId)
     if (row && clinic) {
       const change = await settleStatus(db, row, deps.now)
       await afterInboundChange(deps, clinic, change, null)
@@ -455,5 +454,5 @@ voiceWebhooks.post('/screen-result', async (c) => {
     await markDelivered(db, parent.clinicId, keys)
   }
   // An empty response ends the whisper; Twilio then bridges the two legs.
-  return twiml(c, emptyTwiml())
+  return twimlResponse(emptyTwiml())
 })

@@ -1,7 +1,14 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
-import { IdParamSchema, jsonBody, jsonResponse, problems, securityFor } from '../auth/openapi'
+import {
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  problems,
+  securityFor,
+} from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
@@ -77,13 +84,7 @@ export const listNumbersRoute = createRoute({
   security: securityFor('numbers:read'),
   middleware: [requireAuth('numbers:read')] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(TrackingNumberSchema), nextCursor: z.string().nullable() }),
-      'Numbers',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(TrackingNumberSchema, 'Numbers'),
 })
 
 export const patchNumberRoute = createRoute({
@@ -155,13 +156,7 @@ export const listTreatmentsRoute = createRoute({
   security: securityFor('treatments:read'),
   middleware: [requireAuth('treatments:read')] as const,
   request: { query: ListQuerySchema },
-  responses: {
-    200: jsonResponse(
-      z.object({ items: z.array(TreatmentSchema), nextCursor: z.string().nullable() }),
-      'Treatments',
-    ),
-    ...problems(400, 401, 403),
-  },
+  responses: listResponses(TreatmentSchema, 'Treatments'),
 })
 
 export const patchTreatmentRoute = createRoute({

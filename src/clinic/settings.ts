@@ -5,9 +5,9 @@
  */
 import { z } from '@hono/zod-openapi'
 import { CountrySchema, TimezoneSchema } from '../auth/service'
-import type { clinics } from '../db/schema'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
+import type { ClinicRow } from './find'
 
 /** The longest each kind of data may be kept; a clinic may choose shorter. */
 export const RETENTION_MAX_DAYS = { callDays: 90, recordingDays: 365, enquiryDays: 730 } as const
@@ -15,8 +15,6 @@ export const MAX_HOLD_OUT_PERCENT = 50
 export const RING_TIMEOUT_SECONDS = { min: 5, max: 60 } as const
 /** Two concatenated SMS segments' worth of GSM-7 text, with room for the clinic's name. */
 export const MAX_TEMPLATE_LENGTH = 306
-
-type ClinicRow = typeof clinics.$inferSelect
 
 export const ClinicSchema = z
   .object({

@@ -4,30 +4,23 @@
  * answers 404. Changes are audited with field names and ids only, never values that could be
  * personal.
  */
-import { and, asc, eq, gt } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { resettleAttributionWindow } from '../attribution/notify'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
+import { clinicRowsPage } from '../db/clinic-pages'
 import { clinics, trackingNumbers, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { actorOf, type Principal } from '../lib/context'
 import { newId } from '../lib/ids'
 import { logError } from '../lib/logger'
-import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { normalisePhone } from '../phone/phone'
+import { type ClinicRow, findClinic } from './find'
 import { type ClinicJson, type ClinicPatch, clinicJson, clinicUpdateFrom } from './settings'
 
 type Page = { limit: number; cursor?: string | undefined }
-
-export type ClinicRow = typeof clinics.$inferSelect
-
-/** The clinic's row with every setting; null if it is gone (a session outliving its clinic). */
-export async function findClinic(db: Db, clinicId: string): Promise<ClinicRow | null> {
-  const [row] = await db.select().from(clinics).where(eq(clinics.id, clinicId)).limit(1)
-  return row ?? null
-}
 
 async function clinicRow(db: Db, clinicId: string): Promise<ClinicRow> {
   const row = await findClinic(db, clinicId)
@@ -72,6 +65,27 @@ export async function updateClinic(
     }
   }
   return clinicJson(row)
+}
+
+// --- Shared by numbers and treatments: both are clinic-owned rows keyed by a text id -----------
+
+type OwnedTable = typeof trackingNumbers | typeof treatments
+
+/** Deletes one of the clinic's rows of `table` (404 for another clinic's), then audits it. */
+async function removeOwned(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  table: OwnedTable,
+  id: string,
+  audited: { action: string; target: string },
+): Promise<void> {
+  const removed = await db
+    .delete(table)
+    .where(and(eq(table.id, id), eq(table.clinicId, principal.clinicId)))
+    .returning({ id: table.id })
+  if (removed.length === 0) throw notFound()
+  await audit(env, principal.clinicId, { actor: actorOf(principal), ...audited })
 }
 
 // --- Tracking numbers -------------------------------------------------------------------------
@@ -203,19 +217,7 @@ export async function listTrackingNumbers(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TrackingNumberJson[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(trackingNumbers)
-    .where(
-      and(
-        eq(trackingNumbers.clinicId, clinicId),
-        after ? gt(trackingNumbers.id, after.id) : undefined,
-      ),
-    )
-    .orderBy(asc(trackingNumbers.id))
-    .limit(page.limit + 1)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  const { items, nextCursor } = await clinicRowsPage(db, trackingNumbers, clinicId, page)
   return { items: items.map(numberJson), nextCursor }
 }
 
@@ -226,13 +228,7 @@ export async function removeTrackingNumber(
   principal: Principal,
   id: string,
 ): Promise<void> {
-  const removed = await db
-    .delete(trackingNumbers)
-    .where(and(eq(trackingNumbers.id, id), eq(trackingNumbers.clinicId, principal.clinicId)))
-    .returning({ id: trackingNumbers.id })
-  if (removed.length === 0) throw notFound()
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
+  await removeOwned(db, env, principal, trackingNumbers, id, {
     action: 'number.remove',
     target: `number:${id}`,
   })
@@ -298,14 +294,7 @@ export async function listTreatments(
   clinicId: string,
   page: Page,
 ): Promise<{ items: TreatmentJson[]; nextCursor: string | null }> {
-  const after = decodeCursor(page.cursor)
-  const rows = await db
-    .select()
-    .from(treatments)
-    .where(and(eq(treatments.clinicId, clinicId), after ? gt(treatments.id, after.id) : undefined))
-    .orderBy(asc(treatments.id))
-    .limit(page.limit + 1)
-  const { items, nextCursor } = paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+  const { items, nextCursor } = await clinicRowsPage(db, treatments, clinicId, page)
   return { items: items.map(treatmentJson), nextCursor }
 }
 
@@ -316,13 +305,7 @@ export async function removeTreatment(
   principal: Principal,
   id: string,
 ): Promise<void> {
-  const removed = await db
-    .delete(treatments)
-    .where(and(eq(treatments.id, id), eq(treatments.clinicId, principal.clinicId)))
-    .returning({ id: treatments.id })
-  if (removed.length === 0) throw notFound()
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
+  await removeOwned(db, env, principal, treatments, id, {
     action: 'treatment.remove',
     target: `treatment:${id}`,
   })

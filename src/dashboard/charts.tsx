@@ -4,6 +4,7 @@
  * Pure functions of their series; geometry is computed here so tests can check it. Table cells
  * carry each value in `<data data-figure>` so tests can compare them with the metrics API.
  */
+import type { Child } from 'hono/jsx'
 import { dayLabel, formatPence, formatPoundsCompact, monthLabel } from './format'
 
 export type DailyPoint = { date: string; missed: number; recovered: number }
@@ -12,6 +13,45 @@ export type MonthlyPoint = { month: string; revenuePence: number }
 const W = 720
 const H = 240
 const PAD = { top: 16, right: 12, bottom: 28, left: 56 }
+
+/** The scrollable SVG every chart draws in: its accessible title and description, and the grid. */
+function ChartSvg(props: {
+  id: string
+  title: string
+  desc: string
+  max: number
+  y: (v: number) => number
+  tickLabel: (v: number) => string
+  children: Child
+}) {
+  const { id, y } = props
+  return (
+    <section
+      class="chart-scroll"
+      tabindex={0}
+      aria-label="Chart, scrolls sideways on small screens"
+    >
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-labelledby={`${id}-title ${id}-desc`}
+        preserveAspectRatio="xMidYMid meet"
+      >
+        <title id={`${id}-title`}>{props.title}</title>
+        <desc id={`${id}-desc`}>{props.desc}</desc>
+        {ticks(props.max).map((t) => (
+          <g>
+            <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
+            <text class="axis" x={PAD.left - 6} y={y(t) + 4} text-anchor="end">
+              {props.tickLabel(t)}
+            </text>
+          </g>
+        ))}
+        {props.children}
+      </svg>
+    </section>
+  )
+}
 
 /** A "nice" ceiling for the y axis so gridlines land on round numbers. */
 export function niceMax(value: number): number {
@@ -42,61 +82,45 @@ export function DailyChart(props: { id: string; points: DailyPoint[] }) {
   return (
     <figure class="chart">
       <figcaption id={`${id}-caption`}>Missed calls and recovered appointments per day</figcaption>
-      <section
-        class="chart-scroll"
-        tabindex={0}
-        aria-label="Chart, scrolls sideways on small screens"
+      <ChartSvg
+        id={id}
+        title="Missed calls vs recovered appointments, daily"
+        desc={`Over ${points.length} days: ${totalMissed} missed calls and ${totalRecovered} recovered appointments. The table below lists each day.`}
+        max={max}
+        y={y}
+        tickLabel={(t) => String(Math.round(t))}
       >
-        <svg
-          viewBox={`0 0 ${W} ${H}`}
-          role="img"
-          aria-labelledby={`${id}-title ${id}-desc`}
-          preserveAspectRatio="xMidYMid meet"
-        >
-          <title id={`${id}-title`}>Missed calls vs recovered appointments, daily</title>
-          <desc id={`${id}-desc`}>
-            {`Over ${points.length} days: ${totalMissed} missed calls and ${totalRecovered} recovered appointments. The table below lists each day.`}
-          </desc>
-          {ticks(max).map((t) => (
+        {points.map((p, i) => {
+          const x = PAD.left + i * slot + slot * 0.1
+          return (
             <g>
-              <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
-              <text class="axis" x={PAD.left - 6} y={y(t) + 4} text-anchor="end">
-                {String(Math.round(t))}
-              </text>
+              <rect
+                class="bar-missed"
+                x={x}
+                y={y(p.missed)}
+                width={bar}
+                height={y(0) - y(p.missed)}
+              >
+                <title>{`${dayLabel(p.date)}: ${p.missed} missed`}</title>
+              </rect>
+              <rect
+                class="bar-recovered"
+                x={x + bar}
+                y={y(p.recovered)}
+                width={bar}
+                height={y(0) - y(p.recovered)}
+              >
+                <title>{`${dayLabel(p.date)}: ${p.recovered} recovered`}</title>
+              </rect>
+              {i % labelEvery === 0 ? (
+                <text class="axis" x={x + bar} y={H - 8} text-anchor="middle">
+                  {dayLabel(p.date)}
+                </text>
+              ) : null}
             </g>
-          ))}
-          {points.map((p, i) => {
-            const x = PAD.left + i * slot + slot * 0.1
-            return (
-              <g>
-                <rect
-                  class="bar-missed"
-                  x={x}
-                  y={y(p.missed)}
-                  width={bar}
-                  height={y(0) - y(p.missed)}
-                >
-                  <title>{`${dayLabel(p.date)}: ${p.missed} missed`}</title>
-                </rect>
-                <rect
-                  class="bar-recovered"
-                  x={x + bar}
-                  y={y(p.recovered)}
-                  width={bar}
-                  height={y(0) - y(p.recovered)}
-                >
-                  <title>{`${dayLabel(p.date)}: ${p.recovered} recovered`}</title>
-                </rect>
-                {i % labelEvery === 0 ? (
-                  <text class="axis" x={x + bar} y={H - 8} text-anchor="middle">
-                    {dayLabel(p.date)}
-                  </text>
-                ) : null}
-              </g>
-            )
-          })}
-        </svg>
-      </section>
+          )
+        })}
+      </ChartSvg>
       <ul class="legend" aria-hidden="true">
         <li>
           <span class="swatch swatch-missed" /> Missed
@@ -152,50 +176,34 @@ export function MonthlyRevenueChart(props: { id: string; points: MonthlyPoint[] 
   return (
     <figure class="chart">
       <figcaption>Recovered revenue per month</figcaption>
-      <section
-        class="chart-scroll"
-        tabindex={0}
-        aria-label="Chart, scrolls sideways on small screens"
+      <ChartSvg
+        id={id}
+        title="Recovered revenue, monthly"
+        desc={`${formatPence(total)} recovered over ${points.length} months. The table below lists each month.`}
+        max={max}
+        y={y}
+        tickLabel={formatPoundsCompact}
       >
-        <svg
-          viewBox={`0 0 ${W} ${H}`}
-          role="img"
-          aria-labelledby={`${id}-title ${id}-desc`}
-          preserveAspectRatio="xMidYMid meet"
-        >
-          <title id={`${id}-title`}>Recovered revenue, monthly</title>
-          <desc id={`${id}-desc`}>
-            {`${formatPence(total)} recovered over ${points.length} months. The table below lists each month.`}
-          </desc>
-          {ticks(max).map((t) => (
+        {points.map((p, i) => {
+          const x = PAD.left + i * slot + (slot - bar) / 2
+          return (
             <g>
-              <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
-              <text class="axis" x={PAD.left - 6} y={y(t) + 4} text-anchor="end">
-                {formatPoundsCompact(t)}
+              <rect
+                class="bar-revenue"
+                x={x}
+                y={y(p.revenuePence)}
+                width={bar}
+                height={y(0) - y(p.revenuePence)}
+              >
+                <title>{`${monthLabel(p.month)}: ${formatPence(p.revenuePence)}`}</title>
+              </rect>
+              <text class="axis" x={x + bar / 2} y={H - 8} text-anchor="middle">
+                {monthLabel(p.month).slice(0, 3)}
               </text>
             </g>
-          ))}
-          {points.map((p, i) => {
-            const x = PAD.left + i * slot + (slot - bar) / 2
-            return (
-              <g>
-                <rect
-                  class="bar-revenue"
-                  x={x}
-                  y={y(p.revenuePence)}
-                  width={bar}
-                  height={y(0) - y(p.revenuePence)}
-                >
-                  <title>{`${monthLabel(p.month)}: ${formatPence(p.revenuePence)}`}</title>
-                </rect>
-                <text class="axis" x={x + bar / 2} y={H - 8} text-anchor="middle">
-                  {monthLabel(p.month).slice(0, 3)}
-                </text>
-              </g>
-            )
-          })}
-        </svg>
-      </section>
+          )
+        })}
+      </ChartSvg>
       <details>
         <summary>Show the data as a table</summary>
         <table>

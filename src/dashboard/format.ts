@@ -3,7 +3,7 @@
  * label. No bindings and no clock (callers pass `now`), so every rule here tests in microseconds.
  * Calendar arithmetic comes from the metrics module's local-time helpers (one implementation).
  */
-import { addDays } from '../metrics/local-time'
+import { addDays, pad, wallClockAt } from '../metrics/local-time'
 
 const GBP = new Intl.NumberFormat('en-GB', {
   style: 'currency',
@@ -53,57 +53,35 @@ export function callerLabel(callerHash: string | null): string {
   return callerHash ? `Caller ${callerHash.slice(0, 6)}` : 'Withheld number'
 }
 
-const dateFormatters = new Map<string, Intl.DateTimeFormat>()
-
-function partsFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = dateFormatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-    dateFormatters.set(timeZone, f)
-  }
-  return f
-}
-
 type LocalParts = { date: string; month: string; time: string }
 
 /** The clinic-local calendar date (`YYYY-MM-DD`), month (`YYYY-MM`) and time (`HH:MM`) of an instant. */
 export function localParts(ms: number, timeZone: string): LocalParts {
-  const p: Record<string, string> = {}
-  for (const part of partsFormatter(timeZone).formatToParts(ms)) p[part.type] = part.value
-  const date = `${p.year}-${p.month}-${p.day}`
-  return { date, month: date.slice(0, 7), time: `${p.hour}:${p.minute}` }
+  const p = wallClockAt(ms, timeZone)
+  const date = `${String(p.year).padStart(4, '0')}-${pad(p.month)}-${pad(p.day)}`
+  return { date, month: date.slice(0, 7), time: `${pad(p.hour)}:${pad(p.minute)}` }
+}
+
+const DATE_ONLY = { day: 'numeric', month: 'short', year: 'numeric' } as const
+
+/** `ms` formatted en-GB in the clinic's time zone, or an em dash for no instant. */
+function formatIn(
+  ms: number | null,
+  timeZone: string,
+  options: Intl.DateTimeFormatOptions,
+): string {
+  if (ms === null) return '—'
+  return new Intl.DateTimeFormat('en-GB', { timeZone, ...options }).format(ms)
 }
 
 /** `23 Nov 2026, 09:15` in the clinic's time zone. */
 export function formatLocal(ms: number | null, timeZone: string): string {
-  if (ms === null) return '—'
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(ms)
+  return formatIn(ms, timeZone, { ...DATE_ONLY, hour: '2-digit', minute: '2-digit' })
 }
 
 /** `23 Nov 2026` in the clinic's time zone. */
 export function formatLocalDate(ms: number | null, timeZone: string): string {
-  if (ms === null) return '—'
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-  }).format(ms)
+  return formatIn(ms, timeZone, DATE_ONLY)
 }
 
 /** Monday of the ISO week containing `date` (`YYYY-MM-DD`). */
@@ -112,15 +90,17 @@ export function startOfWeek(date: string): string {
   return addDays(date, -((day + 6) % 7))
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
 /** `2026-11` → `Nov 2026`; `2026-11-23` → `23 Nov`. */
 export function monthLabel(month: string): string {
   const [y, m] = month.split('-').map(Number) as [number, number]
-  return `${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1]} ${y}`
+  return `${MONTHS[m - 1]} ${y}`
 }
 
 export function dayLabel(date: string): string {
   const [, m, d] = date.split('-').map(Number) as [number, number, number]
-  return `${d} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1]}`
+  return `${d} ${MONTHS[m - 1]}`
 }
 
 /** The text-back template as the sender renders it (one implementation: src/textback). */

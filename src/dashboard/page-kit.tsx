@@ -5,7 +5,7 @@
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import { resolveSession } from '../auth/sessions'
-import { type ClinicRow, findClinic } from '../clinic/setup'
+import { type ClinicRow, findClinic } from '../clinic/find'
 import type { AppEnv, Principal, SessionPrincipal } from '../lib/context'
 import { decodeCursor } from '../lib/pagination'
 import type { ProblemError } from '../lib/problem'
@@ -125,13 +125,6 @@ export function zodFieldErrors(error: z.ZodError): FieldErrors {
     out[key] ??= issue.message
   }
   return out
-}
-
-/** `450`, `79.99`, `£1,200.50` → pence; null when it is not an amount. */
-export function parsePounds(raw: string): number | null {
-  const cleaned = raw.replace(/[£,\s]/g, '')
-  if (!/^\d{1,7}(\.\d{1,2})?$/.test(cleaned)) return null
-  return Math.round(Number(cleaned) * 100)
 }
 
 /** A cursor that does not decode starts from the first page instead of failing the page. */

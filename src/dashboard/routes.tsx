@@ -13,14 +13,9 @@ import { csrf } from 'hono/csrf'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
 import { audit } from '../audit/audit'
-import { acceptInvite, logIn, resetPassword, schedulePasswordReset, signUp } from '../auth/service'
-import {
-  endSession,
-  readDeviceMark,
-  rememberDevice,
-  resolveSession,
-  startSession,
-} from '../auth/sessions'
+import { acceptInvite, resetPassword, schedulePasswordReset, signUp } from '../auth/service'
+import { endSession, rememberDevice, resolveSession, startSession } from '../auth/sessions'
+import { signIn } from '../auth/sign-in'
 import { type AppEnv, actorOf } from '../lib/context'
 import { logError } from '../lib/logger'
 import { ProblemError } from '../lib/problem'
@@ -41,8 +36,6 @@ import { privacyGet, privacyPost } from './pages/privacy.page'
 import { settingsGet, settingsPost } from './pages/settings.page'
 import { teamGet, teamPost } from './pages/team.page'
 import { treatmentsGet, treatmentsPost } from './pages/treatments.page'
-
-export { parsePounds } from './page-kit'
 
 /** Every path the dashboard answers; its middleware is bound to these alone. */
 const PATHS = [
@@ -190,19 +183,7 @@ dashboardRouter.post('/login', async (c) => {
   const form = await formOf(c)
   const next = safeNextPath(form.next)
   try {
-    const user = await logIn(
-      c.var.db,
-      c.var.config,
-      { email: form.email ?? '', password: form.password ?? '' },
-      {
-        env: c.env,
-        clientIp: clientIpOf(c),
-        deviceMark: await readDeviceMark(c),
-        waitUntil: (work) => c.executionCtx.waitUntil(work),
-      },
-    )
-    await startSession(c, user)
-    await rememberDevice(c, user.email)
+    await signIn(c, { email: form.email ?? '', password: form.password ?? '' })
     return c.redirect(next, 303)
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err
@@ -324,21 +305,26 @@ dashboardRouter.post('/reset-password/new', async (c) => {
     )
     return c.redirect('/login?notice=password-reset', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const errors = fieldErrorsOf(err)
-    const limited = err.status === 429
-    if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
-    return c.html(
-      <TokenPasswordPage
-        kind="reset"
-        token={token}
-        error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
-        errors={errors}
-      />,
-      limited ? 429 : 400,
-    )
+    return tokenPasswordRefused(c, 'reset', token, err)
   }
 })
+
+/** The token-and-password form again, after the service refused it (400, or 429 with Retry-After). */
+function tokenPasswordRefused(c: Ctx, kind: 'invite' | 'reset', token: string, err: unknown) {
+  if (!(err instanceof ProblemError) || err.status >= 500) throw err
+  const errors = fieldErrorsOf(err)
+  const limited = err.status === 429
+  if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
+  return c.html(
+    <TokenPasswordPage
+      kind={kind}
+      token={token}
+      error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
+      errors={errors}
+    />,
+    limited ? 429 : 400,
+  )
+}
 
 function invitePage(c: Ctx, token: string | undefined) {
   if (!token) return renderError(c, 404, 'This invite link is incomplete. Ask for a new invite.')
@@ -362,19 +348,7 @@ dashboardRouter.post('/accept-invite', async (c) => {
     await startSession(c, user)
     return c.redirect('/', 303)
   } catch (err) {
-    if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const errors = fieldErrorsOf(err)
-    const limited = err.status === 429
-    if (limited) c.header('Retry-After', err.headers['retry-after'] ?? '60')
-    return c.html(
-      <TokenPasswordPage
-        kind="invite"
-        token={token}
-        error={limited ? err.detail : (errors.token ?? 'Please choose a valid password.')}
-        errors={errors}
-      />,
-      limited ? 429 : 400,
-    )
+    return tokenPasswordRefused(c, 'invite', token, err)
   }
 })
 

@@ -9,10 +9,17 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
+// Column groups every table repeats (helpers only: the generated SQL is the same as written out).
 const createdAt = () => integer('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`)
+/** A text primary key `id` (prefixed ids from src/lib/ids.ts). */
+const id = () => text('id').primaryKey()
+/** The tenant column. */
+const clinicId = () => text('clinic_id').notNull()
+/** The tenant column on a table whose rows go with their clinic. */
+const ownedByClinic = () => clinicId().references(() => clinics.id, { onDelete: 'cascade' })
 
 export const clinics = sqliteTable('clinics', {
-  id: text('id').primaryKey(),
+  id: id(),
   name: text('name').notNull(),
   timezone: text('timezone').notNull().default('Europe/London'),
   /** ISO 3166 alpha-2; the default region for parsing national-format numbers. */
@@ -38,10 +45,8 @@ export const clinics = sqliteTable('clinics', {
 export const users = sqliteTable(
   'users',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id')
-      .notNull()
-      .references(() => clinics.id, { onDelete: 'cascade' }),
+    id: id(),
+    clinicId: ownedByClinic(),
     /** HMAC of the lower-cased email under a platform key: lets login find the user without storing the email in clear. */
     emailLookup: text('email_lookup').notNull(),
     emailSealed: text('email_sealed').notNull(),
@@ -68,7 +73,7 @@ export const sessions = sqliteTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    clinicId: text('clinic_id').notNull(),
+    clinicId: clinicId(),
     createdAt: createdAt(),
     expiresAt: integer('expires_at').notNull(),
     lastSeenAt: integer('last_seen_at'),
@@ -93,10 +98,8 @@ export const loginThrottle = sqliteTable(
 export const apiKeys = sqliteTable(
   'api_keys',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id')
-      .notNull()
-      .references(() => clinics.id, { onDelete: 'cascade' }),
+    id: id(),
+    clinicId: ownedByClinic(),
     name: text('name').notNull(),
     /** SHA-256 of the whole key; the key itself is shown once. */
     keyHash: text('key_hash').notNull(),
@@ -127,7 +130,7 @@ export const authTokens = sqliteTable('auth_tokens', {
   userId: text('user_id')
     .notNull()
     .references(() => users.id, { onDelete: 'cascade' }),
-  clinicId: text('clinic_id').notNull(),
+  clinicId: clinicId(),
   createdAt: createdAt(),
   expiresAt: integer('expires_at').notNull(),
   usedAt: integer('used_at'),
@@ -140,7 +143,7 @@ export const authTokens = sqliteTable('auth_tokens', {
 export const clinicKeys = sqliteTable(
   'clinic_keys',
   {
-    clinicId: text('clinic_id').notNull(),
+    clinicId: clinicId(),
     version: integer('version').notNull(),
     wrappedKey: text('wrapped_key').notNull(),
     /** Fingerprint of the key-encryption key that wrapped it (for rotation). */
@@ -154,10 +157,8 @@ export const clinicKeys = sqliteTable(
 export const trackingNumbers = sqliteTable(
   'tracking_numbers',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id')
-      .notNull()
-      .references(() => clinics.id, { onDelete: 'cascade' }),
+    id: id(),
+    clinicId: ownedByClinic(),
     /** The clinic's own Twilio number (business data, not personal): E.164. */
     phoneNumber: text('phone_number').notNull(),
     /** The clinic's front-desk line the call is forwarded to: E.164. */
@@ -174,10 +175,8 @@ export const trackingNumbers = sqliteTable(
 export const treatments = sqliteTable(
   'treatments',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id')
-      .notNull()
-      .references(() => clinics.id, { onDelete: 'cascade' }),
+    id: id(),
+    clinicId: ownedByClinic(),
     name: text('name').notNull(),
     valuePence: integer('value_pence').notNull(),
     createdAt: createdAt(),
@@ -192,8 +191,8 @@ export const treatments = sqliteTable(
 export const calls = sqliteTable(
   'calls',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id').notNull(),
+    id: id(),
+    clinicId: clinicId(),
     callSid: text('call_sid').notNull(),
     trackingNumberId: text('tracking_number_id'),
     direction: text('direction', { enum: ['inbound', 'outbound'] }).notNull(),
@@ -277,8 +276,8 @@ export const pendingRecordings = sqliteTable(
 export const outboundMessages = sqliteTable(
   'outbound_messages',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id').notNull(),
+    id: id(),
+    clinicId: clinicId(),
     /** Idempotency: one row per intent, e.g. `text-back:<callId>`. */
     dedupeKey: text('dedupe_key').notNull(),
     kind: text('kind', {
@@ -315,7 +314,7 @@ export const outboundMessages = sqliteTable(
 export const optOuts = sqliteTable(
   'opt_outs',
   {
-    clinicId: text('clinic_id').notNull(),
+    clinicId: clinicId(),
     contactHash: text('contact_hash').notNull(),
     optedOut: integer('opted_out', { mode: 'boolean' }).notNull(),
     /** The keyword that set it (STOP, START, …) and when: a consent record. */
@@ -329,8 +328,8 @@ export const optOuts = sqliteTable(
 export const inboundMessages = sqliteTable(
   'inbound_messages',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id').notNull(),
+    id: id(),
+    clinicId: clinicId(),
     messageSid: text('message_sid').notNull(),
     channel: text('channel', { enum: ['sms', 'whatsapp'] }).notNull(),
     senderHash: text('sender_hash').notNull(),
@@ -349,8 +348,8 @@ export const inboundMessages = sqliteTable(
 export const appointments = sqliteTable(
   'appointments',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id').notNull(),
+    id: id(),
+    clinicId: clinicId(),
     callerHash: text('caller_hash'),
     externalId: text('external_id'),
     /** t_A: when the booking was made. */
@@ -384,7 +383,7 @@ export const appointments = sqliteTable(
 export const dailyMetrics = sqliteTable(
   'daily_metrics',
   {
-    clinicId: text('clinic_id').notNull(),
+    clinicId: clinicId(),
     date: text('date').notNull(),
     inboundCalls: integer('inbound_calls').notNull().default(0),
     missedCalls: integer('missed_calls').notNull().default(0),
@@ -408,7 +407,7 @@ export const dailyMetrics = sqliteTable(
 export const subjectRestrictions = sqliteTable(
   'subject_restrictions',
   {
-    clinicId: text('clinic_id').notNull(),
+    clinicId: clinicId(),
     subjectHash: text('subject_hash').notNull(),
     restricted: integer('restricted', { mode: 'boolean' }).notNull().default(false),
     objected: integer('objected', { mode: 'boolean' }).notNull().default(false),
@@ -420,8 +419,8 @@ export const subjectRestrictions = sqliteTable(
 export const privacyRequests = sqliteTable(
   'privacy_requests',
   {
-    id: text('id').primaryKey(),
-    clinicId: text('clinic_id').notNull(),
+    id: id(),
+    clinicId: clinicId(),
     type: text('type', {
       enum: ['access', 'erasure', 'rectification', 'restriction', 'objection'],
     }).notNull(),
@@ -445,7 +444,7 @@ export const privacyRequests = sqliteTable(
 export const purgeRuns = sqliteTable(
   'purge_runs',
   {
-    id: text('id').primaryKey(),
+    id: id(),
     clinicId: text('clinic_id'),
     job: text('job').notNull(),
     ranAt: integer('ran_at').notNull(),
@@ -469,7 +468,7 @@ export const jobFailures = sqliteTable(
   'job_failures',
   {
     /** Derived from (clinic, type, ref), so a redelivered dead letter updates the same row. */
-    id: text('id').primaryKey(),
+    id: id(),
     clinicId: text('clinic_id'),
     jobType: text('job_type').notNull(),
     ref: text('ref').notNull(),

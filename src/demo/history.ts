@@ -7,6 +7,7 @@
  * so no real person is ever texted or called by a demo that escapes into the wild.
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../lib/time'
+import { zoneOffsetMs } from '../metrics/local-time'
 
 /** The demo clinic exactly as CONTRACT.md "Demo clinic" describes it. */
 export const DEMO_CLINIC = {
@@ -113,43 +114,12 @@ export function createRng(seed: number): () => number {
   }
 }
 
-/** Milliseconds to add to UTC to get wall-clock time in `timeZone` at instant `ms`. */
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-export function zoneOffsetMs(timeZone: string, ms: number): number {
-  let format = formatters.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    formatters.set(timeZone, format)
-  }
-  const parts = format.formatToParts(new Date(ms))
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value)
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  )
-  return asUtc - Math.floor(ms / 1000) * 1000
-}
-
 /** The UTC instant of a local wall-clock time (minutes after local midnight) on a local date. */
 export function localToUtc(timeZone: string, localDateUtcMs: number, minuteOfDay: number): number {
   const wall = localDateUtcMs + minuteOfDay * MINUTE_MS
   // Two passes settle the offset across a daylight-saving change.
-  let utc = wall - zoneOffsetMs(timeZone, wall)
-  utc = wall - zoneOffsetMs(timeZone, utc)
+  let utc = wall - zoneOffsetMs(wall, timeZone)
+  utc = wall - zoneOffsetMs(utc, timeZone)
   return utc
 }
 
@@ -233,7 +203,7 @@ export function planDemoHistory(
   const pick = (pool: string[]) => pool[Math.floor(rng() * pool.length)] as string
 
   // The local calendar date of `now`, as a UTC-midnight number for calendar arithmetic.
-  const nowLocal = now + zoneOffsetMs(timeZone, now)
+  const nowLocal = now + zoneOffsetMs(now, timeZone)
   const todayUtcMidnight = Math.floor(nowLocal / DAY_MS) * DAY_MS
   const from = localToUtc(timeZone, todayUtcMidnight - (days - 1) * DAY_MS, 0)
 

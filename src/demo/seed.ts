@@ -10,9 +10,9 @@ import { eq } from 'drizzle-orm'
 import { resettleClinic } from '../attribution/notify'
 import { hashPassword } from '../auth/passwords'
 import { createDb } from '../db/client'
-import { clinics, trackingNumbers, users } from '../db/schema'
+import { clinicKeys, clinics, trackingNumbers, users } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { rollUpMetrics } from '../metrics/rollup'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, contactHash, userEmailLookup } from '../privacy/crypto'
@@ -201,7 +201,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     textBackRows.push([
       newId('msg', t.sentAt),
       clinicId,
-      `text-back:${callIds[t.callIndex]}`,
+      idempotencyKey('text-back', callIds[t.callIndex]!),
       'text-back',
       'sms',
       callIds[t.callIndex] as string,
@@ -343,7 +343,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     ])
   } catch (error) {
     // A concurrent seed won the unique email lookup: drop our unused key and report its clinic.
-    await env.DB.prepare('DELETE FROM clinic_keys WHERE clinic_id = ?').bind(clinicId).run()
+    await createDb(env.DB).delete(clinicKeys).where(eq(clinicKeys.clinicId, clinicId))
     const winner = await findDemoClinicId(env)
     if (winner) return { seeded: false, clinicId: winner, elapsedMs: Date.now() - started }
     throw error

@@ -10,7 +10,7 @@ import type { Db } from '../db/client'
 import { outboundMessages } from '../db/schema'
 import type { Config } from '../env'
 import type { EmailJob } from '../jobs/messages'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { clinicKeyring, emailHash } from '../privacy/crypto'
 
 /** One email to one recipient. */
@@ -62,7 +62,7 @@ async function recordIntent(
     .values({
       id,
       clinicId: email.clinicId,
-      dedupeKey: `email:${email.idempotencyKey}`,
+      dedupeKey: idempotencyKey('email', email.idempotencyKey),
       kind: 'email',
       channel: 'email',
       recipientHash: await emailHash(config, email.clinicId, email.to),
@@ -80,7 +80,7 @@ async function recordIntent(
     .where(
       and(
         eq(outboundMessages.clinicId, email.clinicId),
-        eq(outboundMessages.dedupeKey, `email:${email.idempotencyKey}`),
+        eq(outboundMessages.dedupeKey, idempotencyKey('email', email.idempotencyKey)),
       ),
     )
     .limit(1)

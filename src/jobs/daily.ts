@@ -3,8 +3,11 @@
  * fan-out pages through clinics and enqueues one purge and one roll-up per clinic. Each job is
  * small (far under D1's 1,000 queries per invocation), idempotent and isolated per clinic.
  */
+
+import { asc, gt } from 'drizzle-orm'
 import { pruneAttributionWorkingSet } from '../attribution/notify'
 import { createDb } from '../db/client'
+import { clinics } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
 import { logInfo } from '../lib/logger'
 import { countStatements, isBudgetExceeded } from '../lib/statement-budget'
@@ -80,14 +83,13 @@ export async function enqueueDailyRun(
  * retention become final once their calls are gone), so it runs at the end of the purge job.
  */
 export async function runCronFanout(job: CronFanoutJob, env: Bindings): Promise<number> {
-  const rows = await (job.after === null
-    ? env.DB.prepare('SELECT id FROM clinics ORDER BY id LIMIT ?').bind(FANOUT_PAGE)
-    : env.DB.prepare('SELECT id FROM clinics WHERE id > ? ORDER BY id LIMIT ?').bind(
-        job.after,
-        FANOUT_PAGE,
-      )
-  ).all<{ id: string }>()
-  const ids = rows.results.map((r) => r.id)
+  const rows = await createDb(env.DB)
+    .select({ id: clinics.id })
+    .from(clinics)
+    .where(job.after === null ? undefined : gt(clinics.id, job.after))
+    .orderBy(asc(clinics.id))
+    .limit(FANOUT_PAGE)
+  const ids = rows.map((r) => r.id)
   const base = { runAt: job.runAt, runDate: job.runDate }
   const messages: JobMessage[] = []
   for (const clinicId of ids) {

@@ -3,11 +3,12 @@
  * recorded in job_failures (ids and counts only) and, for a clinic's job, its owners and admins
  * get an alert email — at most one per clinic per hour. Platform jobs are logged at error level.
  */
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { createDb } from '../db/client'
-import { jobFailures, users } from '../db/schema'
+import { clinics, jobFailures, users } from '../db/schema'
 import { queueEmail } from '../email/email'
 import { type Bindings, getConfig } from '../env'
+import { idempotencyKey } from '../lib/ids'
 import { HOUR_MS, toIso } from '../lib/time'
 import { clinicKeyring, sha256Hex } from '../privacy/crypto'
 import type { JobMessage } from './messages'
@@ -68,19 +69,28 @@ export async function recordJobFailure(
   now: number,
 ): Promise<string> {
   const id = await failureId(f)
-  await d1
-    .prepare(
-      `INSERT INTO job_failures (id, clinic_id, job_type, ref, first_failed_at, last_failed_at, count, last_message_id)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6)
-       ON CONFLICT (id) DO UPDATE SET
-         count = job_failures.count + 1,
-         last_failed_at = excluded.last_failed_at,
-         last_message_id = excluded.last_message_id,
-         resolved_at = NULL
-       WHERE job_failures.last_message_id IS NOT excluded.last_message_id`,
-    )
-    .bind(id, f.clinicId, f.jobType, f.ref, now, messageId)
-    .run()
+  await createDb(d1)
+    .insert(jobFailures)
+    .values({
+      id,
+      clinicId: f.clinicId,
+      jobType: f.jobType,
+      ref: f.ref,
+      firstFailedAt: now,
+      lastFailedAt: now,
+      count: 1,
+      lastMessageId: messageId,
+    })
+    .onConflictDoUpdate({
+      target: jobFailures.id,
+      set: {
+        count: sql`${jobFailures.count} + 1`,
+        lastFailedAt: sql`excluded.last_failed_at`,
+        lastMessageId: sql`excluded.last_message_id`,
+        resolvedAt: null,
+      },
+      setWhere: sql`${jobFailures.lastMessageId} IS NOT excluded.last_message_id`,
+    })
   return id
 }
 
@@ -117,13 +127,13 @@ export async function alertClinic(
   now: number,
 ): Promise<'alerted' | 'throttled' | 'no-recipients'> {
   const hourStart = Math.floor(now / HOUR_MS) * HOUR_MS
-  const recent = await env.DB.prepare(
-    'SELECT 1 AS hit FROM job_failures WHERE clinic_id = ? AND alerted_at >= ? LIMIT 1',
-  )
-    .bind(clinicId, hourStart)
-    .first<{ hit: number }>()
-  if (recent) return 'throttled'
   const db = createDb(env.DB)
+  const [recent] = await db
+    .select({ id: jobFailures.id })
+    .from(jobFailures)
+    .where(and(eq(jobFailures.clinicId, clinicId), gte(jobFailures.alertedAt, hourStart)))
+    .limit(1)
+  if (recent) return 'throttled'
   const config = getConfig(env)
   const recipients = await db
     .select({ id: users.id, emailSealed: users.emailSealed })
@@ -136,18 +146,17 @@ export async function alertClinic(
       ),
     )
   if (recipients.length === 0) return 'no-recipients'
-  const [clinic, open] = await env.DB.batch<{ name: string } | { jobType: string; n: number }>([
-    env.DB.prepare('SELECT name FROM clinics WHERE id = ?').bind(clinicId),
-    env.DB.prepare(
-      'SELECT job_type AS jobType, COUNT(*) AS n FROM job_failures WHERE clinic_id = ? AND resolved_at IS NULL GROUP BY job_type ORDER BY job_type',
-    ).bind(clinicId),
+  const [clinic, open] = await db.batch([
+    db.select({ name: clinics.name }).from(clinics).where(eq(clinics.id, clinicId)).limit(1),
+    db
+      .select({ jobType: jobFailures.jobType, n: count() })
+      .from(jobFailures)
+      .where(and(eq(jobFailures.clinicId, clinicId), isNull(jobFailures.resolvedAt)))
+      .groupBy(jobFailures.jobType)
+      .orderBy(asc(jobFailures.jobType)),
   ])
-  const name = (clinic?.results[0] as { name: string } | undefined)?.name ?? 'your clinic'
-  const content = alertText(
-    name,
-    (open?.results ?? []) as { jobType: string; n: number }[],
-    config.publicBaseUrl,
-  )
+  const name = clinic[0]?.name ?? 'your clinic'
+  const content = alertText(name, open, config.publicBaseUrl)
   const keyring = await clinicKeyring(db, config, clinicId)
   const hour = toIso(hourStart)
   for (const r of recipients) {
@@ -157,13 +166,11 @@ export async function alertClinic(
         clinicId,
         to: await keyring.open(r.emailSealed),
         ...content,
-        idempotencyKey: `job-failures:${clinicId}:${hour}:${r.id}`,
+        idempotencyKey: idempotencyKey('job-failures', clinicId, hour, r.id),
       },
     )
   }
-  await env.DB.prepare('UPDATE job_failures SET alerted_at = ? WHERE id = ?')
-    .bind(now, failureRowId)
-    .run()
+  await db.update(jobFailures).set({ alertedAt: now }).where(eq(jobFailures.id, failureRowId))
   return 'alerted'
 }
 

@@ -1,28 +1,8 @@
 /** Route definitions (zod + OpenAPI) for the clinic's failed background jobs (v1.1 extension). */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
-import { securityFor } from '../auth/openapi'
+import { jsonResponse, listResponses, problem, securityFor } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
 
 export const JobFailureSchema = z
   .object({
@@ -47,15 +27,7 @@ export const listJobFailuresRoute = createRoute({
   security: securityFor('jobs:read'),
   middleware: [requireAuth('jobs:read')] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
-  responses: {
-    200: json(
-      z.object({ items: z.array(JobFailureSchema), nextCursor: z.string().nullable() }),
-      'A page of failure records',
-    ),
-    400: problem('Invalid cursor or limit'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-  },
+  responses: listResponses(JobFailureSchema, 'A page of failure records'),
 })
 
 export const resolveJobFailureRoute = createRoute({
@@ -67,7 +39,7 @@ export const resolveJobFailureRoute = createRoute({
   middleware: [requireAuth('jobs:write')] as const,
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: {
-    200: json(JobFailureSchema, 'The resolved record'),
+    200: jsonResponse(JobFailureSchema, 'The resolved record'),
     401: problem('Not signed in'),
     403: problem('Not an owner or admin'),
     404: problem('No such failure in this clinic'),

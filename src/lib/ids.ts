@@ -21,3 +21,11 @@ function randomPart(length: number): string {
 export function newId(prefix: string, atMs: number = Date.now()): string {
   return `${prefix}_${encodeTime(atMs)}${randomPart(16)}`
 }
+
+/**
+ * The one format of an idempotency / de-duplication key: `<kind>:<part>:<part>…`
+ * (`text-back:<callId>`, `voice:status:<CallSid>:<status>`). Same intent, same key.
+ */
+export function idempotencyKey(kind: string, ...parts: readonly (string | number)[]): string {
+  return [kind, ...parts].join(':')
+}

@@ -14,6 +14,7 @@ import { and, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { queueAttribution } from '../attribution/notify'
 import { audit } from '../audit/audit'
+import { emptyTwiml, twimlResponse } from '../calls/twiml'
 import {
   calls,
   clinics,
@@ -22,11 +23,12 @@ import {
   outboundMessages,
   trackingNumbers,
 } from '../db/schema'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { badRequest } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
 import { normalisePhone, parseCaller, stripChannelPrefix } from '../phone/phone'
 import { clinicKeyring, contactHash } from '../privacy/crypto'
+import { isTwilioSid } from '../twilio/sid'
 import { deliveryKeys, markDelivered, seenDeliveries, type TwilioEnv } from '../twilio/webhook'
 import { consentKeyword } from './keywords'
 import { fromTwilioStatus, nextOutboundStatus, type OutboundStatus } from './status'
@@ -40,14 +42,10 @@ export const TEXT_BACK_REPLY_WINDOW_MS = 14 * DAY_MS
  */
 const TEXT_BACK_SENT: OutboundStatus[] = ['sent', 'delivered']
 
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
+/** The empty TwiML answer: nothing is sent back to the sender. */
 function twiml(): Response {
-  return new Response(EMPTY_TWIML, { status: 200, headers: { 'content-type': 'text/xml' } })
+  return twimlResponse(emptyTwiml())
 }
-
-/** Twilio's MessageSid / SmsSid: `SM…` or `MM…` plus 32 hex digits; anything sid-like is accepted. */
-const SID = /^[A-Za-z]{2}[0-9a-fA-F]{32}$/
 
 export const messagingWebhooks = new Hono<TwilioEnv>()
 
@@ -56,7 +54,7 @@ messagingWebhooks.post('/', async (c) => {
   const messageSid = p.get('MessageSid') ?? p.get('SmsSid') ?? ''
   const rawFrom = p.get('From') ?? ''
   const rawTo = p.get('To') ?? ''
-  if (!SID.test(messageSid) || !rawFrom || !rawTo) {
+  if (!isTwilioSid(messageSid) || !rawFrom || !rawTo) {
     throw badRequest('MessageSid, From and To are required.')
   }
   const { db, config } = c.var
@@ -80,7 +78,7 @@ messagingWebhooks.post('/', async (c) => {
 
   const keys = deliveryKeys(
     c.req.header('i-twilio-idempotency-token'),
-    `sms-in:${clinicId}:${messageSid}`,
+    idempotencyKey('sms-in', clinicId, messageSid),
     'twilio-idem:',
   )
   if ((await seenDeliveries(db, keys)).length > 0) return twiml()
@@ -197,7 +195,7 @@ messagingWebhooks.post('/status', async (c) => {
   const p = c.var.twilioParams
   const messageSid = p.get('MessageSid') ?? p.get('SmsSid') ?? ''
   const rawStatus = p.get('MessageStatus') ?? p.get('SmsStatus') ?? ''
-  if (!SID.test(messageSid) || !rawStatus) {
+  if (!isTwilioSid(messageSid) || !rawStatus) {
     throw badRequest('MessageSid and MessageStatus are required.')
   }
   const incoming = fromTwilioStatus(rawStatus)
@@ -233,7 +231,7 @@ messagingWebhooks.post('/status', async (c) => {
 
   const keys = deliveryKeys(
     c.req.header('i-twilio-idempotency-token'),
-    `sms-status:${messageSid}:${rawStatus.toLowerCase()}`,
+    idempotencyKey('sms-status', messageSid, rawStatus.toLowerCase()),
     'twilio-idem:',
   )
   if ((await seenDeliveries(db, keys)).length > 0) return twiml()

@@ -54,7 +54,8 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-type Parts = {
+/** A local wall-clock reading, as numbers (month 1–12, hour 0–23). */
+export type LocalWallClock = {
   year: number
   month: number
   day: number
@@ -63,24 +64,25 @@ type Parts = {
   second: number
 }
 
-function partsAt(ms: number, timeZone: string): Parts {
+/** The wall-clock reading in `timeZone` at instant `ms`. */
+export function wallClockAt(ms: number, timeZone: string): LocalWallClock {
   const out: Record<string, number> = {}
   for (const p of formatterFor(timeZone).formatToParts(new Date(ms))) {
     if (p.type !== 'literal') out[p.type] = Number(p.value)
   }
-  return out as Parts
+  return out as LocalWallClock
 }
 
 /** The zone's offset from UTC at instant `ms`, in ms (BST → +3,600,000). */
 export function zoneOffsetMs(ms: number, timeZone: string): number {
-  const p = partsAt(ms, timeZone)
+  const p = wallClockAt(ms, timeZone)
   const asUtc = utcMs(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
   return asUtc - Math.floor(ms / 1000) * 1000
 }
 
 /** `YYYY-MM-DD` of the local calendar day that contains instant `ms`. */
 export function localDateOf(ms: number, timeZone: string): string {
-  const p = partsAt(ms, timeZone)
+  const p = wallClockAt(ms, timeZone)
   return `${String(p.year).padStart(4, '0')}-${pad(p.month)}-${pad(p.day)}`
 }
 
@@ -155,6 +157,6 @@ export function isCalendarDate(value: string): boolean {
   return parseCalendarDate(value) !== null
 }
 
-function pad(n: number): string {
+export function pad(n: number): string {
   return String(n).padStart(2, '0')
 }

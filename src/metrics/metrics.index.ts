@@ -6,7 +6,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
-import { securityFor } from '../auth/openapi'
+import { problem, securityFor } from '../auth/openapi'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -21,21 +21,6 @@ import { dailyMetricsOf, monthlyMetricsOf } from './metrics.service'
 /** Range caps: bound the work and the response of one request. */
 export const MAX_DAYS = 400
 export const MAX_MONTHS = 36
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
 
 const HoldOutSchema = z
   .object({

@@ -3,8 +3,9 @@
  * read from the stored daily aggregates (daily_metrics) and folded by ./aggregate.
  */
 import { and, between, eq } from 'drizzle-orm'
+import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
-import { clinics, dailyMetrics } from '../db/schema'
+import { dailyMetrics } from '../db/schema'
 import type { Bindings } from '../env'
 import { notFound } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
@@ -98,11 +99,7 @@ export async function loadDays(
   to: string,
   now: number,
 ): Promise<StoredDays> {
-  const [clinic] = await db
-    .select({ timezone: clinics.timezone })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
-    .limit(1)
+  const clinic = await findClinic(db, clinicId)
   if (!clinic) throw notFound()
   const today = localDateOf(now, clinic.timezone)
   const yesterday = addDays(today, -1)

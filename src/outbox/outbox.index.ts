@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
 import { requireAuth } from '../auth/middleware'
-import { securityFor } from '../auth/openapi'
+import { listOf, problem, securityFor } from '../auth/openapi'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
@@ -36,24 +36,7 @@ const OutboxItemSchema = z
   })
   .openapi('OutboxMessage')
 
-const OutboxListSchema = z
-  .object({ items: z.array(OutboxItemSchema), nextCursor: z.string().nullable() })
-  .openapi('OutboxList')
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
+const OutboxListSchema = listOf(OutboxItemSchema).openapi('OutboxList')
 
 export const listOutboxRoute = createRoute({
   method: 'get',

@@ -185,10 +185,6 @@ export class ClinicKeyring {
     )
     return fromUtf8(pt)
   }
-
-  async sealOrNull(plaintext: string | null | undefined): Promise<string | null> {
-    return plaintext === null || plaintext === undefined ? null : this.seal(plaintext)
-  }
 }
 
 /** Version of the key format, kept in every ciphertext so keys can rotate. */

@@ -1,23 +1,8 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
 import { createRoute, z } from '@hono/zod-openapi'
 import { requireAuth } from '../auth/middleware'
-import { securityFor } from '../auth/openapi'
+import { jsonResponse, listResponses, problem, securityFor } from '../auth/openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
-
-const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem')
-
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-})
 
 const ListQuery = z.object({ limit: LimitSchema, cursor: CursorSchema })
 
@@ -62,11 +47,6 @@ const PrivacyRequestSchema = z
   })
   .openapi('PrivacyRequest')
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-
 const IdParam = z.object({ id: z.string().min(1).max(100) })
 
 // DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
@@ -86,7 +66,10 @@ export const createRequestRoute = createRoute({
     body: { content: { 'application/json': { schema: PrivacyRequestBody } }, required: true },
   },
   responses: {
-    201: json(PrivacyRequestSchema, 'The request, carried out; due 30 days after it was made.'),
+    201: jsonResponse(
+      PrivacyRequestSchema,
+      'The request, carried out; due 30 days after it was made.',
+    ),
     400: problem('Invalid input, or neither phone nor email given'),
     401: problem('Not signed in'),
     403: problem('Not an owner or admin'),
@@ -101,15 +84,7 @@ export const listRequestsRoute = createRoute({
   security: securityFor('privacy:read'),
   middleware: dsrRead,
   request: { query: ListQuery },
-  responses: {
-    200: json(
-      z.object({ items: z.array(PrivacyRequestSchema), nextCursor: z.string().nullable() }),
-      'A page of requests',
-    ),
-    400: problem('Invalid cursor or limit'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-  },
+  responses: listResponses(PrivacyRequestSchema, 'A page of requests'),
 })
 
 export const getRequestRoute = createRoute({
@@ -121,7 +96,7 @@ export const getRequestRoute = createRoute({
   middleware: dsrRead,
   request: { params: IdParam },
   responses: {
-    200: json(PrivacyRequestSchema, 'The request'),
+    200: jsonResponse(PrivacyRequestSchema, 'The request'),
     401: problem('Not signed in'),
     403: problem('Not an owner or admin'),
     404: problem('No such request in this clinic'),
@@ -137,7 +112,7 @@ export const exportRequestRoute = createRoute({
   middleware: dsrRead,
   request: { params: IdParam },
   responses: {
-    200: json(z.record(z.string(), z.unknown()), 'The subject’s data'),
+    200: jsonResponse(z.record(z.string(), z.unknown()), 'The subject’s data'),
     401: problem('Not signed in'),
     403: problem('Not an owner or admin'),
     404: problem('No such request in this clinic'),
@@ -162,15 +137,7 @@ export const listPurgesRoute = createRoute({
   security: securityFor('privacy:read'),
   middleware: dsrRead,
   request: { query: ListQuery },
-  responses: {
-    200: json(
-      z.object({ items: z.array(PurgeReceiptSchema), nextCursor: z.string().nullable() }),
-      'A page of receipts',
-    ),
-    400: problem('Invalid cursor or limit'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-  },
+  responses: listResponses(PurgeReceiptSchema, 'A page of receipts'),
 })
 
 const AuditEntrySchema = z
@@ -193,15 +160,7 @@ export const listAuditRoute = createRoute({
   security: securityFor('audit:read'),
   middleware: auditRead,
   request: { query: ListQuery },
-  responses: {
-    200: json(
-      z.object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() }),
-      'A page of entries',
-    ),
-    400: problem('Invalid cursor or limit'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-  },
+  responses: listResponses(AuditEntrySchema, 'A page of entries'),
 })
 
 export const verifyAuditRoute = createRoute({
@@ -212,7 +171,7 @@ export const verifyAuditRoute = createRoute({
   security: securityFor('audit:read'),
   middleware: auditRead,
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({ valid: z.boolean(), checked: z.number(), firstBrokenId: z.string().nullable() }),
       'The verification result',
     ),

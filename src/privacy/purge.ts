@@ -22,6 +22,7 @@
  */
 import { and, desc, eq } from 'drizzle-orm'
 import { PENDING_RECORDING_TTL_MS } from '../calls/pending'
+import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
 import { purgeRuns } from '../db/schema'
 import type { Bindings } from '../env'
@@ -77,6 +78,8 @@ const CHUNK_STATEMENTS = 3
 const CLOSE_STATEMENTS = 3
 
 /** `DELETE … WHERE rowid IN (SELECT rowid FROM table WHERE <where> LIMIT n)` as a step. */
+// Raw SQL in the steps below: the table and predicate are chosen at run time (tenantTables finds
+// them), and `… WHERE rowid IN (SELECT rowid … LIMIT ?)` bounds each chunk; Drizzle has neither.
 function deleteStep(
   d1: D1Database,
   kind: string,
@@ -523,14 +526,6 @@ export async function runPurgeJob(
   return slice.counts[job.job] ?? {}
 }
 
-type ClinicRow = {
-  id: string
-  retention_call_days: number
-  retention_recording_days: number
-  retention_enquiry_days: number
-  contract_ends_at: number | null
-}
-
 /** A clinic's purge as a list of jobs, and what the run needs to close it. */
 export type ClinicPurgePlan = {
   jobs: PurgeJob[]
@@ -546,18 +541,8 @@ export async function planClinicPurge(
   clinicId: string,
   nowMs: number,
 ): Promise<ClinicPurgePlan | null> {
-  const row = await env.DB.prepare(
-    'SELECT id, retention_call_days, retention_recording_days, retention_enquiry_days, contract_ends_at FROM clinics WHERE id = ?',
-  )
-    .bind(clinicId)
-    .first<ClinicRow>()
-  if (!row) return null
-  const settings: RetentionSettings = {
-    retentionCallDays: row.retention_call_days,
-    retentionRecordingDays: row.retention_recording_days,
-    retentionEnquiryDays: row.retention_enquiry_days,
-    contractEndsAt: row.contract_ends_at,
-  }
+  const settings: RetentionSettings | null = await findClinic(createDb(env.DB), clinicId)
+  if (!settings) return null
   const cut = retentionCutoffs(settings, nowMs)
   if (cut.terminated !== null) {
     return {

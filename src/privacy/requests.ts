@@ -5,8 +5,9 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { audit } from '../audit/audit'
+import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
-import { clinics, privacyRequests } from '../db/schema'
+import { privacyRequests } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { newId } from '../lib/ids'
 import { badRequest, type ProblemFieldError } from '../lib/problem'
@@ -73,10 +74,7 @@ export async function createPrivacyRequest(
   input: PrivacyRequestInput,
   nowMs: number,
 ): Promise<PrivacyRequestRow> {
-  const [clinic] = await db
-    .select({ country: clinics.country })
-    .from(clinics)
-    .where(eq(clinics.id, clinicId))
+  const clinic = await findClinic(db, clinicId)
   const country = clinic?.country ?? 'GB'
   const subject = await resolveSubject(config, clinicId, country, input.subject, 'subject')
   const changes =

@@ -22,6 +22,7 @@ import { calls, outboundMessages, trackingNumbers } from '../db/schema'
 import { type Bindings, type Config, getConfig } from '../env'
 import { type JobHandler, PermanentJobError } from '../jobs/consumer'
 import type { TextBackJob } from '../jobs/messages'
+import { withRetry } from '../lib/durable'
 import { clinicKeyring, contactHash } from '../privacy/crypto'
 import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
 import { createTwilioClient, TwilioApiError } from '../twilio/client'
@@ -184,37 +185,39 @@ export async function deliverTextBack(
   const sentAt = now()
   // The message has left: recording that must not be lost to a D1 hiccup, or a retry could
   // send again. Retry the write a few times in place before giving up.
-  await withWriteRetry(() =>
-    db.batch([
-      db
-        .update(outboundMessages)
-        .set({
-          // A status callback (?ob=) may already have moved it on; never move it back.
-          status: sql`CASE WHEN ${outboundMessages.status} IN ('queued', 'sending') THEN ${
-            result.mode === 'sent' ? 'sent' : 'sandboxed'
-          } ELSE ${outboundMessages.status} END`,
-          providerSid: result.mode === 'sent' ? result.sid : null,
-          lastError: null,
-          sentAt,
-          updatedAt: sentAt,
-        })
-        .where(byJob),
-      db
-        .update(calls)
-        .set(
-          result.mode === 'sent'
-            ? {
-                textBackStatus: 'sent',
-                textBackReason: null,
-                textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
-                updatedAt: sentAt,
-              }
-            : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
-              // (and neither the metrics nor a later reply count it as a text-back).
-              { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
-        )
-        .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))),
-    ]),
+  await withRetry(
+    () =>
+      db.batch([
+        db
+          .update(outboundMessages)
+          .set({
+            // A status callback (?ob=) may already have moved it on; never move it back.
+            status: sql`CASE WHEN ${outboundMessages.status} IN ('queued', 'sending') THEN ${
+              result.mode === 'sent' ? 'sent' : 'sandboxed'
+            } ELSE ${outboundMessages.status} END`,
+            providerSid: result.mode === 'sent' ? result.sid : null,
+            lastError: null,
+            sentAt,
+            updatedAt: sentAt,
+          })
+          .where(byJob),
+        db
+          .update(calls)
+          .set(
+            result.mode === 'sent'
+              ? {
+                  textBackStatus: 'sent',
+                  textBackReason: null,
+                  textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
+                  updatedAt: sentAt,
+                }
+              : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
+                // (and neither the metrics nor a later reply count it as a text-back).
+                { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
+          )
+          .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))),
+      ]),
+    { baseDelayMs: 50 },
   )
   return result.mode === 'sent' ? 'sent' : 'sandboxed'
 }
@@ -292,17 +295,4 @@ async function failPermanently(
     .set({ status: 'failed', lastError: code, updatedAt: now })
     .where(and(eq(outboundMessages.clinicId, job.clinicId), eq(outboundMessages.id, job.outboxId)))
   throw new PermanentJobError(code)
-}
-
-async function withWriteRetry<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
-  let lastError: unknown
-  for (let i = 0; i < attempts; i++) {
-    try {
-      return await write()
-    } catch (err) {
-      lastError = err
-      await new Promise((r) => setTimeout(r, 50 * 2 ** i))
-    }
-  }
-  throw lastError
 }

@@ -15,10 +15,10 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { calls } from '../db/schema'
+import { calls, outboundMessages } from '../db/schema'
 import type { Config } from '../env'
 import type { TextBackJob } from '../jobs/messages'
-import { newId } from '../lib/ids'
+import { idempotencyKey, newId } from '../lib/ids'
 import { logError } from '../lib/logger'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
@@ -173,11 +173,13 @@ async function enqueueTextBack(
   const { db, now } = deps
   const keyring = await clinicKeyring(db, deps.config, clinic.id)
   const outboxId = newId('msg', now)
-  const dedupeKey = `text-back:${call.id}`
+  const dedupeKey = idempotencyKey('text-back', call.id)
   const bodySealed = await keyring.seal(renderTextBack(clinic.textBackTemplate, clinic.name))
   const d1 = db.$client
 
   // One transaction: the conditional insert (the 24-hour rule), then the call's outcome.
+  // Raw SQL because the insert is `INSERT … SELECT … WHERE NOT EXISTS` and the two updates read
+  // its result in the same batch through shared positional parameters (?1–?4).
   const [inserted] = await d1.batch<{ id: string }>([
     d1
       .prepare(
@@ -232,15 +234,14 @@ async function enqueueTextBack(
     } catch (err) {
       // The queue refused the job: undo the claim so the call's next delivery that carries the
       // number (e.g. its status callback) decides again, rather than leaving a row nobody sends.
-      await d1.batch([
-        d1
-          .prepare(`DELETE FROM outbound_messages WHERE id = ?1 AND status = 'queued'`)
-          .bind(outboxId),
-        d1
-          .prepare(
-            `UPDATE calls SET text_back_status = 'none' WHERE id = ?1 AND text_back_status = 'queued'`,
-          )
-          .bind(call.id),
+      await db.batch([
+        db
+          .delete(outboundMessages)
+          .where(and(eq(outboundMessages.id, outboxId), eq(outboundMessages.status, 'queued'))),
+        db
+          .update(calls)
+          .set({ textBackStatus: 'none' })
+          .where(and(eq(calls.id, call.id), eq(calls.textBackStatus, 'queued'))),
       ])
       logError('text-back enqueue failed', err, { callId: call.id })
       return { outcome: 'unchanged' }

@@ -3,6 +3,7 @@
  * auth, or — in sandbox mode (no account SID/token) — sends nothing and says so.
  */
 import type { Config } from '../env'
+import { isTwilioSid } from './sid'
 
 export type SendMessageInput = {
   to: string
@@ -37,9 +38,6 @@ export interface MessagingClient {
   deleteRecording(recordingSid: string): Promise<void>
 }
 
-/** Twilio SIDs are two letters and 32 hex digits; anything else never reaches a URL. */
-const SID = /^[A-Z]{2}[0-9a-f]{32}$/i
-
 export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch): MessagingClient {
   const { accountSid, authToken, apiBaseUrl, sandbox } = config.twilio
   if (sandbox || !accountSid || !authToken) {
@@ -52,7 +50,7 @@ export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch
   }
   const auth = `Basic ${btoa(`${accountSid}:${authToken}`)}`
   const recordingUrl = (sid: string, ext: string) => {
-    if (!SID.test(sid)) throw new TwilioApiError(400, null, 'Invalid recording SID')
+    if (!isTwilioSid(sid)) throw new TwilioApiError(400, null, 'Invalid recording SID')
     return `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Recordings/${sid}.${ext}`
   }
   return {

@@ -10,6 +10,7 @@ import {
 } from '../../appointments/service'
 import type { CallRow } from '../../calls/store'
 import { encodeCursor } from '../../lib/pagination'
+import { DataTable, Pager } from '../components'
 import { explainAttribution } from '../explain'
 import { callerLabel, formatLocal, formatPence } from '../format'
 import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
@@ -46,56 +47,45 @@ function AppointmentsPage(props: {
       {props.rows.length === 0 ? (
         <p>No appointments yet. Practice systems send them to the API.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Booked</th>
-                <th scope="col">Patient</th>
-                <th scope="col">Treatment</th>
-                <th scope="col">Attribution</th>
-                <th scope="col">Path</th>
-                <th scope="col" class="num">
-                  Value
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((a) => (
-                <tr>
-                  <td data-label="Booked">
-                    <a href={`/appointments/${encodeURIComponent(a.id)}`}>
-                      {formatLocal(a.createdAt, tz)}
-                    </a>
-                  </td>
-                  <td data-label="Patient">{callerLabel(a.callerHash)}</td>
-                  <td data-label="Treatment">{a.treatmentName ?? '—'}</td>
-                  <td data-label="Attribution">
-                    <Badge kind={a.attributionStatus}>
-                      {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
-                    </Badge>
-                  </td>
-                  <td data-label="Path">{a.attributionPath ?? '—'}</td>
-                  <td data-label="Value" class="num">
-                    {formatPence(a.countedValuePence)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.rows}
+          columns={[
+            {
+              label: 'Booked',
+              cell: (a) => (
+                <>
+                  <a href={`/appointments/${encodeURIComponent(a.id)}`}>
+                    {formatLocal(a.createdAt, tz)}
+                  </a>
+                </>
+              ),
+            },
+            { label: 'Patient', cell: (a) => callerLabel(a.callerHash) },
+            { label: 'Treatment', cell: (a) => a.treatmentName ?? '—' },
+            {
+              label: 'Attribution',
+              cell: (a) => (
+                <>
+                  <Badge kind={a.attributionStatus}>
+                    {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
+                  </Badge>
+                </>
+              ),
+            },
+            { label: 'Path', cell: (a) => a.attributionPath ?? '—' },
+            { label: 'Value', class: 'num', cell: (a) => formatPence(a.countedValuePence) },
+          ]}
+        />
       )}
-      <nav class="pager" aria-label="Pages">
-        <a href="/appointments">Newest</a>
-        {props.nextCursor ? (
-          <a
-            href={pagerHref('/appointments', { status: props.status }, props.nextCursor)}
-            rel="next"
-          >
-            Older appointments
-          </a>
-        ) : null}
-      </nav>
+      <Pager
+        first="/appointments"
+        next={
+          props.nextCursor
+            ? pagerHref('/appointments', { status: props.status }, props.nextCursor)
+            : null
+        }
+        label="Older appointments"
+      />
     </Layout>
   )
 }

@@ -1,6 +1,7 @@
 /** The audit log, newest first, with the hash chain verified by the clinic’s object. */
 import type { AuditEntry } from '../../audit/chain'
 import { withDurableRetry } from '../../lib/durable'
+import { DataTable, Pager } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
 import { page } from '../page-kit'
@@ -27,43 +28,36 @@ export function AuditPage(props: {
       {props.entries.length === 0 ? (
         <p>No entries yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Hash</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.entries.map((e) => (
-                <tr>
-                  <td data-label="When">{formatLocal(e.at, props.timezone)}</td>
-                  <td data-label="Actor">
-                    <code>{e.actor}</code>
-                  </td>
-                  <td data-label="Action">{e.action}</td>
-                  <td data-label="Target">{e.target ? <code>{e.target}</code> : '—'}</td>
-                  <td data-label="Hash">
-                    <code title={e.hash}>{e.hash.slice(0, 12)}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.entries}
+          columns={[
+            { label: 'When', cell: (e) => formatLocal(e.at, props.timezone) },
+            {
+              label: 'Actor',
+              cell: (e) => (
+                <>
+                  <code>{e.actor}</code>
+                </>
+              ),
+            },
+            { label: 'Action', cell: (e) => e.action },
+            { label: 'Target', cell: (e) => <>{e.target ? <code>{e.target}</code> : '—'}</> },
+            {
+              label: 'Hash',
+              cell: (e) => (
+                <>
+                  <code title={e.hash}>{e.hash.slice(0, 12)}</code>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
-      <nav class="pager" aria-label="Pages">
-        <a href="/audit">Newest</a>
-        {props.nextBefore ? (
-          <a href={`/audit?before=${props.nextBefore}`} rel="next">
-            Older entries
-          </a>
-        ) : null}
-      </nav>
+      <Pager
+        first="/audit"
+        next={props.nextBefore ? `/audit?before=${props.nextBefore}` : null}
+        label="Older entries"
+      />
     </Layout>
   )
 }

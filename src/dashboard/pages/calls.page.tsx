@@ -4,6 +4,7 @@ import { listCalls } from '../../calls/calls.service'
 import type { CallRow } from '../../calls/store'
 import { encodeCursor } from '../../lib/pagination'
 import { addDays, isCalendarDate, startOfLocalDay } from '../../metrics/local-time'
+import { DataTable, Pager } from '../components'
 import { callerLabel, formatLocal } from '../format'
 import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page } from '../page-kit'
@@ -111,53 +112,44 @@ function CallsPage(props: {
       {props.rows.length === 0 ? (
         <p>No calls match these filters.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Caller</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Status</th>
-                <th scope="col">Callback</th>
-                <th scope="col">Text-back</th>
-                <th scope="col">Booking</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((c) => (
-                <tr>
-                  <td data-label="When">{formatLocal(c.startedAt, tz)}</td>
-                  <td data-label="Caller">{callerLabel(c.callerHash)}</td>
-                  <td data-label="Direction">{c.direction}</td>
-                  <td data-label="Status">
-                    <Badge kind={c.status}>{c.status}</Badge>
-                  </td>
-                  <td data-label="Callback">{callbackState(c, tz)}</td>
-                  <td data-label="Text-back">{textBackState(c)}</td>
-                  <td data-label="Booking">
-                    {c.recoveredAppointmentId ? (
-                      <a href={`/appointments/${encodeURIComponent(c.recoveredAppointmentId)}`}>
-                        Recovered booking
-                      </a>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.rows}
+          columns={[
+            { label: 'When', cell: (c) => formatLocal(c.startedAt, tz) },
+            { label: 'Caller', cell: (c) => callerLabel(c.callerHash) },
+            { label: 'Direction', cell: (c) => c.direction },
+            {
+              label: 'Status',
+              cell: (c) => (
+                <>
+                  <Badge kind={c.status}>{c.status}</Badge>
+                </>
+              ),
+            },
+            { label: 'Callback', cell: (c) => callbackState(c, tz) },
+            { label: 'Text-back', cell: (c) => textBackState(c) },
+            {
+              label: 'Booking',
+              cell: (c) => (
+                <>
+                  {c.recoveredAppointmentId ? (
+                    <a href={`/appointments/${encodeURIComponent(c.recoveredAppointmentId)}`}>
+                      Recovered booking
+                    </a>
+                  ) : (
+                    '—'
+                  )}
+                </>
+              ),
+            },
+          ]}
+        />
       )}
-      <nav class="pager" aria-label="Pages">
-        <a href="/calls">Newest</a>
-        {props.nextCursor ? (
-          <a href={pagerHref('/calls', query, props.nextCursor)} rel="next">
-            Older calls
-          </a>
-        ) : null}
-      </nav>
+      <Pager
+        first="/calls"
+        next={props.nextCursor ? pagerHref('/calls', query, props.nextCursor) : null}
+        label="Older calls"
+      />
     </Layout>
   )
 }

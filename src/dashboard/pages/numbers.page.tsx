@@ -5,6 +5,7 @@
 import { addTrackingNumber, listTrackingNumbers } from '../../clinic/setup'
 import { ProblemError } from '../../lib/problem'
 import { canEdit } from '../access'
+import { DataTable } from '../components'
 import { formatLocalDate } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import { type Ctx, fieldErrorsOf, formOf, notice, type PageState, page } from '../page-kit'
@@ -66,28 +67,15 @@ function NumbersPage(props: {
       {props.rows.length === 0 ? (
         <p>No numbers yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Tracking number</th>
-                <th scope="col">Forwards to</th>
-                <th scope="col">Label</th>
-                <th scope="col">Added</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((n) => (
-                <tr>
-                  <td data-label="Tracking number">{n.phoneNumber}</td>
-                  <td data-label="Forwards to">{n.forwardTo}</td>
-                  <td data-label="Label">{n.label ?? '—'}</td>
-                  <td data-label="Added">{formatLocalDate(n.createdAt, props.timezone)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.rows}
+          columns={[
+            { label: 'Tracking number', cell: (n) => n.phoneNumber },
+            { label: 'Forwards to', cell: (n) => n.forwardTo },
+            { label: 'Label', cell: (n) => n.label ?? '—' },
+            { label: 'Added', cell: (n) => formatLocalDate(n.createdAt, props.timezone) },
+          ]}
+        />
       )}
       {props.canEdit ? (
         <section aria-labelledby="add-number">

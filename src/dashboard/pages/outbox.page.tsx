@@ -2,6 +2,7 @@
 import { audit } from '../../audit/audit'
 import { actorOf } from '../../lib/context'
 import { listOutbox } from '../../outbox/outbox.service'
+import { DataTable } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
 import { page } from '../page-kit'
@@ -30,32 +31,16 @@ export function OutboxPage(props: {
       {props.rows.length === 0 ? (
         <p>The outbox is empty.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Channel</th>
-                <th scope="col">To</th>
-                <th scope="col">Message</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((m) => (
-                <tr>
-                  <td data-label="When">{formatLocal(m.createdAt, props.timezone)}</td>
-                  <td data-label="Channel">{`${m.channel} (${m.kind})`}</td>
-                  <td data-label="To">{m.toMasked}</td>
-                  <td data-label="Message" class="message-body">
-                    {m.body}
-                  </td>
-                  <td data-label="Status">{m.status}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.rows}
+          columns={[
+            { label: 'When', cell: (m) => formatLocal(m.createdAt, props.timezone) },
+            { label: 'Channel', cell: (m) => `${m.channel} (${m.kind})` },
+            { label: 'To', cell: (m) => m.toMasked },
+            { label: 'Message', cellClass: 'message-body', cell: (m) => m.body },
+            { label: 'Status', cell: (m) => m.status },
+          ]}
+        />
       )}
     </Layout>
   )

@@ -4,7 +4,7 @@
  * marked with `data-figure` so a test can hold the page to the API.
  */
 import { listToCallBack, type ToCallBack } from '../../calls/calls.service'
-import type { ClinicRow } from '../../clinic/setup'
+import type { ClinicRow } from '../../clinic/find'
 import { DAY_MS } from '../../lib/time'
 import type { HoldOutSummary } from '../../metrics/aggregate'
 import { addDays, localDateOf } from '../../metrics/local-time'
@@ -16,6 +16,7 @@ import {
   monthsBetween,
 } from '../../metrics/metrics.service'
 import { DailyChart, type DailyPoint, type MonthlyPoint, MonthlyRevenueChart } from '../charts'
+import { DataTable } from '../components'
 import {
   callerLabel,
   formatDuration,
@@ -241,34 +242,23 @@ function OverviewPage(props: { viewer: Viewer; data: Overview }) {
         {data.toCallBack.length === 0 ? (
           <p>Everyone has been called back. 🎉</p>
         ) : (
-          <div class="table-wrap">
-            <table class="responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Caller</th>
-                  <th scope="col">First missed</th>
-                  <th scope="col" class="num">
-                    Missed calls
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.toCallBack.map((r) => (
-                  <tr>
-                    <td data-label="Caller">
-                      <a href={`/calls?caller=${encodeURIComponent(r.callerHash.slice(0, 6))}`}>
-                        {callerLabel(r.callerHash)}
-                      </a>
-                    </td>
-                    <td data-label="First missed">{formatLocal(r.firstMissedAt, data.timezone)}</td>
-                    <td data-label="Missed calls" class="num">
-                      {r.missedCount}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={data.toCallBack}
+            columns={[
+              {
+                label: 'Caller',
+                cell: (r) => (
+                  <>
+                    <a href={`/calls?caller=${encodeURIComponent(r.callerHash.slice(0, 6))}`}>
+                      {callerLabel(r.callerHash)}
+                    </a>
+                  </>
+                ),
+              },
+              { label: 'First missed', cell: (r) => formatLocal(r.firstMissedAt, data.timezone) },
+              { label: 'Missed calls', class: 'num', cell: (r) => r.missedCount },
+            ]}
+          />
         )}
       </section>
     </Layout>

@@ -4,6 +4,7 @@ import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { listPrivacyRequests, listPurgeRuns } from '../../privacy/privacy.service'
 import { createPrivacyRequest } from '../../privacy/requests'
+import { DataTable } from '../components'
 import { formatLocal, formatLocalDate } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import {
@@ -134,28 +135,15 @@ function PrivacyPage(props: {
         {props.purges.length === 0 ? (
           <p>No purges have run yet. They run daily at 03:00 UTC.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Ran</th>
-                  <th scope="col">Job</th>
-                  <th scope="col">Cut-off</th>
-                  <th scope="col">Deleted</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.purges.map((p) => (
-                  <tr>
-                    <td data-label="Ran">{formatLocal(p.ranAt, tz)}</td>
-                    <td data-label="Job">{p.job}</td>
-                    <td data-label="Cut-off">{formatLocalDate(p.cutoff, tz)}</td>
-                    <td data-label="Deleted">{describeDeleted(p.deletedJson)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={props.purges}
+            columns={[
+              { label: 'Ran', cell: (p) => formatLocal(p.ranAt, tz) },
+              { label: 'Job', cell: (p) => p.job },
+              { label: 'Cut-off', cell: (p) => formatLocalDate(p.cutoff, tz) },
+              { label: 'Deleted', cell: (p) => describeDeleted(p.deletedJson) },
+            ]}
+          />
         )}
       </section>
     </Layout>

@@ -3,17 +3,19 @@
  * through src/clinic/setup.ts, as the API does.
  */
 import { z } from 'zod'
+import type { ClinicRow } from '../../clinic/find'
 import {
   MAX_HOLD_OUT_PERCENT,
   MAX_TEMPLATE_LENGTH,
   RETENTION_MAX_DAYS,
 } from '../../clinic/settings'
-import { type ClinicRow, updateClinic } from '../../clinic/setup'
+import { updateClinic } from '../../clinic/setup'
+import { parsePounds } from '../../lib/money'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
 import { canEdit } from '../access'
 import { renderTextBack } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { formOf, notice, page, parsePounds, zodFieldErrors } from '../page-kit'
+import { formOf, notice, page, zodFieldErrors } from '../page-kit'
 
 type SettingsValues = {
   name: string
@@ -70,6 +72,67 @@ function Checkbox(props: {
         </p>
       ) : null}
     </div>
+  )
+}
+
+/** The whole-number settings: one entry drives both the form field and its validation. */
+const NUMBER_SETTINGS = {
+  attributionWindowDays: {
+    label: 'Attribution window (days)',
+    min: 1,
+    max: 90,
+    unit: 'days',
+    hint: 'A booking within this many days of a missed call can be credited to it.',
+  },
+  holdOutPercent: {
+    label: 'Hold-out (%)',
+    min: 0,
+    max: MAX_HOLD_OUT_PERCENT,
+    unit: 'percent',
+    hint: 'Share of eligible missed callers who get no text-back, to measure its uplift. 0 turns it off.',
+  },
+  retentionCallDays: {
+    label: 'Keep call records (days)',
+    min: 1,
+    max: RETENTION_MAX_DAYS.callDays,
+    unit: 'days',
+    hint: `At most ${RETENTION_MAX_DAYS.callDays}.`,
+  },
+  retentionRecordingDays: {
+    label: 'Keep call recordings (days)',
+    min: 1,
+    max: RETENTION_MAX_DAYS.recordingDays,
+    unit: 'days',
+    hint: `At most ${RETENTION_MAX_DAYS.recordingDays}.`,
+  },
+  retentionEnquiryDays: {
+    label: 'Keep enquiries and conversations (days)',
+    min: 1,
+    max: RETENTION_MAX_DAYS.enquiryDays,
+    unit: 'days',
+    hint: `At most ${RETENTION_MAX_DAYS.enquiryDays}, counted from the last interaction.`,
+  },
+} as const
+
+type NumberSettingName = keyof typeof NUMBER_SETTINGS
+
+function NumberSetting(props: {
+  name: NumberSettingName
+  values: SettingsValues
+  errors?: FieldErrors | undefined
+}) {
+  const spec = NUMBER_SETTINGS[props.name]
+  return (
+    <Field
+      name={props.name}
+      label={spec.label}
+      type="number"
+      min={spec.min}
+      max={spec.max}
+      value={props.values[props.name]}
+      hint={spec.hint}
+      errors={props.errors}
+    />
   )
 }
 
@@ -152,59 +215,14 @@ function SettingsPage(props: {
           disabled={ro}
           hint="Stops a personal voicemail from counting as answered."
         />
-        <Field
-          name="attributionWindowDays"
-          label="Attribution window (days)"
-          type="number"
-          min={1}
-          max={90}
-          value={v.attributionWindowDays}
-          hint="A booking within this many days of a missed call can be credited to it."
-          errors={props.errors}
-        />
-        <Field
-          name="holdOutPercent"
-          label="Hold-out (%)"
-          type="number"
-          min={0}
-          max={50}
-          value={v.holdOutPercent}
-          hint="Share of eligible missed callers who get no text-back, to measure its uplift. 0 turns it off."
-          errors={props.errors}
-        />
+        <NumberSetting name="attributionWindowDays" values={v} errors={props.errors} />
+        <NumberSetting name="holdOutPercent" values={v} errors={props.errors} />
       </fieldset>
       <fieldset class="card">
         <legend>Retention</legend>
-        <Field
-          name="retentionCallDays"
-          label="Keep call records (days)"
-          type="number"
-          min={1}
-          max={90}
-          value={v.retentionCallDays}
-          hint="At most 90."
-          errors={props.errors}
-        />
-        <Field
-          name="retentionRecordingDays"
-          label="Keep call recordings (days)"
-          type="number"
-          min={1}
-          max={365}
-          value={v.retentionRecordingDays}
-          hint="At most 365."
-          errors={props.errors}
-        />
-        <Field
-          name="retentionEnquiryDays"
-          label="Keep enquiries and conversations (days)"
-          type="number"
-          min={1}
-          max={730}
-          value={v.retentionEnquiryDays}
-          hint="At most 730, counted from the last interaction."
-          errors={props.errors}
-        />
+        <NumberSetting name="retentionCallDays" values={v} errors={props.errors} />
+        <NumberSetting name="retentionRecordingDays" values={v} errors={props.errors} />
+        <NumberSetting name="retentionEnquiryDays" values={v} errors={props.errors} />
       </fieldset>
     </>
   )
@@ -230,12 +248,14 @@ function SettingsPage(props: {
   )
 }
 
-const intIn = (min: number, max: number, what: string) =>
-  z.coerce
-    .number({ message: `Enter a whole number of ${what}.` })
-    .int(`Enter a whole number of ${what}.`)
+const intSetting = (name: NumberSettingName) => {
+  const { min, max, unit } = NUMBER_SETTINGS[name]
+  return z.coerce
+    .number({ message: `Enter a whole number of ${unit}.` })
+    .int(`Enter a whole number of ${unit}.`)
     .min(min, `Use ${min} or more.`)
     .max(max, `Use at most ${max}.`)
+}
 
 /** The settings form, as posted (checkboxes are present only when ticked). */
 const SettingsFormSchema = z.object({
@@ -251,14 +271,14 @@ const SettingsFormSchema = z.object({
     .min(1, 'Write the message, or untick text-back to turn it off.')
     .max(MAX_TEMPLATE_LENGTH, `Keep the message to ${MAX_TEMPLATE_LENGTH} characters (two texts).`),
   callScreening: z.literal('on').optional(),
-  attributionWindowDays: intIn(1, 90, 'days'),
-  holdOutPercent: intIn(0, MAX_HOLD_OUT_PERCENT, 'percent'),
+  attributionWindowDays: intSetting('attributionWindowDays'),
+  holdOutPercent: intSetting('holdOutPercent'),
   defaultAppointmentValue: z
     .string()
     .refine((v) => parsePounds(v) !== null, 'Enter an amount in pounds, such as 150.'),
-  retentionCallDays: intIn(1, RETENTION_MAX_DAYS.callDays, 'days'),
-  retentionRecordingDays: intIn(1, RETENTION_MAX_DAYS.recordingDays, 'days'),
-  retentionEnquiryDays: intIn(1, RETENTION_MAX_DAYS.enquiryDays, 'days'),
+  retentionCallDays: intSetting('retentionCallDays'),
+  retentionRecordingDays: intSetting('retentionRecordingDays'),
+  retentionEnquiryDays: intSetting('retentionEnquiryDays'),
 })
 
 /** GET /settings */

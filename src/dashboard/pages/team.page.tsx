@@ -4,6 +4,7 @@ import { listTeam } from '../../auth/team'
 import type { Role } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { canEdit } from '../access'
+import { DataTable } from '../components'
 import { formatLocal } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import { type Ctx, fieldErrorsOf, formOf, notice, type PageState, page } from '../page-kit'
@@ -32,28 +33,15 @@ function TeamPage(props: {
   return (
     <Layout title="Team" viewer={props.viewer} active="team">
       <Notice message={props.notice} />
-      <div class="table-wrap">
-        <table class="responsive">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last sign-in</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((u) => (
-              <tr>
-                <td data-label="Email">{u.email}</td>
-                <td data-label="Role">{u.role}</td>
-                <td data-label="Status">{u.status}</td>
-                <td data-label="Last sign-in">{formatLocal(u.lastLoginAt, props.timezone)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        rows={props.rows}
+        columns={[
+          { label: 'Email', cell: (u) => u.email },
+          { label: 'Role', cell: (u) => u.role },
+          { label: 'Status', cell: (u) => u.status },
+          { label: 'Last sign-in', cell: (u) => formatLocal(u.lastLoginAt, props.timezone) },
+        ]}
+      />
       <h2>Roles</h2>
       <ul>
         {Object.entries(ROLE_TEXT).map(([, text]) => (

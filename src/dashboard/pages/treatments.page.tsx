@@ -1,9 +1,10 @@
 /** Treatments and their values (src/clinic/setup.ts, as the API), and adding one. */
 import { addTreatment, listTreatments } from '../../clinic/setup'
+import { parsePounds } from '../../lib/money'
 import { canEdit } from '../access'
 import { formatPence } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, formOf, notice, type PageState, page, parsePounds } from '../page-kit'
+import { type Ctx, formOf, notice, type PageState, page } from '../page-kit'
 
 function TreatmentsPage(props: {
   viewer: Viewer

@@ -1,0 +1,60 @@
+/**
+ * Markup every dashboard list repeats: the responsive table (each cell labelled for the narrow
+ * layout) and the pager. One component each, so the pages only say what their columns hold.
+ */
+import type { Child } from 'hono/jsx'
+
+/**
+ * One column: its header, an optional class for header and cells (`num` right-aligns) or for the
+ * cells alone, and what a row shows in it.
+ */
+export type Column<T> = {
+  label: string
+  class?: string
+  cellClass?: string
+  cell: (row: T) => Child
+}
+
+/** A responsive table of `rows`; every cell carries its column's label as `data-label`. */
+export function DataTable<T>(props: { rows: readonly T[]; columns: readonly Column<T>[] }) {
+  return (
+    <div class="table-wrap">
+      <table class="responsive">
+        <thead>
+          <tr>
+            {props.columns.map((col) => (
+              <th scope="col" class={col.class}>
+                {col.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr>
+              {props.columns.map((col) => (
+                <td data-label={col.label} class={col.cellClass ?? col.class}>
+                  {col.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+/** The list pager: back to the newest page, and the next (older) page when there is one. */
+export function Pager(props: { first: string; next: string | null; label: string }) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      <a href={props.first}>Newest</a>
+      {props.next ? (
+        <a href={props.next} rel="next">
+          {props.label}
+        </a>
+      ) : null}
+    </nav>
+  )
+}
