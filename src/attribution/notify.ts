@@ -5,9 +5,13 @@
  * (outcomes.ts, sync.ts) and into the daily metrics of the days they touch. The object keeps
  * each decision unsynced until D1 confirms it, and its alarm repairs a write that failed.
  */
+
+import { and, eq, exists, inArray, isNotNull, isNull, or } from 'drizzle-orm'
 import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
+import { appointments, calls, inboundMessages } from '../db/schema'
 import type { Bindings } from '../env'
+import { jobQueue } from '../jobs/messages'
 import type { AfterResponse } from '../lib/after-response'
 import { withDurableRetry } from '../lib/durable'
 import { logError } from '../lib/logger'
@@ -159,28 +163,68 @@ const LOAD_CHUNK = 2000
  */
 export async function resettleClinic(env: Bindings, clinicId: string): Promise<void> {
   const windowDays = await attributionWindowDays(env, clinicId)
-  const [calls, replies, appointments] = await env.DB.batch<Record<string, unknown>>([
-    env.DB.prepare(
-      `SELECT id, direction, status, caller_hash, started_at FROM calls
-       WHERE clinic_id = ? AND caller_hash IS NOT NULL
-         AND (direction = 'outbound' OR status IN ('answered', 'missed', 'voicemail'))`,
-    ).bind(clinicId),
-    env.DB.prepare(
-      `SELECT id, sender_hash, received_at FROM inbound_messages
-       WHERE clinic_id = ? AND in_reply_to_call_id IS NOT NULL`,
-    ).bind(clinicId),
+  const db = createDb(env.DB)
+  const [callRows, replyRows, bookingRows] = await db.batch([
+    db
+      .select({
+        id: calls.id,
+        direction: calls.direction,
+        status: calls.status,
+        callerHash: calls.callerHash,
+        at: calls.startedAt,
+      })
+      .from(calls)
+      .where(
+        and(
+          eq(calls.clinicId, clinicId),
+          isNotNull(calls.callerHash),
+          or(
+            eq(calls.direction, 'outbound'),
+            inArray(calls.status, ['answered', 'missed', 'voicemail']),
+          ),
+        ),
+      ),
+    db
+      .select({
+        id: inboundMessages.id,
+        callerHash: inboundMessages.senderHash,
+        at: inboundMessages.receivedAt,
+      })
+      .from(inboundMessages)
+      .where(
+        and(eq(inboundMessages.clinicId, clinicId), isNotNull(inboundMessages.inReplyToCallId)),
+      ),
     // A booking recovered by a call D1 no longer holds (purged) is final: reloading it without
     // its call would un-recover it. (The object also remembers such bookings as final.)
-    env.DB.prepare(
-      `SELECT id, caller_hash, created_at FROM appointments a
-       WHERE clinic_id = ?1 AND caller_hash IS NOT NULL
-         AND (attributed_call_id IS NULL OR EXISTS (
-           SELECT 1 FROM calls c WHERE c.clinic_id = ?1 AND c.id = a.attributed_call_id))`,
-    ).bind(clinicId),
+    db
+      .select({
+        id: appointments.id,
+        callerHash: appointments.callerHash,
+        at: appointments.createdAt,
+      })
+      .from(appointments)
+      .where(
+        and(
+          eq(appointments.clinicId, clinicId),
+          isNotNull(appointments.callerHash),
+          or(
+            isNull(appointments.attributedCallId),
+            exists(
+              db
+                .select({ id: calls.id })
+                .from(calls)
+                .where(
+                  and(eq(calls.clinicId, clinicId), eq(calls.id, appointments.attributedCallId)),
+                ),
+            ),
+          ),
+        ),
+      ),
   ])
   const facts: AttributionFact[] = []
-  for (const r of calls?.results ?? []) {
-    const base = { id: String(r.id), callerHash: String(r.caller_hash), at: Number(r.started_at) }
+  for (const r of callRows) {
+    if (!r.callerHash) continue
+    const base = { id: r.id, callerHash: r.callerHash, at: r.at }
     if (r.direction === 'outbound') facts.push({ kind: 'callback', ...base })
     else
       facts.push({
@@ -189,21 +233,12 @@ export async function resettleClinic(env: Bindings, clinicId: string): Promise<v
         status: r.status as 'answered' | 'missed' | 'voicemail',
       })
   }
-  for (const r of replies?.results ?? []) {
-    facts.push({
-      kind: 'text-back-reply',
-      id: String(r.id),
-      callerHash: String(r.sender_hash),
-      at: Number(r.received_at),
-    })
+  for (const r of replyRows) {
+    facts.push({ kind: 'text-back-reply', id: r.id, callerHash: r.callerHash, at: r.at })
   }
-  for (const r of appointments?.results ?? []) {
-    facts.push({
-      kind: 'appointment',
-      id: String(r.id),
-      callerHash: String(r.caller_hash),
-      at: Number(r.created_at),
-    })
+  for (const r of bookingRows) {
+    if (r.callerHash)
+      facts.push({ kind: 'appointment', id: r.id, callerHash: r.callerHash, at: r.at })
   }
   const stub = env.CLINIC.getByName(clinicId)
   for (let i = 0; i < facts.length; i += LOAD_CHUNK) {
@@ -265,7 +300,7 @@ async function settleAfterResponse(
     logNotifyFailure('direct', event, err)
   }
   try {
-    await env.JOBS.send({ type: 'attribution', clinicId, event })
+    await jobQueue(env).send({ type: 'attribution', clinicId, event })
   } catch (err) {
     logNotifyFailure('queue', event, err)
   }
@@ -277,7 +312,7 @@ async function enqueueOrSettle(
   event: AttributionEvent,
 ): Promise<void> {
   try {
-    await env.JOBS.send({ type: 'attribution', clinicId, event })
+    await jobQueue(env).send({ type: 'attribution', clinicId, event })
     return
   } catch (err) {
     logNotifyFailure('queue', event, err)

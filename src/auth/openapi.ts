@@ -61,11 +61,6 @@ export function listResponses<T extends z.ZodType>(item: T, description: string)
   return { 200: jsonResponse(listOf(item), description), ...problems(400, 401, 403) }
 }
 
-/** Signed-in staff (session cookie) only. */
-export const SESSION_ONLY = [{ session: [] }]
-/** A session cookie or an API key (`Authorization: Bearer rb_live_…`). */
-export const SESSION_OR_KEY: Record<string, string[]>[] = [{ session: [] }, { apiKey: [] }]
-
 /**
  * The OpenAPI security requirement of a route guarded by `requireAuth(action)`: a session, plus
  * an API key holding the scope `action` when the policy lets keys carry it.

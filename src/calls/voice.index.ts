@@ -20,6 +20,7 @@ import { sql } from 'drizzle-orm'
 import { type Context, Hono } from 'hono'
 import { findClinic } from '../clinic/find'
 import { calls, pendingRecordings } from '../db/schema'
+import { jobQueue } from '../jobs/messages'
 import { idempotencyKey } from '../lib/ids'
 import { badRequest } from '../lib/problem'
 import { normalisePhone } from '../phone/phone'
@@ -217,7 +218,7 @@ async function applyRecording(
   )
   if (row?.recordingKey === recordingKey) {
     // Sent again on a redone delivery: the copy job skips audio already in R2.
-    await c.env.JOBS.send({
+    await jobQueue(c.env).send({
       type: 'recording-copy',
       clinicId: row.clinicId,
       callId: row.id,

@@ -29,6 +29,7 @@ import type {
   PlatformHousekeepingJob,
   RewrapKeysJob,
 } from './messages'
+import { jobQueue } from './messages'
 
 /**
  * Clinics per fan-out page: two jobs each, so one page is one `sendBatch` of 100 messages (the
@@ -64,7 +65,7 @@ export async function enqueueDailyRun(
     { type: 'platform-housekeeping', runAt, runDate, resume: null },
   ]
   if (options.rewrapKeys) jobs.push({ type: 'rewrap-keys', runAt, runDate })
-  await env.JOBS.sendBatch(jobs.map((body) => ({ body })))
+  await jobQueue(env).sendBatch(jobs.map((body) => ({ body })))
   return jobs
 }
 
@@ -96,11 +97,11 @@ export async function runCronFanout(job: CronFanoutJob, env: Bindings): Promise<
     messages.push({ type: 'clinic-purge', ...base, clinicId, resume: null })
     messages.push({ type: 'clinic-rollup', ...base, clinicId })
   }
-  if (messages.length > 0) await env.JOBS.sendBatch(messages.map((body) => ({ body })))
+  if (messages.length > 0) await jobQueue(env).sendBatch(messages.map((body) => ({ body })))
   const last = ids[ids.length - 1]
   // A full page may have a next one; the fan-out continues itself from the last id seen.
   if (ids.length === FANOUT_PAGE && last !== undefined) {
-    await env.JOBS.send({ ...job, after: last })
+    await jobQueue(env).send({ ...job, after: last })
   }
   return ids.length
 }
@@ -130,7 +131,7 @@ export async function runClinicPurge(
     job.resume,
   )
   if (slice.next) {
-    await env.JOBS.send({ ...job, resume: slice.next })
+    await jobQueue(env).send({ ...job, resume: slice.next })
     return { statements: counted.count(), continued: true }
   }
   // A deleted clinic has nothing left to prune or summarise: its receipt is the proof.
@@ -168,7 +169,7 @@ export async function runPlatformHousekeeping(
     { budget: { limit: JOB_STATEMENT_BUDGET, spent: counted.count } },
     job.resume,
   )
-  if (slice.next) await env.JOBS.send({ ...job, resume: slice.next })
+  if (slice.next) await jobQueue(env).send({ ...job, resume: slice.next })
 }
 
 /**
@@ -185,7 +186,7 @@ export async function runRewrapKeys(job: RewrapKeysJob, env: Bindings): Promise<
     logInfo('data keys re-wrapped', result)
   } catch (err) {
     if (!isBudgetExceeded(err)) throw err
-    await env.JOBS.send(job)
+    await jobQueue(env).send(job)
     logInfo('data keys re-wrap continues', { statements: counted.count() })
   }
 }

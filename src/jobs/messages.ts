@@ -3,6 +3,7 @@
  * key so at-least-once delivery never does the work twice. Personal data inside a message is
  * sealed with the clinic's data key (`*Sealed` fields).
  */
+import type { Bindings } from '../env'
 export type TextBackJob = {
   type: 'text-back'
   clinicId: string
@@ -87,3 +88,11 @@ export type DailyJob =
 export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob | EmailJob | DailyJob
 
 export type JobType = JobMessage['type']
+
+/**
+ * The jobs queue, typed by its messages. `wrangler types` generates the binding as a plain
+ * `Queue`; every producer goes through this so a malformed job is a compile error.
+ */
+export function jobQueue(env: Pick<Bindings, 'JOBS'>): Queue<JobMessage> {
+  return env.JOBS as Queue<JobMessage>
+}
