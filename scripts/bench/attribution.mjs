@@ -168,7 +168,7 @@ function metricsDataset(clinicId, now) {
       callRows.push([
         `call_bench${String(n).padStart(8, '0')}`,
         clinicId,
-        `CAbench${String(n).padStart(26, '0')}`,
+        `CAbench${String(n).padStart(27, '0')}`,
         'inbound',
         `bench-caller-${n % 3000}`,
         'mobile',

@@ -28,7 +28,9 @@ function callParams(callSid, from, extra) {
   }
 }
 
-const sid = (prefix, n) => `${prefix}${String(n).padStart(32, '0')}`
+// Twilio sids are two letters and 32 characters: keep each load's prefix inside those 32.
+const sid = (prefix, n) =>
+  `${prefix.slice(0, 2)}${prefix.slice(2).padEnd(4, '0')}${String(n).padStart(28, '0')}`
 
 async function textBackLatency(ctx, calls) {
   const latencies = []
