@@ -3,11 +3,12 @@
  * attributed to the missed call that caused it (rules v1, settled in the clinic's Durable
  * Object). The caller's phone number is normalised and hashed at once and never stored.
  */
-import { createRoute, z } from '@hono/zod-openapi'
+
+import { z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { requireAuth } from '../auth/middleware'
-import { listOf, problem, securityFor } from '../auth/openapi'
+import { listOf, problem } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import { findClinic } from '../clinic/find'
 import { appointments } from '../db/schema'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
@@ -69,13 +70,11 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const createAppointmentRoute = createRoute({
+const createAppointmentRoute = guardedRoute('appointments:write', {
   method: 'post',
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Record a booking; it is attributed to the missed call that caused it',
-  security: securityFor('appointments:write'),
-  middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
   },
@@ -91,13 +90,11 @@ const createAppointmentRoute = createRoute({
   },
 })
 
-const getAppointmentRoute = createRoute({
+const getAppointmentRoute = guardedRoute('appointments:read', {
   method: 'get',
   path: '/appointments/{id}',
   tags: ['Appointments'],
   summary: 'One appointment with its current attribution',
-  security: securityFor('appointments:read'),
-  middleware: [requireAuth('appointments:read')],
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
     200: {
@@ -110,13 +107,11 @@ const getAppointmentRoute = createRoute({
   },
 })
 
-const listAppointmentsRoute = createRoute({
+const listAppointmentsRoute = guardedRoute('appointments:read', {
   method: 'get',
   path: '/appointments',
   tags: ['Appointments'],
   summary: 'Appointments booked in a time range, newest first',
-  security: securityFor('appointments:read'),
-  middleware: [requireAuth('appointments:read')],
   request: {
     query: z.object({
       from: InstantSchema.optional(),
@@ -154,14 +149,12 @@ const MAX_IMPORT_BYTES = 1024 * 1024
 /** What practice systems label CSV uploads with. */
 const CSV_MEDIA_TYPES = new Set(['text/csv', 'application/csv', 'text/plain'])
 
-const importAppointmentsRoute = createRoute({
+const importAppointmentsRoute = guardedRoute('appointments:write', {
   method: 'post',
   path: '/appointments/import',
   tags: ['Appointments'],
   summary: 'Import bookings from a practice-management CSV export',
   description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
-  security: securityFor('appointments:write'),
-  middleware: [requireAuth('appointments:write')],
   request: {
     body: { required: true, content: { 'text/csv': { schema: z.string() } } },
   },

@@ -1,16 +1,11 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for auth, the team and API keys. */
+
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
-import { refuseForeignOrigin, requireAuth } from './middleware'
-import {
-  IdParamSchema,
-  jsonBody,
-  jsonResponse,
-  listResponses,
-  problems,
-  securityFor,
-} from './openapi'
+import { refuseForeignOrigin } from './middleware'
+import { IdParamSchema, jsonBody, jsonResponse, listResponses, problems } from './openapi'
 import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
+import { guardedRoute } from './route'
 import {
   InviteInputSchema,
   LogInInputSchema,
@@ -91,23 +86,19 @@ export const logInRoute = createRoute({
   },
 })
 
-export const logOutRoute = createRoute({
+export const logOutRoute = guardedRoute('account:self', {
   method: 'post',
   path: '/auth/logout',
   tags,
   summary: 'Sign out (revokes the session server-side)',
-  security: securityFor('account:self'),
-  middleware: [requireAuth('account:self')] as const,
   responses: { 204: { description: 'Signed out' }, ...problems(401, 403) },
 })
 
-export const meRoute = createRoute({
+export const meRoute = guardedRoute('account:self', {
   method: 'get',
   path: '/me',
   tags,
   summary: 'The signed-in member and their clinic',
-  security: securityFor('account:self'),
-  middleware: [requireAuth('account:self')] as const,
   responses: {
     200: jsonResponse(
       z.object({
@@ -157,13 +148,11 @@ export const passwordResetConfirmRoute = createRoute({
 
 // --- Team -------------------------------------------------------------------------------------
 
-export const inviteUserRoute = createRoute({
+export const inviteUserRoute = guardedRoute('team:write', {
   method: 'post',
   path: '/users',
   tags: teamTags,
   summary: 'Invite a team member (emails a one-time link; limited per clinic, 429)',
-  security: securityFor('team:write'),
-  middleware: [requireAuth('team:write')] as const,
   request: { body: jsonBody(InviteInputSchema) },
   responses: {
     201: jsonResponse(
@@ -178,24 +167,20 @@ export const inviteUserRoute = createRoute({
   },
 })
 
-export const listUsersRoute = createRoute({
+export const listUsersRoute = guardedRoute('team:read', {
   method: 'get',
   path: '/users',
   tags: teamTags,
   summary: 'List the team',
-  security: securityFor('team:read'),
-  middleware: [requireAuth('team:read')] as const,
   request: { query: ListQuerySchema },
   responses: listResponses(TeamMemberSchema, 'The team'),
 })
 
-export const updateUserRoute = createRoute({
+export const updateUserRoute = guardedRoute('team:write', {
   method: 'patch',
   path: '/users/{id}',
   tags: teamTags,
   summary: "Change a member's role",
-  security: securityFor('team:write'),
-  middleware: [requireAuth('team:write')] as const,
   request: { params: IdParamSchema, body: jsonBody(z.object({ role: RoleSchema })) },
   responses: {
     200: jsonResponse(TeamMemberSchema, 'Updated'),
@@ -203,26 +188,22 @@ export const updateUserRoute = createRoute({
   },
 })
 
-export const disableUserRoute = createRoute({
+export const disableUserRoute = guardedRoute('team:write', {
   method: 'delete',
   path: '/users/{id}',
   tags: teamTags,
   summary: 'Disable a member and sign them out everywhere',
-  security: securityFor('team:write'),
-  middleware: [requireAuth('team:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Disabled' }, ...problems(401, 403, 404, 409) },
 })
 
 // --- API keys ---------------------------------------------------------------------------------
 
-export const createApiKeyRoute = createRoute({
+export const createApiKeyRoute = guardedRoute('api-keys:manage', {
   method: 'post',
   path: '/api-keys',
   tags: teamTags,
   summary: 'Create an API key (shown once)',
-  security: securityFor('api-keys:manage'),
-  middleware: [requireAuth('api-keys:manage')] as const,
   request: {
     body: jsonBody(
       z.object({
@@ -250,24 +231,20 @@ export const createApiKeyRoute = createRoute({
   },
 })
 
-export const listApiKeysRoute = createRoute({
+export const listApiKeysRoute = guardedRoute('api-keys:manage', {
   method: 'get',
   path: '/api-keys',
   tags: teamTags,
   summary: "List the clinic's API keys (never the keys themselves)",
-  security: securityFor('api-keys:manage'),
-  middleware: [requireAuth('api-keys:manage')] as const,
   request: { query: ListQuerySchema },
   responses: listResponses(ApiKeySummarySchema, 'Keys'),
 })
 
-export const revokeApiKeyRoute = createRoute({
+export const revokeApiKeyRoute = guardedRoute('api-keys:manage', {
   method: 'delete',
   path: '/api-keys/{id}',
   tags: teamTags,
   summary: 'Revoke an API key',
-  security: securityFor('api-keys:manage'),
-  middleware: [requireAuth('api-keys:manage')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
 })

@@ -1,7 +1,8 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
-import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth } from '../auth/middleware'
-import { jsonBody, listResponses, problems, securityFor } from '../auth/openapi'
+
+import { z } from '@hono/zod-openapi'
+import { jsonBody, listResponses, problems } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
@@ -45,24 +46,20 @@ export const ListCallsQuery = z.object({
   cursor: CursorSchema,
 })
 
-export const listCalls = createRoute({
+export const listCalls = guardedRoute('calls:read', {
   method: 'get',
   path: '/calls',
   tags: ['Calls'],
   summary: 'List calls, newest first',
-  middleware: [requireAuth('calls:read')] as const,
-  security: securityFor('calls:read'),
   request: { query: ListCallsQuery },
   responses: listResponses(CallSchema, 'A page of calls'),
 })
 
-export const getCall = createRoute({
+export const getCall = guardedRoute('calls:read', {
   method: 'get',
   path: '/calls/{id}',
   tags: ['Calls'],
   summary: 'One call',
-  middleware: [requireAuth('calls:read')] as const,
-  security: securityFor('calls:read'),
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: {
     200: { description: 'The call', content: { 'application/json': { schema: CallDetailSchema } } },
@@ -81,15 +78,13 @@ export const CreateCallbackBody = z.object({
   }),
 })
 
-export const createCallback = createRoute({
+export const createCallback = guardedRoute('calls:write', {
   method: 'post',
   path: '/calls/callbacks',
   tags: ['Calls'],
   summary: 'Log a callback made outside Twilio',
-  middleware: [requireAuth('calls:write')] as const,
   description:
     "Records an outbound call to the number and marks that caller's earlier missed calls without a callback as called back.",
-  security: securityFor('calls:write'),
   request: {
     body: jsonBody(CreateCallbackBody),
   },

@@ -1,38 +1,28 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
-import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth } from '../auth/middleware'
-import {
-  IdParamSchema,
-  jsonBody,
-  jsonResponse,
-  listResponses,
-  problems,
-  securityFor,
-} from '../auth/openapi'
+
+import { z } from '@hono/zod-openapi'
+import { IdParamSchema, jsonBody, jsonResponse, listResponses, problems } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
 const ListQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
 
-export const getClinicRoute = createRoute({
+export const getClinicRoute = guardedRoute('clinic:read', {
   method: 'get',
   path: '/clinic',
   tags: ['Clinic'],
   summary: "The clinic's settings",
-  security: securityFor('clinic:read'),
-  middleware: [requireAuth('clinic:read')] as const,
   responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
 })
 
-export const patchClinicRoute = createRoute({
+export const patchClinicRoute = guardedRoute('clinic:write', {
   method: 'patch',
   path: '/clinic',
   tags: ['Clinic'],
   summary: "Change the clinic's settings (owner, admin)",
   description:
     'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60.',
-  security: securityFor('clinic:write'),
-  middleware: [requireAuth('clinic:write')] as const,
   request: { body: jsonBody(ClinicPatchSchema) },
   responses: {
     200: jsonResponse(ClinicSchema, 'The updated clinic'),
@@ -54,13 +44,11 @@ const TrackingNumberSchema = z
   })
   .openapi('TrackingNumber')
 
-export const addNumberRoute = createRoute({
+export const addNumberRoute = guardedRoute('numbers:write', {
   method: 'post',
   path: '/numbers',
   tags: ['Clinic'],
   summary: 'Add a tracking number and the line it forwards to (owner, admin)',
-  security: securityFor('numbers:write'),
-  middleware: [requireAuth('numbers:write')] as const,
   request: {
     body: jsonBody(
       z.object({
@@ -76,24 +64,20 @@ export const addNumberRoute = createRoute({
   },
 })
 
-export const listNumbersRoute = createRoute({
+export const listNumbersRoute = guardedRoute('numbers:read', {
   method: 'get',
   path: '/numbers',
   tags: ['Clinic'],
   summary: "The clinic's tracking numbers",
-  security: securityFor('numbers:read'),
-  middleware: [requireAuth('numbers:read')] as const,
   request: { query: ListQuerySchema },
   responses: listResponses(TrackingNumberSchema, 'Numbers'),
 })
 
-export const patchNumberRoute = createRoute({
+export const patchNumberRoute = guardedRoute('numbers:write', {
   method: 'patch',
   path: '/numbers/{id}',
   tags: ['Clinic'],
   summary: 'Change where a number forwards to, or its label (owner, admin)',
-  security: securityFor('numbers:write'),
-  middleware: [requireAuth('numbers:write')] as const,
   request: {
     params: IdParamSchema,
     body: jsonBody(
@@ -109,13 +93,11 @@ export const patchNumberRoute = createRoute({
   },
 })
 
-export const deleteNumberRoute = createRoute({
+export const deleteNumberRoute = guardedRoute('numbers:write', {
   method: 'delete',
   path: '/numbers/{id}',
   tags: ['Clinic'],
   summary: 'Remove a tracking number (owner, admin)',
-  security: securityFor('numbers:write'),
-  middleware: [requireAuth('numbers:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
 })
@@ -134,13 +116,11 @@ const TreatmentSchema = z
 const TreatmentName = z.string().trim().min(1).max(120).openapi({ example: 'Composite bonding' })
 const ValuePence = z.number().int().min(0).max(10_000_000).openapi({ example: 25000 })
 
-export const addTreatmentRoute = createRoute({
+export const addTreatmentRoute = guardedRoute('treatments:write', {
   method: 'post',
   path: '/treatments',
   tags: ['Clinic'],
   summary: 'Add a treatment with its value (owner, admin)',
-  security: securityFor('treatments:write'),
-  middleware: [requireAuth('treatments:write')] as const,
   request: { body: jsonBody(z.object({ name: TreatmentName, valuePence: ValuePence })) },
   responses: {
     201: jsonResponse(TreatmentSchema, 'Added'),
@@ -148,24 +128,20 @@ export const addTreatmentRoute = createRoute({
   },
 })
 
-export const listTreatmentsRoute = createRoute({
+export const listTreatmentsRoute = guardedRoute('treatments:read', {
   method: 'get',
   path: '/treatments',
   tags: ['Clinic'],
   summary: "The clinic's treatments",
-  security: securityFor('treatments:read'),
-  middleware: [requireAuth('treatments:read')] as const,
   request: { query: ListQuerySchema },
   responses: listResponses(TreatmentSchema, 'Treatments'),
 })
 
-export const patchTreatmentRoute = createRoute({
+export const patchTreatmentRoute = guardedRoute('treatments:write', {
   method: 'patch',
   path: '/treatments/{id}',
   tags: ['Clinic'],
   summary: 'Rename or revalue a treatment (owner, admin)',
-  security: securityFor('treatments:write'),
-  middleware: [requireAuth('treatments:write')] as const,
   request: {
     params: IdParamSchema,
     body: jsonBody(z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() })),
@@ -176,13 +152,11 @@ export const patchTreatmentRoute = createRoute({
   },
 })
 
-export const deleteTreatmentRoute = createRoute({
+export const deleteTreatmentRoute = guardedRoute('treatments:write', {
   method: 'delete',
   path: '/treatments/{id}',
   tags: ['Clinic'],
   summary: 'Remove a treatment (owner, admin)',
-  security: securityFor('treatments:write'),
-  middleware: [requireAuth('treatments:write')] as const,
   request: { params: IdParamSchema },
   responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
 })

@@ -1,7 +1,8 @@
 /** Route definitions (zod + OpenAPI) for the clinic's failed background jobs (v1.1 extension). */
-import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth } from '../auth/middleware'
-import { jsonResponse, listResponses, problem, securityFor } from '../auth/openapi'
+
+import { z } from '@hono/zod-openapi'
+import { jsonResponse, listResponses, problem } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
 export const JobFailureSchema = z
@@ -19,24 +20,20 @@ export const JobFailureSchema = z
   })
   .openapi('JobFailure')
 
-export const listJobFailuresRoute = createRoute({
+export const listJobFailuresRoute = guardedRoute('jobs:read', {
   method: 'get',
   path: '/jobs/failures',
   tags: ['Jobs'],
   summary: 'Background jobs that failed after every retry, newest failure first',
-  security: securityFor('jobs:read'),
-  middleware: [requireAuth('jobs:read')] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: listResponses(JobFailureSchema, 'A page of failure records'),
 })
 
-export const resolveJobFailureRoute = createRoute({
+export const resolveJobFailureRoute = guardedRoute('jobs:write', {
   method: 'post',
   path: '/jobs/failures/{id}/resolve',
   tags: ['Jobs'],
   summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
-  security: securityFor('jobs:write'),
-  middleware: [requireAuth('jobs:write')] as const,
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: {
     200: jsonResponse(JobFailureSchema, 'The resolved record'),

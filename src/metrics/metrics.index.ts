@@ -4,9 +4,10 @@
  * Every local day or month of the range is present, zeros included. The last two local days are
  * recomputed at read time so that today's figures are current without waiting for the cron.
  */
-import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth } from '../auth/middleware'
-import { problem, securityFor } from '../auth/openapi'
+
+import { z } from '@hono/zod-openapi'
+import { problem } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -65,13 +66,11 @@ const RangeMetricsSchema = z.object(figures).openapi('RangeMetrics', {
 })
 const MonthMetricsSchema = z.object({ month: z.string(), ...figures }).openapi('MonthMetrics')
 
-const dailyRoute = createRoute({
+const dailyRoute = guardedRoute('metrics:read', {
   method: 'get',
   path: '/metrics/daily',
   tags: ['Metrics'],
   summary: 'Daily figures in the clinic time zone, every day of the range',
-  security: securityFor('metrics:read'),
-  middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
       from: CalendarDateSchema.openapi({ example: '2026-11-01' }),
@@ -99,13 +98,11 @@ const dailyRoute = createRoute({
   },
 })
 
-const monthlyRoute = createRoute({
+const monthlyRoute = guardedRoute('metrics:read', {
   method: 'get',
   path: '/metrics/monthly',
   tags: ['Metrics'],
   summary: 'Monthly figures in the clinic time zone, every month of the range',
-  security: securityFor('metrics:read'),
-  middleware: [requireAuth('metrics:read')],
   request: {
     query: z.object({
       from: CalendarMonthSchema.openapi({ example: '2026-01' }),

@@ -3,10 +3,11 @@
  * first. Recipients are shown masked to their last three digits; bodies are stored sealed and
  * opened here for display, so each read is audited as a read of personal data.
  */
-import { createRoute, z } from '@hono/zod-openapi'
+
+import { z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
-import { requireAuth } from '../auth/middleware'
-import { listOf, problem, securityFor } from '../auth/openapi'
+import { listOf, problem } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
@@ -38,13 +39,11 @@ const OutboxItemSchema = z
 
 const OutboxListSchema = listOf(OutboxItemSchema).openapi('OutboxList')
 
-export const listOutboxRoute = createRoute({
+export const listOutboxRoute = guardedRoute('outbox:read', {
   method: 'get',
   path: '/outbox',
   tags: ['Messages'],
   summary: 'Messages sent or kept in sandbox mode, newest first',
-  security: securityFor('outbox:read'),
-  middleware: [requireAuth('outbox:read')] as const,
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: {
     200: {

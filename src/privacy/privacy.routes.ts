@@ -1,7 +1,8 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
-import { createRoute, z } from '@hono/zod-openapi'
-import { requireAuth } from '../auth/middleware'
-import { jsonResponse, listResponses, problem, securityFor } from '../auth/openapi'
+
+import { z } from '@hono/zod-openapi'
+import { jsonResponse, listResponses, problem } from '../auth/openapi'
+import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
 const ListQuery = z.object({ limit: LimitSchema, cursor: CursorSchema })
@@ -51,17 +52,12 @@ const IdParam = z.object({ id: z.string().min(1).max(100) })
 
 // DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
 // attributable to a person in the audit log (no API key may carry a privacy or audit scope).
-const dsrRead = [requireAuth('privacy:read')]
-const dsrWrite = [requireAuth('privacy:write')]
-const auditRead = [requireAuth('audit:read')]
 
-export const createRequestRoute = createRoute({
+export const createRequestRoute = guardedRoute('privacy:write', {
   method: 'post',
   path: '/privacy/requests',
   tags: ['Privacy'],
   summary: 'Record and carry out a data-subject request',
-  security: securityFor('privacy:write'),
-  middleware: dsrWrite,
   request: {
     body: { content: { 'application/json': { schema: PrivacyRequestBody } }, required: true },
   },
@@ -76,24 +72,20 @@ export const createRequestRoute = createRoute({
   },
 })
 
-export const listRequestsRoute = createRoute({
+export const listRequestsRoute = guardedRoute('privacy:read', {
   method: 'get',
   path: '/privacy/requests',
   tags: ['Privacy'],
   summary: 'List data-subject requests, newest first',
-  security: securityFor('privacy:read'),
-  middleware: dsrRead,
   request: { query: ListQuery },
   responses: listResponses(PrivacyRequestSchema, 'A page of requests'),
 })
 
-export const getRequestRoute = createRoute({
+export const getRequestRoute = guardedRoute('privacy:read', {
   method: 'get',
   path: '/privacy/requests/{id}',
   tags: ['Privacy'],
   summary: 'One data-subject request',
-  security: securityFor('privacy:read'),
-  middleware: dsrRead,
   request: { params: IdParam },
   responses: {
     200: jsonResponse(PrivacyRequestSchema, 'The request'),
@@ -103,13 +95,11 @@ export const getRequestRoute = createRoute({
   },
 })
 
-export const exportRequestRoute = createRoute({
+export const exportRequestRoute = guardedRoute('privacy:read', {
   method: 'get',
   path: '/privacy/requests/{id}/export',
   tags: ['Privacy'],
   summary: 'Everything held about the request’s subject, as JSON (access and portability)',
-  security: securityFor('privacy:read'),
-  middleware: dsrRead,
   request: { params: IdParam },
   responses: {
     200: jsonResponse(z.record(z.string(), z.unknown()), 'The subject’s data'),
@@ -129,13 +119,11 @@ const PurgeReceiptSchema = z
   })
   .openapi('PurgeReceipt')
 
-export const listPurgesRoute = createRoute({
+export const listPurgesRoute = guardedRoute('privacy:read', {
   method: 'get',
   path: '/privacy/purges',
   tags: ['Privacy'],
   summary: 'Receipts of the retention purges run for this clinic, newest first',
-  security: securityFor('privacy:read'),
-  middleware: dsrRead,
   request: { query: ListQuery },
   responses: listResponses(PurgeReceiptSchema, 'A page of receipts'),
 })
@@ -152,24 +140,20 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry')
 
-export const listAuditRoute = createRoute({
+export const listAuditRoute = guardedRoute('audit:read', {
   method: 'get',
   path: '/audit',
   tags: ['Audit'],
   summary: 'The clinic’s hash-chained audit log, newest first',
-  security: securityFor('audit:read'),
-  middleware: auditRead,
   request: { query: ListQuery },
   responses: listResponses(AuditEntrySchema, 'A page of entries'),
 })
 
-export const verifyAuditRoute = createRoute({
+export const verifyAuditRoute = guardedRoute('audit:read', {
   method: 'get',
   path: '/audit/verify',
   tags: ['Audit'],
   summary: 'Re-computes the whole chain; names the first entry that does not verify',
-  security: securityFor('audit:read'),
-  middleware: auditRead,
   responses: {
     200: jsonResponse(
       z.object({ valid: z.boolean(), checked: z.number(), firstBrokenId: z.string().nullable() }),
