@@ -158,6 +158,8 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
   // The v1.1 leads and conversations features bring these routes; the scopes exist already.
   'leads:read': { api: 'no route yet' },
   'conversations:read': { api: 'no route yet' },
+  'conversations:write': { api: 'no route yet' },
+  'calls:act': { api: 'no route yet' },
   'clinic:read': {
     api: { method: 'GET', path: '/api/v1/clinic' },
     page: pg('GET', '/settings', 'settings'),

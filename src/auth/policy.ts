@@ -28,6 +28,16 @@ export const POLICY = {
   'metrics:read': { roles: ALL, key: true, about: 'Read the daily and monthly metrics.' },
   'leads:read': { roles: OPERATORS, key: true, about: 'Read form enquiries and leads.' },
   'conversations:read': { roles: OPERATORS, key: true, about: 'Read SMS/WhatsApp threads.' },
+  'conversations:write': {
+    roles: OPERATORS,
+    key: false,
+    about: 'Reply to patients, take over from or hand back to the AI, assign, close.',
+  },
+  'calls:act': {
+    roles: OPERATORS,
+    key: false,
+    about: 'Call a caller back through Twilio, play voicemail, resolve a missed call by hand.',
+  },
   'clinic:read': { roles: READERS, key: true, about: 'Read the clinic’s settings.' },
   'numbers:read': { roles: ALL, key: true, about: 'List the tracking numbers.' },
   'treatments:read': { roles: ALL, key: true, about: 'List the treatments and their values.' },

@@ -34,6 +34,14 @@ export const clinics = sqliteTable('clinics', {
   retentionCallDays: integer('retention_call_days').notNull().default(90),
   retentionRecordingDays: integer('retention_recording_days').notNull().default(365),
   retentionEnquiryDays: integer('retention_enquiry_days').notNull().default(730),
+  /**
+   * The clinic's own facts, the only ground the AI receptionist may speak from (with treatments):
+   * address, opening hours (JSON `{mon: [["09:00","17:30"]], …}` in the clinic's time zone; an
+   * absent day is closed) and the link where patients book.
+   */
+  address: text('address'),
+  openingHours: text('opening_hours'),
+  bookingUrl: text('booking_url'),
   /** Billing (coming next): plan, status and the contract end that starts the 6-month clock. */
   plan: text('plan'),
   billingStatus: text('billing_status'),
@@ -226,6 +234,12 @@ export const calls = sqliteTable(
     textBackReason: text('text_back_reason'),
     textedBackAt: integer('texted_back_at'),
     recoveredAppointmentId: text('recovered_appointment_id'),
+    /** Handled by hand (POST /calls/:id/resolve): leaves the waiting list; the status stays. */
+    resolutionOutcome: text('resolution_outcome', {
+      enum: ['called-back', 'booked', 'not-needed'],
+    }),
+    resolvedAt: integer('resolved_at'),
+    resolvedBy: text('resolved_by'),
     updatedAt: integer('updated_at'),
   },
   (t) => [
@@ -485,4 +499,104 @@ export const jobFailures = sqliteTable(
     index('job_failures_clinic_idx').on(t.clinicId, t.lastFailedAt),
     index('job_failures_last_idx').on(t.lastFailedAt),
   ],
+)
+
+/**
+ * One conversation per clinic, contact and channel. The contact's number (or WhatsApp address)
+ * is kept only sealed, to reply; `contact_hash` is the same keyed hash as `calls.caller_hash`,
+ * so a caller's calls and conversation meet on it. Purged 24 months after `last_message_at`.
+ */
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    channel: text('channel', { enum: ['sms', 'whatsapp', 'web'] }).notNull(),
+    contactHash: text('contact_hash').notNull(),
+    /** Sealed E.164 number (sms, whatsapp); null for web chat. */
+    contactSealed: text('contact_sealed'),
+    /** Sealed display name when the patient gave one. */
+    displayNameSealed: text('display_name_sealed'),
+    /** Last three digits only, for display (`•••• ••• 123`). */
+    phoneMasked: text('phone_masked'),
+    /** The tracking number the patient wrote to: replies go out from it. */
+    trackingNumberId: text('tracking_number_id'),
+    status: text('status', { enum: ['ai', 'needs-human', 'human', 'closed'] })
+      .notNull()
+      .default('ai'),
+    priorityScore: integer('priority_score').notNull().default(0),
+    /** JSON array of reasons (e.g. `red-flag:knocked-out-tooth`, `needs-human:model-unavailable`). */
+    priorityReasons: text('priority_reasons').notNull().default('[]'),
+    assignedTo: text('assigned_to'),
+    lastMessageAt: integer('last_message_at').notNull(),
+    /** The patient's last message: opens WhatsApp's 24-hour window. */
+    lastInboundAt: integer('last_inbound_at'),
+    /** Staff have read up to here; unread = patient messages after it. */
+    readUpTo: integer('read_up_to').notNull().default(0),
+    unreadCount: integer('unread_count').notNull().default(0),
+    /** Whether the assistant's disclosure has been sent. */
+    aiDisclosed: integer('ai_disclosed', { mode: 'boolean' }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [
+    uniqueIndex('conversations_contact_uq').on(t.clinicId, t.contactHash, t.channel),
+    index('conversations_inbox_idx').on(t.clinicId, t.status, t.lastMessageAt),
+    index('conversations_last_idx').on(t.lastMessageAt),
+  ],
+)
+
+/** Every message of a conversation, both ways; bodies sealed. */
+export const conversationMessages = sqliteTable(
+  'conversation_messages',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    conversationId: text('conversation_id').notNull(),
+    direction: text('direction', { enum: ['inbound', 'outbound'] }).notNull(),
+    author: text('author', { enum: ['patient', 'ai', 'staff', 'system'] }).notNull(),
+    /** Staff member who wrote it (author `staff`). */
+    userId: text('user_id'),
+    bodySealed: text('body_sealed').notNull(),
+    status: text('status', {
+      enum: [
+        'received',
+        'queued',
+        'sending',
+        'sent',
+        'delivered',
+        'undelivered',
+        'failed',
+        'sandboxed',
+        'suppressed',
+      ],
+    }).notNull(),
+    /** Idempotency: the inbound MessageSid, or `ai:<patient message id>`, `staff:<key>`. */
+    dedupeKey: text('dedupe_key').notNull(),
+    /** The outbox row of an outbound message (src/outbox), when one was made. */
+    outboxId: text('outbox_id'),
+    providerSid: text('provider_sid'),
+    /** JSON `{intent, redFlags, handoff, reason}` for patient and AI messages. */
+    triage: text('triage'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('conversation_messages_dedupe_uq').on(t.clinicId, t.dedupeKey),
+    index('conversation_messages_thread_idx').on(t.conversationId, t.createdAt),
+    index('conversation_messages_provider_sid_idx').on(t.providerSid),
+  ],
+)
+
+/** Model token use per clinic and month (UTC `YYYY-MM`), for cost and billing. */
+export const aiUsage = sqliteTable(
+  'ai_usage',
+  {
+    clinicId: clinicId(),
+    month: text('month').notNull(),
+    replies: integer('replies').notNull().default(0),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.month] })],
 )
