@@ -49,6 +49,8 @@ describe('the policy table', () => {
         'appointments:write',
         'leads:read',
         'conversations:read',
+        'conversations:write',
+        'calls:act',
         'account:self',
       ],
       analyst: [...reads, 'clinic:read', 'account:self'],
@@ -220,8 +222,13 @@ function pg(method: 'GET' | 'POST', path: string, page: PageKey): PageProbe {
   return { method, path, page }
 }
 
-/** Only these two may lack a route, and only until their features land. */
-const PENDING: readonly Action[] = ['leads:read', 'conversations:read']
+/** Only these may lack a route, and only until their features land. */
+const PENDING: readonly Action[] = [
+  'leads:read',
+  'conversations:read',
+  'conversations:write',
+  'calls:act',
+]
 
 async function probeApi(p: Probe, headers: Record<string, string>): Promise<number> {
   const res = await api(p.method, p.path, p.body, headers)
