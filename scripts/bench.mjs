@@ -8,13 +8,21 @@
  * A module is `export default { name, description, async run(ctx) }` returning
  * `{ results, rows }`: `results` (any JSON) goes to results.json under the module's name, `rows`
  * (`{ metric, value, aim?, pass? }`) to the table. `ctx` carries `base` (the Worker's URL),
- * `vars` (its configuration), `fakeTwilio` ({ baseUrl, received, waitFor(to) }),
+ * `vars` (its configuration), `fakeTwilio` ({ baseUrl, received, waitFor(to) }), `fakeAnthropic`
+ * ({ baseUrl, delayMs, requests() }),
  * `durationSeconds`, `log(msg)`, and the helpers in scripts/bench/lib.mjs can be imported.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { benchDir, benchVars, printTable, startFakeTwilio, startWorker } from './bench/lib.mjs'
+import {
+  benchDir,
+  benchVars,
+  printTable,
+  startFakeAnthropic,
+  startFakeTwilio,
+  startWorker,
+} from './bench/lib.mjs'
 import { argValue, root } from './lib/local.mjs'
 
 const PORT = 8797
@@ -41,13 +49,19 @@ for (const f of candidates.filter((c) => !moduleFiles.includes(c))) {
 }
 
 const fakeTwilio = await startFakeTwilio()
-const vars = benchVars({ port: PORT, fakeTwilioUrl: fakeTwilio.baseUrl })
+const fakeAnthropic = await startFakeAnthropic({ delayMs: 500 })
+const vars = benchVars({
+  port: PORT,
+  fakeTwilioUrl: fakeTwilio.baseUrl,
+  fakeAnthropicUrl: fakeAnthropic.baseUrl,
+})
 log(`starting wrangler dev on ${PORT} (fresh ${PERSIST_TO}), fake Twilio on ${fakeTwilio.baseUrl}`)
 let worker
 try {
   worker = await startWorker({ port: PORT, persistTo: PERSIST_TO, vars })
 } catch (error) {
   await fakeTwilio.close()
+  await fakeAnthropic.close()
   console.error(error instanceof Error ? (error.stack ?? error.message) : error)
   process.exit(1)
 }
@@ -55,6 +69,7 @@ try {
 const stopAll = async () => {
   await worker.stop()
   await fakeTwilio.close()
+  await fakeAnthropic.close()
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => stopAll().then(() => process.exit(130)))
@@ -78,7 +93,14 @@ try {
   for (const file of moduleFiles) {
     const mod = (await import(`./bench/${file}`)).default
     log(`${mod.name}: ${mod.description ?? ''}`)
-    const ctx = { base: worker.base, vars, fakeTwilio, durationSeconds, log: (m) => log(`  ${m}`) }
+    const ctx = {
+      base: worker.base,
+      vars,
+      fakeTwilio,
+      fakeAnthropic,
+      durationSeconds,
+      log: (m) => log(`  ${m}`),
+    }
     try {
       const { results, rows: moduleRows } = await mod.run(ctx)
       report.modules[mod.name] = results

@@ -85,6 +85,81 @@ export async function startFakeTwilio() {
 }
 
 /**
+ * A stand-in for the Anthropic Messages API on 127.0.0.1 that answers after `delayMs` (a model's
+ * think time). It answers the way the assistant asks: with a `tool_use` block for the first tool
+ * offered (its input filled from the tool's JSON schema: the first enum value, `false`, `null`, or
+ * a short reply), else with a JSON text block. Counts requests and tokens like the real API.
+ */
+export async function startFakeAnthropic({ delayMs = 500 } = {}) {
+  let requests = 0
+  const fill = (schema, name) => {
+    if (schema?.enum) return schema.enum[0]
+    const type = Array.isArray(schema?.type) ? schema.type[0] : schema?.type
+    if (type === 'object') {
+      return Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([k, v]) => [k, fill(v, k)]),
+      )
+    }
+    if (type === 'array') return []
+    if (type === 'boolean') return false
+    if (type === 'number' || type === 'integer') return 0
+    if (type === 'null') return null
+    return /reason/i.test(name ?? '')
+      ? 'none'
+      : 'Thanks for your message. You can book online or we can call you back today.'
+  }
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk) => {
+      body += chunk
+    })
+    req.on('end', () => {
+      requests++
+      if (req.method !== 'POST' || !/\/v1\/messages$/.test(req.url ?? '')) {
+        res.writeHead(404, { 'content-type': 'application/json' })
+        res.end('{"type":"error","error":{"type":"not_found_error","message":"Not found"}}')
+        return
+      }
+      const request = JSON.parse(body || '{}')
+      const tool = request.tools?.[0]
+      const content = tool
+        ? [
+            {
+              type: 'tool_use',
+              id: `toolu_${requests}`,
+              name: tool.name,
+              input: fill(tool.input_schema),
+            },
+          ]
+        : [{ type: 'text', text: JSON.stringify(fill({ type: 'object', properties: {} })) }]
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            id: `msg_${requests}`,
+            type: 'message',
+            role: 'assistant',
+            model: request.model,
+            content,
+            stop_reason: tool ? 'tool_use' : 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: 420, output_tokens: 60 },
+          }),
+        )
+      }, delayMs)
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    delayMs,
+    requests: () => requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  }
+}
+
+/**
  * Starts `wrangler dev` on `port` with fresh `--persist-to` state, migrations applied and the
  * given vars (written to an env file, so the developer's .dev.vars is neither read nor touched).
  */
@@ -169,8 +244,8 @@ export async function load(options) {
   }
 }
 
-/** The vars the bench Worker runs with: the dev example's, plus a real-mode Twilio pointed at the fake. */
-export function benchVars({ port, fakeTwilioUrl }) {
+/** The vars the bench Worker runs with: the dev example's, plus real-mode Twilio and Anthropic pointed at the fakes. */
+export function benchVars({ port, fakeTwilioUrl, fakeAnthropicUrl }) {
   const dev = readVars(join(root, '.dev.vars.example'))
   return {
     ...dev,
@@ -179,6 +254,10 @@ export function benchVars({ port, fakeTwilioUrl }) {
     TWILIO_ACCOUNT_SID: 'ACbench00000000000000000000000000',
     TWILIO_AUTH_TOKEN: 'bench-twilio-auth-token',
     TWILIO_API_BASE_URL: fakeTwilioUrl,
+    // A real-mode assistant against the local fake model (it answers in 500 ms).
+    ...(fakeAnthropicUrl
+      ? { ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: fakeAnthropicUrl }
+      : {}),
   }
 }
 
