@@ -186,7 +186,7 @@ const RED_FLAGS: Record<string, Rule[]> = {
     { re: near(KNOCK, TOOTH, 4) },
     {
       re: new RegExp(`\\b(?:${TOOTH})\\b(?: [a-z0-9]+){0,4} ${OUT_VERB}\\b`),
-      unless: W('baby|milk|wobbly|wobbling|loose'),
+      unless: W('baby (?:tooth|teeth)|milk (?:tooth|teeth)|wobbly|wobbling|loose'),
     },
     { re: W('avulsed|avulsion|avulsions') },
     { re: W(`(?:${TOOTH}) (?:is )?(?:in|into) (?:a )?(?:glass of |cup of )?milk`) },
@@ -348,7 +348,7 @@ const INTENT_RULES: [Intent, RegExp][] = [
   [
     'price',
     W(
-      'how much|price|prices|pricing|cost|costs|costing|fee|fees|charge|charges|expensive|cheap|quote|payment plan|finance|pay monthly|afford|nhs band|band 1|band 2|band 3|pounds|[0-9]+ quid',
+      'how much|price|prices|pricing|cost|costs|costing|fee|fees|charge|charges|expensive|cheap|quote|payment plan|finance|pay monthly|afford|nhs band|band 1|band 2|band 3|pounds|[0-9]+ quid|payment plans',
     ),
   ],
   [
@@ -366,7 +366,7 @@ const INTENT_RULES: [Intent, RegExp][] = [
   [
     'booking',
     W(
-      'book|booking|booked|appointment|appt|appointments|slot|slots|available|availability|check up|checkup|see (?:a|the) (?:dentist|hygienist|nurse|doctor)|register|registering|new patient|consultation|come in|get in|fit me in|any space|any spaces|whitening|hygienist|invisalign|implant|implants|botox|filler|fillers|bonding|veneers|braces',
+      'book|booking|booked|appointment|appt|appointments|slot|slots|available|availability|check up|checkup|see (?:a|the) (?:dentist|hygienist|nurse|doctor)|register|registering|new patient|consultation|come in|get in|fit me in|any space|any spaces|wizyte|wizyta|wizyty|cita|rendez vous|termin|programare|randevu|appuntamento|marcar|whitening|hygienist|invisalign|implant|implants|botox|filler|fillers|bonding|veneers|braces',
     ),
   ],
 ]
@@ -378,7 +378,11 @@ const INTENT_RULES: [Intent, RegExp][] = [
  */
 export function classifyIntent(text: string): Intent {
   const normalised = normaliseForRules(text)
-  for (const [intent, re] of INTENT_RULES) if (re.test(normalised)) return intent
+  for (const [intent, re] of INTENT_RULES) {
+    if (re.test(normalised)) return intent
+    // `£` does not survive normalising: an amount of money is a price question by itself.
+    if (intent === 'price' && /£\s?\d/.test(text)) return intent
+  }
   return 'other'
 }
 
