@@ -151,13 +151,19 @@ describe('decideReply with the model (real SDK, fake Anthropic)', () => {
   it('529 overloaded → ModelUnavailableError', async () => {
     const anthropic = fakeAnthropic(apiError(529, 'overloaded_error', 'Overloaded'))
     await expect(
-      decideReply(turn('Can I book a check-up?'), { config: modelConfig(), fetch: anthropic.fetch }),
+      decideReply(turn('Can I book a check-up?'), {
+        config: modelConfig(),
+        fetch: anthropic.fetch,
+      }),
     ).rejects.toBeInstanceOf(ModelUnavailableError)
     expect(anthropic.requests).toHaveLength(1)
   })
 
   it('a 500 and a network failure → ModelUnavailableError without retry-after', async () => {
-    for (const answer of [apiError(500, 'api_error', 'Internal server error'), 'network-error' as const]) {
+    for (const answer of [
+      apiError(500, 'api_error', 'Internal server error'),
+      'network-error' as const,
+    ]) {
       const error = await decideReply(turn('Can I book a check-up?'), {
         config: modelConfig(),
         fetch: fakeAnthropic(answer).fetch,
@@ -290,7 +296,9 @@ describe('decideReply without a key (sandbox)', () => {
       fetch: anthropic.fetch,
     })
     expect(anthropic.requests).toHaveLength(0)
-    expect(decision.body).toBe('Teeth whitening: £350. You can book online at https://book.example.com/bright')
+    expect(decision.body).toBe(
+      'Teeth whitening: £350. You can book online at https://book.example.com/bright',
+    )
     expect(decision.triage).toEqual({ intent: 'price', redFlags: [], handoff: false, reason: null })
     expect(decision.usage).toBeNull()
   })
