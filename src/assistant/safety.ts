@@ -157,9 +157,9 @@ function allOf(...parts: string[]): Rule {
 const TOOTH = 'tooth|teeth|incisor|incisors|front one|crown of my tooth'
 const KNOCK = '(?:knock|knok|nock|smash|punch|whack|bash|kick)[a-z]*'
 const OUT_VERB =
-  '(?:fell|fallen|falled|fall|falls|come|came|comes|coming|popped|pulled|ripped|flew|flown|got knocked|been knocked|knocked|gone|come clean) out'
+  '(?:fell|fallen|falled|fall|falls|come|came|comes|coming|popped|pulled|ripped|flew|flown|got knocked|been knocked|knocked|gone|come clean|is|was|has been|is completely|was completely|came right|come right|came clean|came completely) out'
 const SWELL =
-  'swollen|swelling|swell|swells|swelled|puffy|puffed up|puffing up|bloated|ballooned|ballooning|lump'
+  'swollen|swelling|swell|swells|swelled|puffy|puffed up|puffing up|bloated|ballooned|ballooning|lump|blown up|blew up|swollen up'
 const FACE =
   'face|facial|cheek|cheeks|jaw|jawline|eye|eyes|eyelid|neck|chin|under my tongue|floor of my mouth|side of my face|whole side'
 const FEVER =
@@ -204,7 +204,7 @@ const RED_FLAGS: Record<string, Rule[]> = {
     {
       re: near(
         'spreading|spread|spreads|getting bigger|growing',
-        `${SWELL}|abscess|infection|redness|red`,
+        `${SWELL}|abscess|infection|infected|redness|red|ear|eye|neck|throat|face|cheek|jaw`,
         5,
       ),
     },
@@ -212,13 +212,26 @@ const RED_FLAGS: Record<string, Rule[]> = {
   ],
   'uncontrolled-bleeding': [
     { re: near(BLEED, NOT_STOPPING, 6), unless: W('brush|brushing|brushed|floss|flossing') },
+    {
+      re: W(
+        'still bleeding|keeps bleeding|keep bleeding|bleeding for (?:hours|ages|[0-9]+ hours)|bleeding all (?:night|day)|bleeding non stop|bleeding nonstop',
+      ),
+      unless: W('brush|brushing|brushed|floss|flossing'),
+    },
     { re: W('krwotok|krwawi[a-z]*|sangrando|sangra|hemorragia|saignement|saigne') },
   ],
   'breathing-or-swallowing': [
     { re: near(DIFFICULTY, BREATHE_SWALLOW, 4) },
     {
+      re: near(
+        'throat|airway|windpipe',
+        'closing|close up|closing up|tight|tightening|swelling|swollen|blocked',
+        4,
+      ),
+    },
+    {
       re: W(
-        'short of breath|shortness of breath|breathless|out of breath|choking|choke|wheezing|wheezy|gasping|airway|throat (?:is )?(?:closing|closing up|swelling|swollen|tight)|tongue (?:is )?(?:swelling|swollen|huge)|swollen tongue',
+        'short of breath|shortness of breath|breathless|out of breath|choking|choke|wheezing|wheezy|gasping|airway|tongue (?:is )?(?:swelling|swollen|huge)|swollen tongue',
       ),
     },
     {
@@ -236,6 +249,13 @@ const RED_FLAGS: Record<string, Rule[]> = {
     { re: new RegExp(PAINKILLERS_FAILING) },
     { re: near('excruciating|unbearable|agony|agonising|agonizing|screaming', PAIN, 4) },
     { re: W('(?:in|such) agony|excruciating|unbearable pain') },
+    {
+      re: near(
+        'severe|severely|extreme|worst|horrendous|crippling',
+        'pain|toothache|ache|aching|hurts',
+        3,
+      ),
+    },
   ],
   'chest-pain': [
     {
@@ -249,7 +269,11 @@ const RED_FLAGS: Record<string, Rule[]> = {
       re: W('anaphylaxis|anaphylactic shock|allergic reaction|epipen|epi pen|adrenaline pen|hives'),
     },
     {
-      re: near('lip|lips|tongue|throat|mouth', 'swelling|swollen|swelled|swell|puffy|puffed up', 3),
+      re: near(
+        'lip|lips|tongue|throat|mouth',
+        'swelling|swollen|swelled|swell|puffy|puffed up|massive|huge|twice the size',
+        3,
+      ),
     },
   ],
   unconscious: [
@@ -270,6 +294,15 @@ const RED_FLAGS: Record<string, Rule[]> = {
         'hit|smacked|smashed|punched|kicked|fell|fallen|headbutted',
         'face|head|mouth|jaw',
         3,
+      ),
+    },
+    { re: near('broke|broken|fractured|fracture|dislocated|dislocate', 'jaw|jaws|cheekbone', 2) },
+    // Dental trauma from a fall or a blow (a tooth pushed in, loosened or broken) is urgent too.
+    {
+      re: near(
+        `fell|fall|falling|hit|smacked|punched|kicked|accident|crash|crashed|pushed (?:up|in|back)|knocked (?:in|back|loose)`,
+        TOOTH,
+        5,
       ),
     },
   ],
@@ -293,7 +326,7 @@ const RED_FLAGS: Record<string, Rule[]> = {
   'self-harm': [
     {
       re: W(
-        'kill myself|killing myself|suicide|suicidal|end my life|end it all|want to die|wanna die|self harm|self harming|harm myself',
+        'kill myself|killing myself|suicide|suicidal|end my life|end it all|want to die|wanna die|self harm|self harming|harm myself|dont want to be here|dont want to live|better off dead|no reason to live',
       ),
     },
   ],
