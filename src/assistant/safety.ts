@@ -300,7 +300,7 @@ const RED_FLAGS: Record<string, Rule[]> = {
     // Dental trauma from a fall or a blow (a tooth pushed in, loosened or broken) is urgent too.
     {
       re: near(
-        `fell|fall|falling|hit|smacked|punched|kicked|accident|crash|crashed|pushed (?:up|in|back)|knocked (?:in|back|loose)`,
+        `fell over|fell off|fell down|fell on|fell and|had a fall|falling|tripped|slipped|hit|smacked|punched|kicked|accident|crash|crashed|pushed (?:up|in|back)|knocked (?:in|back|loose)`,
         TOOTH,
         5,
       ),
