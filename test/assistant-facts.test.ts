@@ -13,7 +13,7 @@ import {
 } from '../src/assistant/facts'
 import { createDb } from '../src/db/client'
 import { treatments } from '../src/db/schema'
-import { DEMO_FACTS } from '../src/demo/seed'
+import { DEMO_FACTS, seedDemoClinic } from '../src/demo/seed'
 import { newId } from '../src/lib/ids'
 import { ProblemError } from '../src/lib/problem'
 import { api, createTestClinic } from './helpers/clinic'
@@ -124,6 +124,20 @@ describe('loadClinicFacts', () => {
   it('unreadable stored hours become null (the assistant then says it does not know)', async () => {
     const clinic = await createTestClinic({ openingHours: '{"mon": "all day"}' })
     expect((await loadClinicFacts(db, clinic.clinicId)).openingHours).toBeNull()
+  })
+
+  it('the demo clinic is seeded with real facts the assistant can speak from', async () => {
+    const seeded = await seedDemoClinic(env, Date.parse('2026-11-23T15:30:00Z'))
+    const facts = await loadClinicFacts(db, seeded.clinicId)
+    expect(facts).toMatchObject({ clinicName: 'Demo Dental & Aesthetics', ...DEMO_FACTS })
+    expect(facts.treatments.length).toBeGreaterThanOrEqual(5)
+    // Wednesday 25 November 2026, 18:30 in London (GMT): the late evening is open.
+    expect(isOpenAt(facts.openingHours, facts.timezone, Date.parse('2026-11-25T18:30:00Z'))).toBe(
+      true,
+    )
+    expect(isOpenAt(facts.openingHours, facts.timezone, Date.parse('2026-11-29T11:00:00Z'))).toBe(
+      false,
+    )
   })
 
   it('a clinic that is gone is a 404', async () => {
