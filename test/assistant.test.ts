@@ -173,6 +173,19 @@ describe('decideReply with the model (real SDK, fake Anthropic)', () => {
     }
   })
 
+  it('a 200 whose body is not JSON is retried like an outage, never guessed from', async () => {
+    const garbage = new Response('<html>502 Bad Gateway</html>', {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    })
+    await expect(
+      decideReply(turn('Can I book a check-up?'), {
+        config: modelConfig(),
+        fetch: fakeAnthropic(garbage).fetch,
+      }),
+    ).rejects.toBeInstanceOf(ModelUnavailableError)
+  })
+
   it('a spent credit balance (400) or a billing error → ModelBudgetError, not retryable', async () => {
     const answers = [
       apiError(

@@ -4,7 +4,7 @@
  */
 import Anthropic, { APIConnectionError, APIError } from '@anthropic-ai/sdk'
 import type { Config } from '../env'
-import { logWarn } from '../lib/logger'
+import { logError, logWarn } from '../lib/logger'
 import { ModelReplySchema, REPLY_TOOL, systemPrompt, transcript } from './prompt'
 import {
   CLINICAL_HOLDING_REPLY,
@@ -205,7 +205,12 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
  * a request the API refuses for good (bad key, bad request) hands the conversation to a human.
  */
 function refusedOrThrow(err: unknown, turn: AssistantTurn): ReplyDecision {
-  if (!(err instanceof APIError) || err instanceof APIConnectionError || err.status === undefined) {
+  if (!(err instanceof APIError)) {
+    // Not an answer from the API (a bug, a runtime limit): retried like an outage, but logged.
+    logError('model call failed', err)
+    throw new ModelUnavailableError('Model call failed')
+  }
+  if (err instanceof APIConnectionError || err.status === undefined) {
     throw new ModelUnavailableError('Model unreachable')
   }
   const status = err.status

@@ -356,7 +356,7 @@ export function detectRedFlags(text: string): string[] {
 
 /** Words that mark a message as not in English (the sandbox hands those over). */
 const OTHER_LANGUAGE = W(
-  'hola|buenos dias|buenas|quiero|necesito|cita|gracias|por favor|dzien dobry|czesc|chcialbym|chcialabym|wizyte|wizyta|dziekuje|prosze|bonjour|je voudrais|rendez vous|merci|guten tag|ich mochte|termin|danke|bom dia|ola|gostaria|consulta|obrigad[oa]|buna ziua|programare|multumesc|merhaba|randevu|tesekkurler|salam|assalamu alaikum|shukriya|buongiorno|vorrei|appuntamento|grazie|zdravstvuyte|privet',
+  'hola|buenos dias|buenas|quiero|necesito|cita|gracias|por favor|dzien dobry|czesc|chcialbym|chcialabym|wizyte|wizyta|dziekuje|prosze|bonjour|je voudrais|rendez vous|merci|guten tag|ich mochte|termin|danke|bom dia|gostaria|consulta|obrigad[oa]|buna ziua|programare|multumesc|merhaba|randevu|tesekkurler|salam|assalamu alaikum|shukriya|buongiorno|vorrei|appuntamento|grazie|zdravstvuyte|privet',
 )
 
 const INTENT_RULES: [Intent, RegExp][] = [
