@@ -13,7 +13,10 @@ import {
   detectRedFlags,
   formatPrice,
   pricesInPence,
+  RED_FLAG_IDS,
+  RED_FLAG_LABELS,
   RED_FLAG_REPLY,
+  triageReasonInWords,
 } from '../src/assistant/safety'
 import { formatPence } from '../src/dashboard/format'
 import { FAKE_ANTHROPIC, FAKE_MODEL } from './helpers/anthropic'
@@ -291,5 +294,19 @@ describe('intent rules', () => {
     ['Who is this?', 'other'],
   ] as const)('"%s" → %s', (message, intent) => {
     expect(classifyIntent(message)).toBe(intent)
+  })
+})
+
+describe('reasons in words', () => {
+  it('every red flag has a label, and reasons read as words', () => {
+    for (const id of RED_FLAG_IDS) expect(RED_FLAG_LABELS[id], id).toBeTruthy()
+    expect(triageReasonInWords('red-flag:chest-pain')).toBe('Red flag: Chest pain')
+    expect(triageReasonInWords('unsafe-reply:invented-price')).toBe(
+      'Reply held back (invented-price)',
+    )
+    expect(triageReasonInWords('clinical')).toBe('Clinical question')
+    expect(triageReasonInWords('needs-human:model-unavailable')).toBe(
+      'needs-human:model-unavailable',
+    )
   })
 })

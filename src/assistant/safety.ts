@@ -335,6 +335,52 @@ const RED_FLAGS: Record<string, Rule[]> = {
 /** Every red-flag id the rules can report, in report order. */
 export const RED_FLAG_IDS = Object.keys(RED_FLAGS)
 
+/** Each red flag in words, for staff (the inbox shows these, never the patient's text). */
+export const RED_FLAG_LABELS: Record<string, string> = {
+  'knocked-out-tooth': 'Knocked-out tooth',
+  'facial-swelling': 'Facial swelling (fever or spreading)',
+  'uncontrolled-bleeding': 'Bleeding that will not stop',
+  'breathing-or-swallowing': 'Trouble breathing or swallowing',
+  'severe-pain-after-treatment': 'Severe pain after treatment',
+  'severe-pain': 'Severe pain not controlled by painkillers',
+  'chest-pain': 'Chest pain',
+  anaphylaxis: 'Possible allergic reaction',
+  unconscious: 'Collapse, fainting or seizure',
+  'facial-injury': 'Injury to the face, jaw or teeth',
+  stroke: 'Possible stroke',
+  sepsis: 'Possible sepsis or very high temperature',
+  overdose: 'Possible overdose',
+  'self-harm': 'Mentions self-harm',
+}
+
+/** Hand-over reasons (Triage.reason) in words for staff; unknown ones pass through unchanged. */
+const REASON_LABELS: Record<string, string> = {
+  clinical: 'Clinical question',
+  complaint: 'Complaint',
+  cancel: 'Cancellation or change',
+  booking: 'Wants an appointment',
+  'price-unknown': 'Asked a price the clinic has not listed',
+  'hours-unknown': 'Asked opening hours (none set)',
+  'location-unknown': 'Asked the address (none set)',
+  'not-english': 'Message not in English',
+  unknown: 'The assistant did not know',
+  urgent: 'Urgent',
+  other: 'Needs a person',
+  'invalid-model-output': 'The assistant gave no usable answer',
+}
+
+/**
+ * A triage reason as staff read it: `red-flag:chest-pain` → `Red flag: Chest pain`,
+ * `unsafe-reply:invented-price` → `Reply held back (invented-price)`.
+ */
+export function triageReasonInWords(reason: string): string {
+  const [kind, detail = ''] = reason.split(/:(.*)/s)
+  if (kind === 'red-flag') return `Red flag: ${RED_FLAG_LABELS[detail] ?? detail}`
+  if (kind === 'unsafe-reply') return `Reply held back (${detail})`
+  if (kind === 'model-refused') return `The AI service refused the request (${detail})`
+  return REASON_LABELS[reason] ?? reason
+}
+
 function matches(text: string, rule: Rule): boolean {
   return rule.re.test(text) && !(rule.unless?.test(text) ?? false)
 }
