@@ -100,6 +100,8 @@ describe('red flags by rules', () => {
       "my daughter's baby tooth fell out, when should she come in?",
       'what are your opening hours',
       'Thanks, see you then!',
+      'I have a problem with bad breath, can I see the hygienist?',
+      'there is a faint stain on my front tooth',
     ]) {
       expect(detectRedFlags(message), message).toEqual([])
     }
@@ -110,6 +112,9 @@ describe('red flags by rules', () => {
     expect(detectRedFlags('face is swolen and i have a temprature')).toContain('facial-swelling')
     expect(detectRedFlags('bleading wont stopp')).toContain('uncontrolled-bleeding')
     expect(detectRedFlags('cant brethe')).toContain('breathing-or-swallowing')
+    expect(detectRedFlags("bad breath, and now I can't breathe")).toContain(
+      'breathing-or-swallowing',
+    )
   })
 
   it('property: case, spacing and punctuation never change the flags', () => {

@@ -124,18 +124,22 @@ const TYPOS: Record<string, string> = {
  * punctuation never change a result.
  */
 export function normaliseForRules(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/['’‘`´]/g, '')
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim()
-    .split(' ')
-    .map((word) => TYPOS[word] ?? word)
-    .join(' ')
-    .replace(/\bpain killers\b/g, 'painkillers')
-    .replace(/\bcan not\b/g, 'cannot')
+  return (
+    text
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/['’‘`´]/g, '')
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim()
+      .split(' ')
+      .map((word) => TYPOS[word] ?? word)
+      .join(' ')
+      .replace(/\bpain killers\b/g, 'painkillers')
+      // "A problem with bad breath" is halitosis (a booking), not an airway.
+      .replace(/\b(?:bad|smelly|fresh|stinky) breath\b|\bbreath (?:smells|stinks)\b/g, 'halitosis')
+      .replace(/\bcan not\b/g, 'cannot')
+  )
 }
 
 // --- Red flags --------------------------------------------------------------------------------
@@ -279,7 +283,7 @@ const RED_FLAGS: Record<string, Rule[]> = {
   unconscious: [
     {
       re: W(
-        'unconscious|passed out|pass out|passing out|fainted|fainting|faint|collapsed|collapse|unresponsive|not responding|wont wake|cant wake|seizure|seizures|fitting|having a fit|had a fit|blacked out|blackout|keeled over',
+        'unconscious|passed out|pass out|passing out|fainted|fainting|feel faint|feeling faint|felt faint|collapsed|collapse|unresponsive|not responding|wont wake|cant wake|seizure|seizures|fitting|having a fit|had a fit|blacked out|blackout|keeled over',
       ),
     },
   ],
