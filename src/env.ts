@@ -37,6 +37,9 @@ const base64Key32 = z.string().refine(
   { message: 'must be base64 of exactly 32 bytes' },
 )
 
+/** The AI receptionist's model unless ANTHROPIC_MODEL names another. */
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-haiku-4-5'
+
 const ConfigSchema = z.object({
   PUBLIC_BASE_URL: z.url().default('http://localhost:8787'),
   ENVIRONMENT: z.enum(['development', 'test', 'production']).default('production'),
@@ -50,6 +53,8 @@ const ConfigSchema = z.object({
   SESSION_SECRET: z.string().min(16),
   ANTHROPIC_API_KEY: providerKey,
   ANTHROPIC_BASE_URL: z.url().default('https://api.anthropic.com'),
+  /** The model the AI receptionist uses: a cheap, fast one by default. */
+  ANTHROPIC_MODEL: z.string().trim().min(1).max(100).default(DEFAULT_ANTHROPIC_MODEL),
   STRIPE_SECRET_KEY: providerKey,
   STRIPE_WEBHOOK_SECRET: providerKey,
   STRIPE_API_BASE_URL: z.url().default('https://api.stripe.com'),
@@ -84,7 +89,8 @@ export type Config = {
   dataEncryptionKey: string
   dataEncryptionKeyPrevious: string | null
   sessionSecret: string
-  anthropic: { apiKey: string | null; baseUrl: string }
+  /** Without an API key (or `sandbox`) the sandbox assistant answers (src/assistant/). */
+  anthropic: { apiKey: string | null; baseUrl: string; model: string }
   stripe: { secretKey: string | null; webhookSecret: string | null; apiBaseUrl: string }
   resend: { apiKey: string | null; baseUrl: string; from: string }
   turnstileSecretKey: string | null
@@ -125,7 +131,11 @@ export function getConfig(env: Bindings): Config {
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
     dataEncryptionKeyPrevious: v.DATA_ENCRYPTION_KEY_PREVIOUS ?? null,
     sessionSecret: v.SESSION_SECRET,
-    anthropic: { apiKey: v.ANTHROPIC_API_KEY, baseUrl: v.ANTHROPIC_BASE_URL },
+    anthropic: {
+      apiKey: v.ANTHROPIC_API_KEY,
+      baseUrl: v.ANTHROPIC_BASE_URL,
+      model: v.ANTHROPIC_MODEL,
+    },
     stripe: {
       secretKey: v.STRIPE_SECRET_KEY,
       webhookSecret: v.STRIPE_WEBHOOK_SECRET,

@@ -29,6 +29,9 @@ describe('clinic settings', () => {
       callScreening: false,
       ringTimeoutSeconds: 20,
       retention: { callDays: 90, recordingDays: 365, enquiryDays: 730 },
+      address: null,
+      openingHours: null,
+      bookingUrl: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       updatedAt: null,
     })

@@ -22,7 +22,7 @@ export const patchClinicRoute = guardedRoute('clinic:write', {
   tags: ['Clinic'],
   summary: "Change the clinic's settings (owner, admin)",
   description:
-    'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60.',
+    'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60. address, openingHours (`{mon: [["09:00","17:30"]], …}` in local time; an absent day is closed) and bookingUrl (http or https) are what the AI receptionist may tell patients; null clears one.',
   request: { body: jsonBody(ClinicPatchSchema) },
   responses: {
     200: jsonResponse(ClinicSchema, 'The updated clinic'),

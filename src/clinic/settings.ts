@@ -4,6 +4,7 @@
  * (the GDPR maxima Ringback promises), never lengthened.
  */
 import { z } from '@hono/zod-openapi'
+import { OpeningHoursSchema, parseOpeningHours } from '../assistant/facts'
 import { CountrySchema, TimezoneSchema } from '../auth/service'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
@@ -36,6 +37,10 @@ export const ClinicSchema = z
       recordingDays: z.number().int().openapi({ example: 365 }),
       enquiryDays: z.number().int().openapi({ example: 730 }),
     }),
+    /** The facts the AI receptionist may speak from (with the treatments); null: not given. */
+    address: z.string().nullable().openapi({ example: '12 High Street, Leeds LS1 4AB' }),
+    openingHours: OpeningHoursSchema.nullable(),
+    bookingUrl: z.string().nullable().openapi({ example: 'https://book.example.com/demo-dental' }),
     createdAt: z.string(),
     updatedAt: z.string().nullable(),
   })
@@ -72,6 +77,13 @@ export const ClinicPatchSchema = z
         enquiryDays: days(RETENTION_MAX_DAYS.enquiryDays),
       })
       .partial(),
+    /** null clears a fact; the assistant then hands such questions to the team. */
+    address: z.string().trim().min(1).max(300).nullable(),
+    openingHours: OpeningHoursSchema.nullable(),
+    bookingUrl: z
+      .url({ protocol: /^https?$/, message: 'Must be an http(s) URL' })
+      .max(500)
+      .nullable(),
   })
   .partial()
   .openapi('ClinicPatch', {
@@ -100,6 +112,9 @@ export function clinicJson(row: ClinicRow): ClinicJson {
       recordingDays: row.retentionRecordingDays,
       enquiryDays: row.retentionEnquiryDays,
     },
+    address: row.address,
+    openingHours: parseOpeningHours(row.openingHours),
+    bookingUrl: row.bookingUrl,
     createdAt: toIso(row.createdAt),
     updatedAt: toIsoOrNull(row.updatedAt),
   }
@@ -121,6 +136,9 @@ export type ClinicUpdate = Partial<
     | 'retentionCallDays'
     | 'retentionRecordingDays'
     | 'retentionEnquiryDays'
+    | 'address'
+    | 'openingHours'
+    | 'bookingUrl'
   >
 >
 
@@ -144,5 +162,9 @@ export function clinicUpdateFrom(patch: ClinicPatch): ClinicUpdate {
     update.retentionRecordingDays = patch.retention.recordingDays
   if (patch.retention?.enquiryDays !== undefined)
     update.retentionEnquiryDays = patch.retention.enquiryDays
+  if (patch.address !== undefined) update.address = patch.address
+  if (patch.openingHours !== undefined)
+    update.openingHours = patch.openingHours === null ? null : JSON.stringify(patch.openingHours)
+  if (patch.bookingUrl !== undefined) update.bookingUrl = patch.bookingUrl
   return update
 }

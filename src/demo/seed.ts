@@ -7,6 +7,7 @@
  * Fake caller numbers live only in memory here: rows get `contactHash` values and sealed bodies.
  */
 import { eq } from 'drizzle-orm'
+import type { ClinicFacts } from '../assistant/facts'
 import { resettleClinic } from '../attribution/notify'
 import { hashPassword } from '../auth/passwords'
 import { createDb } from '../db/client'
@@ -17,6 +18,20 @@ import { rollUpMetrics } from '../metrics/rollup'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, contactHash, userEmailLookup } from '../privacy/crypto'
 import { DEMO_CLINIC, DEMO_TREATMENTS, planDemoHistory } from './history'
+
+/** The demo clinic's facts, for the AI receptionist (hours in Europe/London local time). */
+export const DEMO_FACTS = {
+  address: '14 Park Row, Leeds LS1 5HD',
+  openingHours: {
+    mon: [['08:30', '17:30']],
+    tue: [['08:30', '17:30']],
+    wed: [['08:30', '19:00']],
+    thu: [['08:30', '17:30']],
+    fri: [['08:30', '16:00']],
+    sat: [['09:00', '13:00']],
+  },
+  bookingUrl: 'https://book.demo.clinic/demo-dental',
+} satisfies Pick<ClinicFacts, 'address' | 'openingHours' | 'bookingUrl'>
 
 export type SeedCounts = {
   calls: number
@@ -91,7 +106,17 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     ...bulkInsert(
       env.DB,
       'clinics',
-      ['id', 'name', 'timezone', 'country', 'ring_timeout_seconds', 'created_at'],
+      [
+        'id',
+        'name',
+        'timezone',
+        'country',
+        'ring_timeout_seconds',
+        'address',
+        'opening_hours',
+        'booking_url',
+        'created_at',
+      ],
       [
         [
           clinicId,
@@ -99,6 +124,9 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
           DEMO_CLINIC.timezone,
           'GB',
           DEMO_CLINIC.ringTimeoutSeconds,
+          DEMO_FACTS.address,
+          JSON.stringify(DEMO_FACTS.openingHours),
+          DEMO_FACTS.bookingUrl,
           from,
         ],
       ],
