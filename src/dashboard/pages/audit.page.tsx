@@ -1,6 +1,8 @@
 /** The audit log, newest first, with the hash chain verified by the clinic’s object. */
 import type { AuditEntry } from '../../audit/chain'
+import { type AuditNames, describeAuditEntry } from '../../audit/describe'
 import { withDurableRetry } from '../../lib/durable'
+import { loadAuditNames } from '../audit-names'
 import { DataTable, Pager } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
@@ -10,6 +12,7 @@ export function AuditPage(props: {
   viewer: Viewer
   timezone: string
   entries: AuditEntry[]
+  names: AuditNames
   verification: { valid: boolean; checked: number; firstBrokenId: string | null }
   nextBefore: number | null
 }) {
@@ -29,19 +32,12 @@ export function AuditPage(props: {
         <p>No entries yet.</p>
       ) : (
         <DataTable
-          rows={props.entries}
+          rows={props.entries.map((e) => ({ ...e, words: describeAuditEntry(e, props.names) }))}
           columns={[
             { label: 'When', cell: (e) => formatLocal(e.at, props.timezone) },
-            {
-              label: 'Actor',
-              cell: (e) => (
-                <>
-                  <code>{e.actor}</code>
-                </>
-              ),
-            },
-            { label: 'Action', cell: (e) => e.action },
-            { label: 'Target', cell: (e) => <>{e.target ? <code>{e.target}</code> : '—'}</> },
+            { label: 'Who', cell: (e) => e.words.who },
+            { label: 'What', cell: (e) => e.words.what },
+            { label: 'About', cell: (e) => e.words.which ?? '—' },
             {
               label: 'Hash',
               cell: (e) => (
@@ -72,12 +68,18 @@ export const auditGet = page('audit', async (c, s) => {
     withDurableRetry(() => stub.verifyAudit()),
   ])
   const page = entries.slice(0, 50)
+  const names = await loadAuditNames(
+    c,
+    s,
+    page.flatMap((e) => [e.actor, e.target]),
+  )
   const nextBefore = entries.length > 50 ? (page[page.length - 1]?.seq ?? null) : null
   return c.html(
     <AuditPage
       viewer={s.viewer}
       timezone={s.clinic.timezone}
       entries={page}
+      names={names}
       verification={verification}
       nextBefore={nextBefore}
     />,

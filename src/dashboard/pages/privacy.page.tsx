@@ -1,9 +1,11 @@
 /** Privacy: data-subject requests and purge receipts (src/privacy), and recording a request. */
 import { z } from 'zod'
+import { type AuditNames, describePrivacyRequest, describePurge } from '../../audit/describe'
 import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { listPrivacyRequests, listPurgeRuns } from '../../privacy/privacy.service'
 import { createPrivacyRequest } from '../../privacy/requests'
+import { loadAuditNames } from '../audit-names'
 import { DataTable } from '../components'
 import { formatLocal, formatLocalDate } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
@@ -21,9 +23,13 @@ function PrivacyPage(props: {
   viewer: Viewer
   timezone: string
   now: number
+  names: AuditNames
   requests: {
     id: string
     type: string
+    subjectHash: string | null
+    emailLookup: string | null
+    requestedBy: string | null
     status: string
     createdAt: number
     dueAt: number
@@ -58,44 +64,37 @@ function PrivacyPage(props: {
         {props.requests.length === 0 ? (
           <p>No requests yet.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Received</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Due</th>
-                  <th scope="col">Export</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.requests.map((r) => {
-                  const overdue = !r.completedAt && r.dueAt < props.now
-                  return (
-                    <tr>
-                      <td data-label="Received">{formatLocalDate(r.createdAt, tz)}</td>
-                      <td data-label="Type">{r.type}</td>
-                      <td data-label="Status">{r.status}</td>
-                      <td data-label="Due">
-                        {formatLocalDate(r.dueAt, tz)}
-                        {overdue ? <strong> (overdue)</strong> : null}
-                      </td>
-                      <td data-label="Export">
-                        {r.type === 'access' ? (
-                          <a href={`/api/v1/privacy/requests/${encodeURIComponent(r.id)}/export`}>
-                            JSON
-                          </a>
-                        ) : (
-                          '—'
-                        )}
-                      </td>
-                    </tr>
-                  )
-                })}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={props.requests.map((r) => ({
+              ...r,
+              words: describePrivacyRequest(r, props.names),
+            }))}
+            columns={[
+              { label: 'Received', cell: (r) => formatLocalDate(r.createdAt, tz) },
+              { label: 'Request', cell: (r) => r.words.what },
+              { label: 'Subject', cell: (r) => r.words.subject },
+              { label: 'Recorded by', cell: (r) => r.words.recordedBy },
+              { label: 'Status', cell: (r) => r.status },
+              {
+                label: 'Due',
+                cell: (r) => (
+                  <>
+                    {formatLocalDate(r.dueAt, tz)}
+                    {!r.completedAt && r.dueAt < props.now ? <strong> (overdue)</strong> : null}
+                  </>
+                ),
+              },
+              {
+                label: 'Export',
+                cell: (r) =>
+                  r.type === 'access' ? (
+                    <a href={`/api/v1/privacy/requests/${encodeURIComponent(r.id)}/export`}>JSON</a>
+                  ) : (
+                    '—'
+                  ),
+              },
+            ]}
+          />
         )}
       </section>
       <section aria-labelledby="new-request">
@@ -136,34 +135,18 @@ function PrivacyPage(props: {
           <p>No purges have run yet. They run daily at 03:00 UTC.</p>
         ) : (
           <DataTable
-            rows={props.purges}
+            rows={props.purges.map((p) => ({ ...p, words: describePurge(p) }))}
             columns={[
               { label: 'Ran', cell: (p) => formatLocal(p.ranAt, tz) },
-              { label: 'Job', cell: (p) => p.job },
-              { label: 'Cut-off', cell: (p) => formatLocalDate(p.cutoff, tz) },
-              { label: 'Deleted', cell: (p) => describeDeleted(p.deletedJson) },
+              { label: 'What', cell: (p) => p.words.what },
+              { label: 'Older than', cell: (p) => formatLocalDate(p.cutoff, tz) },
+              { label: 'Deleted', cell: (p) => p.words.deleted },
             ]}
           />
         )}
       </section>
     </Layout>
   )
-}
-
-/** `{"calls": 12, "recordings": 0}` → `12 calls, 0 recordings`. */
-function describeDeleted(json: string): string {
-  try {
-    const parsed: unknown = JSON.parse(json)
-    if (parsed && typeof parsed === 'object') {
-      const parts = Object.entries(parsed as Record<string, unknown>).map(
-        ([kind, n]) => `${Number(n) || 0} ${kind}`,
-      )
-      return parts.length ? parts.join(', ') : 'nothing'
-    }
-  } catch {
-    // fall through
-  }
-  return '—'
 }
 
 async function privacyPage(
@@ -178,11 +161,17 @@ async function privacyPage(
       r.slice(0, 20),
     ),
   ])
+  const names = await loadAuditNames(
+    c,
+    s,
+    requests.map((r) => r.requestedBy),
+  )
   return c.html(
     <PrivacyPage
       viewer={s.viewer}
       timezone={s.clinic.timezone}
       now={Date.now()}
+      names={names}
       requests={requests}
       purges={purges}
       notice={notice(c)}
