@@ -135,45 +135,49 @@ const count = (n: unknown, one: string, many = `${one}s`) => {
   return `${v} ${v === 1 ? one : many}`
 }
 
-/** What each action did, given its details. */
-const ACTIONS: Record<string, (d: Record<string, unknown>) => string> = {
-  'auth.signup': () => 'Created the clinic’s account',
-  'auth.login': () => 'Signed in',
-  'auth.login.failed': () => 'Failed to sign in',
-  'auth.lockout': () => 'Was locked out after repeated failed sign-ins',
-  'auth.logout': () => 'Signed out',
-  'auth.password-reset.request': () => 'Asked for a password reset',
-  'auth.password-reset': () => 'Changed their password with a reset link',
+/** What each action did, when its details add nothing. */
+const ACTION_WORDS: Record<string, string> = {
+  'auth.signup': 'Created the clinic’s account',
+  'auth.login': 'Signed in',
+  'auth.login.failed': 'Failed to sign in',
+  'auth.lockout': 'Was locked out after repeated failed sign-ins',
+  'auth.logout': 'Signed out',
+  'auth.password-reset.request': 'Asked for a password reset',
+  'auth.password-reset': 'Changed their password with a reset link',
+  'user.invite.accept': 'Accepted their invitation',
+  'user.disable': 'Disabled a team member’s account',
+  'api-key.create': 'Created an API key',
+  'api-key.revoke': 'Revoked an API key',
+  'number.add': 'Added a tracking number',
+  'number.remove': 'Removed a tracking number',
+  'treatment.add': 'Added a treatment',
+  'treatment.remove': 'Removed a treatment',
+  'call.recording.read': 'Viewed the voicemail of a call',
+  'call.voicemail.read': 'Viewed the voicemail of a call',
+  'recording.read': 'Viewed the voicemail of a call',
+  'messaging.opt-out': 'Opted out of text messages (STOP)',
+  'messaging.opt-in': 'Opted back in to text messages (START)',
+  'privacy.access': 'Gathered a subject’s data for an access request',
+  'privacy.export': 'Exported a subject’s data',
+  'privacy.erasure': 'Erased a subject’s data',
+  'privacy.rectification': 'Corrected a subject’s phone number',
+  'privacy.restriction': 'Restricted the processing of a subject’s data',
+  'privacy.objection': 'Recorded a subject’s objection: no more automated messages',
+}
+
+/** What the actions whose details matter did. */
+const ACTIONS_WITH_DETAILS: Record<string, (d: Record<string, unknown>) => string> = {
   'user.invite': (d) => `Invited a team member${typeof d.role === 'string' ? ` as ${d.role}` : ''}`,
-  'user.invite.accept': () => 'Accepted their invitation',
   'user.role.change': (d) => `Changed a team member’s role from ${d.from} to ${d.to}`,
-  'user.disable': () => 'Disabled a team member’s account',
-  'api-key.create': () => 'Created an API key',
-  'api-key.revoke': () => 'Revoked an API key',
   'clinic.settings.change': (d) => `Changed the clinic’s settings${fieldsWords(d.fields)}`,
-  'number.add': () => 'Added a tracking number',
   'number.change': (d) => `Changed a tracking number${fieldsWords(d.fields)}`,
-  'number.remove': () => 'Removed a tracking number',
-  'treatment.add': () => 'Added a treatment',
   'treatment.change': (d) => `Changed a treatment${fieldsWords(d.fields)}`,
-  'treatment.remove': () => 'Removed a treatment',
   'call.callback.logged': (d) =>
     `Recorded a call-back${Number(d.calledBackCalls) > 1 ? ` (answering ${d.calledBackCalls} missed calls)` : ''}`,
-  'call.recording.read': () => 'Viewed the voicemail of a call',
-  'call.voicemail.read': () => 'Viewed the voicemail of a call',
-  'recording.read': () => 'Viewed the voicemail of a call',
-  'messaging.opt-out': () => 'Opted out of text messages (STOP)',
-  'messaging.opt-in': () => 'Opted back in to text messages (START)',
   'outbox.read': (d) => `Read the outbox (${count(d.messages ?? d.count, 'message')})`,
   'appointments.import': (d) =>
     `Imported appointments (${count(d.imported, 'new one')}, ${count(d.duplicates, 'duplicate')}, ${count(d.errors, 'error')})`,
   'privacy.request.received': (d) => `Recorded ${article(d.type)} request`,
-  'privacy.access': () => 'Gathered a subject’s data for an access request',
-  'privacy.export': () => 'Exported a subject’s data',
-  'privacy.erasure': () => 'Erased a subject’s data',
-  'privacy.rectification': () => 'Corrected a subject’s phone number',
-  'privacy.restriction': () => 'Restricted the processing of a subject’s data',
-  'privacy.objection': () => 'Recorded a subject’s objection: no more automated messages',
   'audit.retention': (d) => `Removed ${count(d.removed, 'old audit entry', 'old audit entries')}`,
 }
 
@@ -190,11 +194,13 @@ function fallbackWords(action: string): string {
 
 /** One audit entry in words: who, what, and which record or subject. */
 export function describeAuditEntry(entry: EntryLike, names: AuditNames): AuditEntryWords {
-  const what = ACTIONS[entry.action]
+  const withDetails = ACTIONS_WITH_DETAILS[entry.action]
   const sameAsActor = entry.target === entry.actor
   return {
     who: actorWords(entry.actor, names),
-    what: what ? what(detailsOf(entry.details)) : fallbackWords(entry.action),
+    what: withDetails
+      ? withDetails(detailsOf(entry.details))
+      : (ACTION_WORDS[entry.action] ?? fallbackWords(entry.action)),
     which: sameAsActor ? null : targetWords(entry.target, names),
   }
 }
