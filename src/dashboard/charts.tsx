@@ -26,10 +26,12 @@ function ChartSvg(props: {
 }) {
   const { id, y } = props
   return (
+    // On a narrow screen the chart is wider than the page: the scroll box starts at its right
+    // end (rtl box, ltr content), so the latest days show first without any script.
     <section
-      class="chart-scroll"
+      class="chart-scroll from-end"
       tabindex={0}
-      aria-label="Chart, scrolls sideways on small screens"
+      aria-label="Chart, latest on the right; scrolls sideways on small screens"
     >
       <svg
         viewBox={`0 0 ${W} ${H}`}

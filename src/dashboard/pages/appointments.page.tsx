@@ -9,12 +9,17 @@ import {
   listCountedAppointments,
 } from '../../appointments/service'
 import type { CallRow } from '../../calls/store'
-import { encodeCursor } from '../../lib/pagination'
+import { paginate } from '../../lib/pagination'
 import { DataTable, Pager } from '../components'
 import { explainAttribution } from '../explain'
 import { callerLabel, formatLocal, formatPence } from '../format'
 import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page, renderError } from '../page-kit'
+
+/** The value a booking adds to recovered revenue: only a recovered one counts (null otherwise). */
+function countedValue(a: CountedAppointment): string | null {
+  return a.attributionStatus === 'recovered' ? formatPence(a.countedValuePence) : null
+}
 
 function AppointmentsPage(props: {
   viewer: Viewer
@@ -73,7 +78,7 @@ function AppointmentsPage(props: {
               ),
             },
             { label: 'Path', cell: (a) => a.attributionPath ?? '—' },
-            { label: 'Value', class: 'num', cell: (a) => formatPence(a.countedValuePence) },
+            { label: 'Counted value', class: 'num', cell: (a) => countedValue(a) ?? '—' },
           ]}
         />
       )}
@@ -128,8 +133,12 @@ function AppointmentPage(props: {
           <dd>{callerLabel(a.callerHash)}</dd>
           <dt>Treatment</dt>
           <dd>{a.treatmentName ?? '—'}</dd>
-          <dt>Counted value</dt>
-          <dd>{formatPence(a.countedValuePence)}</dd>
+          {countedValue(a) === null ? null : (
+            <>
+              <dt>Counted value</dt>
+              <dd>{countedValue(a)}</dd>
+            </>
+          )}
           <dt>Attribution</dt>
           <dd>{a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}</dd>
           <dt>Path</dt>
@@ -171,16 +180,13 @@ export const appointmentsListPage = page('appointments', async (c, s) => {
     PAGE_SIZE,
     cursorOf(q.cursor),
   )
-  const page = rows.slice(0, PAGE_SIZE)
-  const last = page[page.length - 1]
-  const nextCursor =
-    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null
+  const { items, nextCursor } = paginate(rows, PAGE_SIZE, (a) => ({ t: a.createdAt, id: a.id }))
   return c.html(
     <AppointmentsPage
       viewer={s.viewer}
       timezone={s.clinic.timezone}
       status={q.status}
-      rows={page}
+      rows={items}
       nextCursor={nextCursor}
     />,
   )
