@@ -83,6 +83,19 @@ async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
   return { principal, clinic, viewer }
 }
 
+/**
+ * The props every page view takes from its state: who is viewing, whether their role may change
+ * the page, the clinic's time zone and the notice named in the URL.
+ */
+export function viewOf(c: Ctx, s: PageState, key: PageKey) {
+  return {
+    viewer: s.viewer,
+    canEdit: canEdit(s.principal.role, key),
+    timezone: s.clinic.timezone,
+    notice: notice(c),
+  }
+}
+
 const isResponse = (v: PageState | Response): v is Response => v instanceof Response
 
 /**

@@ -1,10 +1,11 @@
 /** Treatments and their values (src/clinic/setup.ts, as the API), and adding one. */
 import { addTreatment, listTreatments } from '../../clinic/setup'
 import { parsePounds } from '../../lib/money'
-import { canEdit } from '../access'
+import { DataTable } from '../components'
 import { formatPence } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, formOf, notice, type PageState, page } from '../page-kit'
+import { bound, FormSection, refusal } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
+import { type Ctx, formOf, type PageState, page, viewOf } from '../page-kit'
 
 function TreatmentsPage(props: {
   viewer: Viewer
@@ -25,55 +26,31 @@ function TreatmentsPage(props: {
       {props.rows.length === 0 ? (
         <p>No treatments yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Treatment</th>
-                <th scope="col" class="num">
-                  Value
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((t) => (
-                <tr>
-                  <td>{t.name}</td>
-                  <td class="num">{formatPence(t.valuePence)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.rows}
+          columns={[
+            { label: 'Treatment', cell: (t) => t.name },
+            { label: 'Value', class: 'num', cell: (t) => formatPence(t.valuePence) },
+          ]}
+        />
       )}
       {props.canEdit ? (
-        <section aria-labelledby="add-treatment">
-          <h2 id="add-treatment">Add a treatment</h2>
-          <FormErrors message={props.error} />
-          <form class="stack card" method="post" action="/treatments" novalidate>
-            <Field
-              name="name"
-              label="Name"
-              required
-              value={props.values?.name}
-              errors={props.errors}
-            />
-            <Field
-              name="value"
-              label="Value (£)"
-              inputmode="decimal"
-              hint="For example 450 or 79.99."
-              required
-              value={props.values?.value}
-              errors={props.errors}
-            />
-            <button type="submit">Add treatment</button>
-          </form>
-        </section>
+        <FormSection
+          id="add-treatment"
+          title="Add a treatment"
+          action="/treatments"
+          submit="Add treatment"
+          error={props.error}
+        >
+          <Field {...bound(props, 'name')} label="Name" required />
+          <Field {...bound(props, 'value')} {...POUNDS} label="Value (£)" />
+        </FormSection>
       ) : null}
     </Layout>
   )
 }
+
+const POUNDS = { inputmode: 'decimal', hint: 'For example 450 or 79.99.', required: true } as const
 
 async function treatmentsPage(
   c: Ctx,
@@ -86,11 +63,9 @@ async function treatmentsPage(
   const rows = [...items].sort((a, b) => a.name.localeCompare(b.name))
   return c.html(
     <TreatmentsPage
-      viewer={s.viewer}
-      canEdit={canEdit(s.principal.role, 'treatments')}
+      {...viewOf(c, s, 'treatments')}
       rows={rows}
       defaultValuePence={s.clinic.defaultAppointmentValuePence}
-      notice={notice(c)}
       {...extra}
     />,
     status,
@@ -110,17 +85,7 @@ export const treatmentsPost = page('treatments', async (c, s) => {
     errors.name = 'Give the treatment a name (up to 120 characters).'
   if (valuePence === null) errors.value = 'Enter an amount in pounds, such as 450 or 79.99.'
   if (errors.name || errors.value || valuePence === null) {
-    return treatmentsPage(
-      c,
-      s,
-      {
-        values: { name: form.name, value: form.value },
-        errors,
-        error: 'Please correct the fields marked below.',
-        notice: null,
-      },
-      400,
-    )
+    return treatmentsPage(c, s, refusal({ name: form.name, value: form.value }, errors), 400)
   }
   await addTreatment(c.var.db, c.env, s.principal, { name, valuePence })
   return c.redirect('/treatments?notice=treatment-added', 303)
