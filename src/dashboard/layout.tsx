@@ -172,23 +172,25 @@ export function Field(props: {
   )
 }
 
-/** The summary at the top of a form that failed validation (announced by screen readers). */
-export function FormErrors(props: { message?: string | null }) {
+/** A message box: an error is announced at once (alert), a notice politely (status). */
+function Alert(props: { message?: string | null | undefined; kind: 'error' | 'ok' }) {
   if (!props.message) return null
+  const role = props.kind === 'error' ? 'alert' : 'status'
   return (
-    <div class="alert alert-error" role="alert">
+    <div class={`alert alert-${props.kind}`} role={role}>
       {props.message}
     </div>
   )
 }
 
-export function Notice(props: { message?: string | null }) {
-  if (!props.message) return null
-  return (
-    <div class="alert alert-ok" role="status">
-      {props.message}
-    </div>
-  )
+/** The summary at the top of a form that failed validation (announced by screen readers). */
+export function FormErrors(props: { message?: string | null | undefined }) {
+  return <Alert message={props.message} kind="error" />
+}
+
+/** A confirmation after an action ("Settings saved."). */
+export function Notice(props: { message?: string | null | undefined }) {
+  return <Alert message={props.message} kind="ok" />
 }
 
 /** The 403 and 404 pages, rendered in the shell when the viewer is known. */

@@ -108,13 +108,9 @@ async function numbersPage(
   status: 200 | 400 | 409 = 200,
 ) {
   const { items } = await listTrackingNumbers(c.var.db, s.clinic.id, { limit: 500 })
+  const base = c.var.config.publicBaseUrl
   return c.html(
-    <NumbersPage
-      {...viewOf(c, s, 'numbers')}
-      publicBaseUrl={c.var.config.publicBaseUrl}
-      rows={items}
-      {...extra}
-    />,
+    <NumbersPage {...viewOf(c, s, 'numbers')} publicBaseUrl={base} rows={items} {...extra} />,
     status,
   )
 }

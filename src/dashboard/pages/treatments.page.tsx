@@ -11,7 +11,7 @@ function TreatmentsPage(props: {
   viewer: Viewer
   canEdit: boolean
   rows: { id: string; name: string; valuePence: number }[]
-  defaultValuePence: number
+  defaultPence: number
   values?: { name?: string; value?: string }
   error?: string | null
   errors?: FieldErrors
@@ -21,7 +21,7 @@ function TreatmentsPage(props: {
     <Layout title="Treatments" viewer={props.viewer} active="treatments">
       <Notice message={props.notice} />
       <p>
-        {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultValuePence)}.`}
+        {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultPence)}.`}
       </p>
       {props.rows.length === 0 ? (
         <p>No treatments yet.</p>
@@ -61,13 +61,9 @@ async function treatmentsPage(
   // Every treatment fits one page (a price list, not a log); shown by name.
   const { items } = await listTreatments(c.var.db, s.clinic.id, { limit: 500 })
   const rows = [...items].sort((a, b) => a.name.localeCompare(b.name))
+  const pence = s.clinic.defaultAppointmentValuePence
   return c.html(
-    <TreatmentsPage
-      {...viewOf(c, s, 'treatments')}
-      rows={rows}
-      defaultValuePence={s.clinic.defaultAppointmentValuePence}
-      {...extra}
-    />,
+    <TreatmentsPage {...viewOf(c, s, 'treatments')} rows={rows} defaultPence={pence} {...extra} />,
     status,
   )
 }
