@@ -97,6 +97,59 @@ function Bar(props: {
   )
 }
 
+/** One bar per series of a point: its class, its value and its tooltip text after the label. */
+type Series<P> = { class: string; value: (p: P) => number; title: (p: P) => string }
+
+/**
+ * A group of side-by-side bars per point from `start(i)`, and the point's axis label centred
+ * under the group (every `labelEvery`th point, so long ranges stay legible).
+ */
+function BarGroups<P>(props: {
+  points: readonly P[]
+  series: readonly Series<P>[]
+  start: (i: number) => number
+  width: number
+  y: (v: number) => number
+  label: (p: P) => string
+  tooltipLabel?: (p: P) => string
+  labelEvery?: number
+}) {
+  const { width, y } = props
+  const every = props.labelEvery ?? 1
+  return (
+    <>
+      {props.points.map((p, i) => {
+        const x = props.start(i)
+        const named = (props.tooltipLabel ?? props.label)(p)
+        return (
+          <g>
+            {props.series.map((s, k) => (
+              <Bar
+                class={s.class}
+                x={x + k * width}
+                width={width}
+                value={s.value(p)}
+                y={y}
+                title={`${named}: ${s.title(p)}`}
+              />
+            ))}
+            {i % every === 0 ? (
+              <text
+                class="axis"
+                x={x + (width * props.series.length) / 2}
+                y={H - 8}
+                text-anchor="middle"
+              >
+                {props.label(p)}
+              </text>
+            ) : null}
+          </g>
+        )
+      })}
+    </>
+  )
+}
+
 /** The chart's figures as a table, folded under the chart (screen readers and tests read it). */
 function DataTableDetails(props: { caption: string; head: readonly string[]; children: Child }) {
   return (
@@ -140,34 +193,22 @@ export function DailyChart(props: { id: string; points: DailyPoint[] }) {
         y={y}
         tickLabel={(t) => String(Math.round(t))}
       >
-        {points.map((p, i) => {
-          const x = PAD.left + i * slot + slot * 0.1
-          return (
-            <g>
-              <Bar
-                class="bar-missed"
-                x={x}
-                width={bar}
-                value={p.missed}
-                y={y}
-                title={`${dayLabel(p.date)}: ${p.missed} missed`}
-              />
-              <Bar
-                class="bar-recovered"
-                x={x + bar}
-                width={bar}
-                value={p.recovered}
-                y={y}
-                title={`${dayLabel(p.date)}: ${p.recovered} recovered`}
-              />
-              {i % labelEvery === 0 ? (
-                <text class="axis" x={x + bar} y={H - 8} text-anchor="middle">
-                  {dayLabel(p.date)}
-                </text>
-              ) : null}
-            </g>
-          )
-        })}
+        <BarGroups
+          points={points}
+          start={(i) => PAD.left + i * slot + slot * 0.1}
+          width={bar}
+          y={y}
+          series={[
+            { class: 'bar-missed', value: (p) => p.missed, title: (p) => `${p.missed} missed` },
+            {
+              class: 'bar-recovered',
+              value: (p) => p.recovered,
+              title: (p) => `${p.recovered} recovered`,
+            },
+          ]}
+          label={(p) => dayLabel(p.date)}
+          labelEvery={labelEvery}
+        />
       </ChartSvg>
       <ul class="legend" aria-hidden="true">
         <li>
@@ -218,24 +259,21 @@ export function MonthlyRevenueChart(props: { id: string; points: MonthlyPoint[] 
         y={y}
         tickLabel={formatPoundsCompact}
       >
-        {points.map((p, i) => {
-          const x = PAD.left + i * slot + (slot - bar) / 2
-          return (
-            <g>
-              <Bar
-                class="bar-revenue"
-                x={x}
-                width={bar}
-                value={p.revenuePence}
-                y={y}
-                title={`${monthLabel(p.month)}: ${formatPence(p.revenuePence)}`}
-              />
-              <text class="axis" x={x + bar / 2} y={H - 8} text-anchor="middle">
-                {monthLabel(p.month).slice(0, 3)}
-              </text>
-            </g>
-          )
-        })}
+        <BarGroups
+          points={points}
+          start={(i) => PAD.left + i * slot + (slot - bar) / 2}
+          width={bar}
+          y={y}
+          series={[
+            {
+              class: 'bar-revenue',
+              value: (p) => p.revenuePence,
+              title: (p) => formatPence(p.revenuePence),
+            },
+          ]}
+          label={(p) => monthLabel(p.month).slice(0, 3)}
+          tooltipLabel={(p) => monthLabel(p.month)}
+        />
       </ChartSvg>
       <DataTableDetails caption="Recovered revenue per month" head={['Month', 'Recovered revenue']}>
         {points.map((p) => (
