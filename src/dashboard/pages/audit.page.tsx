@@ -6,7 +6,7 @@ import { loadAuditNames } from '../audit-names'
 import { DataTable, Pager } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
-import { page } from '../page-kit'
+import { page, viewOf } from '../page-kit'
 
 export function AuditPage(props: {
   viewer: Viewer
@@ -74,14 +74,6 @@ export const auditGet = page('audit', async (c, s) => {
     page.flatMap((e) => [e.actor, e.target]),
   )
   const nextBefore = entries.length > 50 ? (page[page.length - 1]?.seq ?? null) : null
-  return c.html(
-    <AuditPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      entries={page}
-      names={names}
-      verification={verification}
-      nextBefore={nextBefore}
-    />,
-  )
+  const view = { entries: page, names, verification, nextBefore }
+  return c.html(<AuditPage {...viewOf(c, s, 'audit')} {...view} />)
 })

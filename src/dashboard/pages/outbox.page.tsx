@@ -6,7 +6,7 @@ import { listOutbox } from '../../outbox/outbox.service'
 import { DataTable, Pager } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
-import { cursorOf, PAGE_SIZE, page } from '../page-kit'
+import { cursorOf, PAGE_SIZE, page, viewOf } from '../page-kit'
 
 export function OutboxPage(props: {
   viewer: Viewer
@@ -21,7 +21,7 @@ export function OutboxPage(props: {
     status: string
     createdAt: number
   }[]
-  nextCursor: string | null
+  next: string | null
 }) {
   return (
     <Layout title="Outbox" viewer={props.viewer} active="outbox">
@@ -46,7 +46,7 @@ export function OutboxPage(props: {
       )}
       <Pager
         first="/outbox"
-        next={props.nextCursor ? `/outbox?cursor=${encodeURIComponent(props.nextCursor)}` : null}
+        next={props.next ? `/outbox?cursor=${encodeURIComponent(props.next)}` : null}
         label="Older messages"
       />
     </Layout>
@@ -79,12 +79,6 @@ export const outboxGet = page('outbox', async (c, s) => {
   )
   const sandbox = c.var.config.twilio.sandbox || c.var.config.resend.apiKey === null
   return c.html(
-    <OutboxPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      sandbox={sandbox}
-      rows={opened}
-      nextCursor={nextCursor}
-    />,
+    <OutboxPage {...viewOf(c, s, 'outbox')} sandbox={sandbox} rows={opened} next={nextCursor} />,
   )
 })

@@ -8,16 +8,20 @@ import { createPrivacyRequest } from '../../privacy/requests'
 import { loadAuditNames } from '../audit-names'
 import { DataTable } from '../components'
 import { formatLocal, formatLocalDate } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import { bound, FormSection, refusal } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, Select, type Viewer } from '../layout'
 import {
   type Ctx,
   fieldErrorsOf,
   formOf,
-  notice,
   type PageState,
   page,
+  viewOf,
   zodFieldErrors,
 } from '../page-kit'
+
+const REQUEST_TYPES = ['access', 'erasure', 'rectification', 'restriction', 'objection'] as const
+const EITHER = 'Give a phone number, an email, or both.'
 
 function PrivacyPage(props: {
   viewer: Viewer
@@ -97,38 +101,22 @@ function PrivacyPage(props: {
           />
         )}
       </section>
-      <section aria-labelledby="new-request">
-        <h2 id="new-request">Record a request</h2>
-        <FormErrors message={props.error} />
-        <form class="stack card" method="post" action="/privacy" novalidate>
-          <div class="field">
-            <label for="f-type">Type</label>
-            <select id="f-type" name="type">
-              {['access', 'erasure', 'rectification', 'restriction', 'objection'].map((t) => (
-                <option value={t} selected={(props.values?.type ?? 'access') === t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </div>
-          <Field
-            name="phone"
-            label="Subject's phone number"
-            type="tel"
-            hint="Give a phone number, an email, or both."
-            value={props.values?.phone}
-            errors={props.errors}
-          />
-          <Field
-            name="email"
-            label="Subject's email"
-            type="email"
-            value={props.values?.email}
-            errors={props.errors}
-          />
-          <button type="submit">Record request</button>
-        </form>
-      </section>
+      <FormSection
+        id="new-request"
+        title="Record a request"
+        action="/privacy"
+        submit="Record request"
+        error={props.error}
+      >
+        <Select
+          name="type"
+          label="Type"
+          value={props.values?.type ?? 'access'}
+          options={REQUEST_TYPES.map((t) => [t, t])}
+        />
+        <Field {...bound(props, 'phone')} label="Subject's phone number" type="tel" hint={EITHER} />
+        <Field {...bound(props, 'email')} label="Subject's email" type="email" />
+      </FormSection>
       <section aria-labelledby="purges">
         <h2 id="purges">Retention purges</h2>
         {props.purges.length === 0 ? (
@@ -166,26 +154,15 @@ async function privacyPage(
     s,
     requests.map((r) => r.requestedBy),
   )
-  return c.html(
-    <PrivacyPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      now={Date.now()}
-      names={names}
-      requests={requests}
-      purges={purges}
-      notice={notice(c)}
-      {...extra}
-    />,
-    status,
-  )
+  const view = { now: Date.now(), names, requests, purges }
+  return c.html(<PrivacyPage {...viewOf(c, s, 'privacy')} {...view} {...extra} />, status)
 }
 
 /** GET /privacy */
 export const privacyGet = page('privacy', privacyPage)
 
 const PrivacyFormSchema = z.object({
-  type: z.enum(['access', 'erasure', 'rectification', 'restriction', 'objection'], {
+  type: z.enum(REQUEST_TYPES, {
     message: 'Choose a request type.',
   }),
   phone: z.string().trim().max(40).optional(),
@@ -202,13 +179,7 @@ export const privacyPost = page('privacy', async (c, s) => {
   const form = await formOf(c)
   const values = { type: form.type, phone: form.phone, email: form.email }
   const parsed = PrivacyFormSchema.safeParse(form)
-  const fail = (errors: FieldErrors) =>
-    privacyPage(
-      c,
-      s,
-      { values, errors, error: 'Please correct the fields marked below.', notice: null },
-      400,
-    )
+  const fail = (errors: FieldErrors) => privacyPage(c, s, refusal(values, errors), 400)
   if (!parsed.success) return fail(zodFieldErrors(parsed.error))
   const { type, phone, email } = parsed.data
   if (!phone && !email) return fail({ phone: 'Give the subject’s phone number, email, or both.' })
