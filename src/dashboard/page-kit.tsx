@@ -96,6 +96,23 @@ export function viewOf(c: Ctx, s: PageState, key: PageKey) {
   }
 }
 
+/** The statuses a page answers when it re-renders a form (refused, conflict, limited). */
+export type FormStatus = 200 | 201 | 400 | 403 | 409 | 429
+
+/** Props a loader may add to or override in its view (a refusal's values and messages). */
+export type Extra<V extends (props: never) => unknown> = Partial<Parameters<V>[0]>
+
+/**
+ * A page's loader: `render` reads what the view needs and returns it with `extra` spread last; the
+ * loader answers it as HTML with `status`. GET handlers and refused POSTs share it.
+ */
+export function viewLoader<X extends object>(
+  render: (c: Ctx, s: PageState, extra: X) => Promise<Parameters<Ctx['html']>[0]>,
+) {
+  return async (c: Ctx, s: PageState, extra: X = {} as X, status: FormStatus = 200) =>
+    c.html(await render(c, s, extra), status)
+}
+
 const isResponse = (v: PageState | Response): v is Response => v instanceof Response
 
 /**

@@ -17,7 +17,15 @@ import type { AppEnv } from '../../lib/context'
 import { clinicKeyring } from '../../privacy/crypto'
 import { formatLocal, formatLocalDate } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, notice, type PageState, page, renderError } from '../page-kit'
+import {
+  type Ctx,
+  type Extra,
+  notice,
+  type PageState,
+  page,
+  renderError,
+  viewLoader,
+} from '../page-kit'
 
 type KeyRow = {
   id: string
@@ -188,23 +196,17 @@ async function keyRows(c: Ctx, s: PageState): Promise<KeyRow[]> {
   }))
 }
 
-async function apiKeysPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof ApiKeysPage>[0]> = {},
-  status: 200 | 400 = 200,
-) {
-  return c.html(
+const apiKeysPage = viewLoader<Extra<typeof ApiKeysPage>>(async (c, s, extra) => {
+  return (
     <ApiKeysPage
       viewer={s.viewer}
       timezone={s.clinic.timezone}
       rows={await keyRows(c, s)}
       notice={notice(c)}
       {...extra}
-    />,
-    status,
+    />
   )
-}
+})
 
 // --- The new key, shown once ----------------------------------------------------------------
 // The key travels from the POST to the page after the redirect in a short-lived HttpOnly cookie,

@@ -49,39 +49,36 @@ function AppointmentsPage(props: {
         />
         <button type="submit">Filter</button>
       </form>
-      {props.rows.length === 0 ? (
-        <p>No appointments yet. Practice systems send them to the API.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            {
-              label: 'Booked',
-              cell: (a) => (
-                <>
-                  <a href={`/appointments/${encodeURIComponent(a.id)}`}>
-                    {formatLocal(a.createdAt, tz)}
-                  </a>
-                </>
-              ),
-            },
-            { label: 'Patient', cell: (a) => callerLabel(a.callerHash) },
-            { label: 'Treatment', cell: (a) => a.treatmentName ?? '—' },
-            {
-              label: 'Attribution',
-              cell: (a) => (
-                <>
-                  <Badge kind={a.attributionStatus}>
-                    {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
-                  </Badge>
-                </>
-              ),
-            },
-            { label: 'Path', cell: (a) => a.attributionPath ?? '—' },
-            { label: 'Counted value', class: 'num', cell: (a) => countedValue(a) ?? '—' },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.rows}
+        empty="No appointments yet. Practice systems send them to the API."
+        columns={[
+          {
+            label: 'Booked',
+            cell: (a) => (
+              <>
+                <a href={`/appointments/${encodeURIComponent(a.id)}`}>
+                  {formatLocal(a.createdAt, tz)}
+                </a>
+              </>
+            ),
+          },
+          { label: 'Patient', cell: (a) => callerLabel(a.callerHash) },
+          { label: 'Treatment', cell: (a) => a.treatmentName ?? '—' },
+          {
+            label: 'Attribution',
+            cell: (a) => (
+              <>
+                <Badge kind={a.attributionStatus}>
+                  {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
+                </Badge>
+              </>
+            ),
+          },
+          { label: 'Path', cell: (a) => a.attributionPath ?? '—' },
+          { label: 'Counted value', class: 'num', cell: (a) => countedValue(a) ?? '—' },
+        ]}
+      />
       <Pager
         first="/appointments"
         next={

@@ -28,27 +28,24 @@ export function AuditPage(props: {
           {`Tampering detected: the chain breaks at entry ${v.firstBrokenId ?? '?'} (checked ${v.checked}).`}
         </div>
       )}
-      {props.entries.length === 0 ? (
-        <p>No entries yet.</p>
-      ) : (
-        <DataTable
-          rows={props.entries.map((e) => ({ ...e, words: describeAuditEntry(e, props.names) }))}
-          columns={[
-            { label: 'When', cell: (e) => formatLocal(e.at, props.timezone) },
-            { label: 'Who', cell: (e) => e.words.who },
-            { label: 'What', cell: (e) => e.words.what },
-            { label: 'About', cell: (e) => e.words.which ?? '—' },
-            {
-              label: 'Hash',
-              cell: (e) => (
-                <>
-                  <code title={e.hash}>{e.hash.slice(0, 12)}</code>
-                </>
-              ),
-            },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.entries.map((e) => ({ ...e, words: describeAuditEntry(e, props.names) }))}
+        empty="No entries yet."
+        columns={[
+          { label: 'When', cell: (e) => formatLocal(e.at, props.timezone) },
+          { label: 'Who', cell: (e) => e.words.who },
+          { label: 'What', cell: (e) => e.words.what },
+          { label: 'About', cell: (e) => e.words.which ?? '—' },
+          {
+            label: 'Hash',
+            cell: (e) => (
+              <>
+                <code title={e.hash}>{e.hash.slice(0, 12)}</code>
+              </>
+            ),
+          },
+        ]}
+      />
       <Pager
         first="/audit"
         next={props.nextBefore ? `/audit?before=${props.nextBefore}` : null}

@@ -8,9 +8,17 @@ import { DataTable } from '../components'
 import { formatLocalDate } from '../format'
 import { bound, FormSection, refusal } from '../forms'
 import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, fieldErrorsOf, formOf, type PageState, page, viewOf } from '../page-kit'
+import { type Extra, fieldErrorsOf, formOf, page, viewLoader, viewOf } from '../page-kit'
 
 /** The Twilio webhook URLs a clinic pastes into its number's configuration. */
+/** The form under the list. */
+const ADD_NUMBER_FORM = {
+  id: 'add-number',
+  title: 'Add a number',
+  action: '/numbers',
+  submit: 'Add number',
+}
+
 function webhookUrls(publicBaseUrl: string) {
   return {
     voice: `${publicBaseUrl}/webhooks/twilio/voice`,
@@ -60,30 +68,21 @@ function NumbersPage(props: {
         </dl>
       </section>
       <h2>Tracking numbers</h2>
-      {props.rows.length === 0 ? (
-        <p>No numbers yet.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            { label: 'Tracking number', cell: (n) => n.phoneNumber },
-            { label: 'Forwards to', cell: (n) => n.forwardTo },
-            { label: 'Label', cell: (n) => n.label ?? '—' },
-            {
-              label: 'Added',
-              cell: (n) => formatLocalDate(Date.parse(n.createdAt), props.timezone),
-            },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.rows}
+        empty="No numbers yet."
+        columns={[
+          { label: 'Tracking number', cell: (n) => n.phoneNumber },
+          { label: 'Forwards to', cell: (n) => n.forwardTo },
+          { label: 'Label', cell: (n) => n.label ?? '—' },
+          {
+            label: 'Added',
+            cell: (n) => formatLocalDate(Date.parse(n.createdAt), props.timezone),
+          },
+        ]}
+      />
       {props.canEdit ? (
-        <FormSection
-          id="add-number"
-          title="Add a number"
-          action="/numbers"
-          submit="Add number"
-          error={props.error}
-        >
+        <FormSection {...ADD_NUMBER_FORM} error={props.error}>
           <Field
             {...bound(props, 'phoneNumber')}
             {...PHONE}
@@ -101,19 +100,11 @@ function NumbersPage(props: {
 const PHONE = { type: 'tel', required: true } as const
 const DESK = "Your front desk's line."
 
-async function numbersPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof NumbersPage>[0]> = {},
-  status: 200 | 400 | 409 = 200,
-) {
+const numbersPage = viewLoader<Extra<typeof NumbersPage>>(async (c, s, extra) => {
   const { items } = await listTrackingNumbers(c.var.db, s.clinic.id, { limit: 500 })
   const base = c.var.config.publicBaseUrl
-  return c.html(
-    <NumbersPage {...viewOf(c, s, 'numbers')} publicBaseUrl={base} rows={items} {...extra} />,
-    status,
-  )
-}
+  return <NumbersPage {...viewOf(c, s, 'numbers')} publicBaseUrl={base} rows={items} {...extra} />
+})
 
 /** GET /numbers */
 export const numbersGet = page('numbers', numbersPage)

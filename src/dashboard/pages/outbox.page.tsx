@@ -30,20 +30,17 @@ export function OutboxPage(props: {
           ? 'Sandbox mode: nothing leaves Ringback. Below is what would have been sent.'
           : 'Messages and emails sent, newest first.'}
       </p>
-      {props.rows.length === 0 ? (
-        <p>The outbox is empty.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            { label: 'When', cell: (m) => formatLocal(m.createdAt, props.timezone) },
-            { label: 'Channel', cell: (m) => `${m.channel} (${m.kind})` },
-            { label: 'To', cell: (m) => m.toMasked },
-            { label: 'Message', cellClass: 'message-body', cell: (m) => m.body },
-            { label: 'Status', cell: (m) => m.status },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.rows}
+        empty="The outbox is empty."
+        columns={[
+          { label: 'When', cell: (m) => formatLocal(m.createdAt, props.timezone) },
+          { label: 'Channel', cell: (m) => `${m.channel} (${m.kind})` },
+          { label: 'To', cell: (m) => m.toMasked },
+          { label: 'Message', cellClass: 'message-body', cell: (m) => m.body },
+          { label: 'Status', cell: (m) => m.status },
+        ]}
+      />
       <Pager
         first="/outbox"
         next={props.next ? `/outbox?cursor=${encodeURIComponent(props.next)}` : null}

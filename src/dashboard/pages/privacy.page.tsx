@@ -11,17 +11,25 @@ import { formatLocal, formatLocalDate } from '../format'
 import { bound, FormSection, refusal } from '../forms'
 import { Field, type FieldErrors, Layout, Notice, Select, type Viewer } from '../layout'
 import {
-  type Ctx,
+  type Extra,
   fieldErrorsOf,
   formOf,
-  type PageState,
   page,
+  viewLoader,
   viewOf,
   zodFieldErrors,
 } from '../page-kit'
 
 const REQUEST_TYPES = ['access', 'erasure', 'rectification', 'restriction', 'objection'] as const
 const EITHER = 'Give a phone number, an email, or both.'
+
+/** The form under the list. */
+const NEW_REQUEST_FORM = {
+  id: 'new-request',
+  title: 'Record a request',
+  action: '/privacy',
+  submit: 'Record request',
+}
 
 function PrivacyPage(props: {
   viewer: Viewer
@@ -101,13 +109,7 @@ function PrivacyPage(props: {
           />
         )}
       </section>
-      <FormSection
-        id="new-request"
-        title="Record a request"
-        action="/privacy"
-        submit="Record request"
-        error={props.error}
-      >
+      <FormSection {...NEW_REQUEST_FORM} error={props.error}>
         <Select
           name="type"
           label="Type"
@@ -119,30 +121,22 @@ function PrivacyPage(props: {
       </FormSection>
       <section aria-labelledby="purges">
         <h2 id="purges">Retention purges</h2>
-        {props.purges.length === 0 ? (
-          <p>No purges have run yet. They run daily at 03:00 UTC.</p>
-        ) : (
-          <DataTable
-            rows={props.purges.map((p) => ({ ...p, words: describePurge(p) }))}
-            columns={[
-              { label: 'Ran', cell: (p) => formatLocal(p.ranAt, tz) },
-              { label: 'What', cell: (p) => p.words.what },
-              { label: 'Older than', cell: (p) => formatLocalDate(p.cutoff, tz) },
-              { label: 'Deleted', cell: (p) => p.words.deleted },
-            ]}
-          />
-        )}
+        <DataTable
+          rows={props.purges.map((p) => ({ ...p, words: describePurge(p) }))}
+          empty="No purges have run yet. They run daily at 03:00 UTC."
+          columns={[
+            { label: 'Ran', cell: (p) => formatLocal(p.ranAt, tz) },
+            { label: 'What', cell: (p) => p.words.what },
+            { label: 'Older than', cell: (p) => formatLocalDate(p.cutoff, tz) },
+            { label: 'Deleted', cell: (p) => p.words.deleted },
+          ]}
+        />
       </section>
     </Layout>
   )
 }
 
-async function privacyPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof PrivacyPage>[0]> = {},
-  status: 200 | 201 | 400 = 200,
-) {
+const privacyPage = viewLoader<Extra<typeof PrivacyPage>>(async (c, s, extra) => {
   const [requests, purges] = await Promise.all([
     listPrivacyRequests(c.var.db, s.clinic.id, 50, null).then((r) => r.slice(0, 50)),
     listPurgeRuns(c.var.db, s.clinic.id, 20, null, { withPlatformRuns: true }).then((r) =>
@@ -155,8 +149,8 @@ async function privacyPage(
     requests.map((r) => r.requestedBy),
   )
   const view = { now: Date.now(), names, requests, purges }
-  return c.html(<PrivacyPage {...viewOf(c, s, 'privacy')} {...view} {...extra} />, status)
-}
+  return <PrivacyPage {...viewOf(c, s, 'privacy')} {...view} {...extra} />
+})
 
 /** GET /privacy */
 export const privacyGet = page('privacy', privacyPage)

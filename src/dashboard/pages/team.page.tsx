@@ -7,13 +7,21 @@ import { DataTable } from '../components'
 import { formatLocal } from '../format'
 import { bound, FormSection, refusal } from '../forms'
 import { Field, type FieldErrors, Layout, Notice, Select, type Viewer } from '../layout'
-import { type Ctx, fieldErrorsOf, formOf, type PageState, page, viewOf } from '../page-kit'
+import { type Extra, fieldErrorsOf, formOf, page, viewLoader, viewOf } from '../page-kit'
 
 const ROLE_TEXT: Record<string, string> = {
   owner: 'Owner — everything, including other owners',
   admin: 'Admin — settings, team, privacy, API keys',
   receptionist: 'Receptionist — calls, appointments, callbacks',
   analyst: 'Analyst — read-only metrics',
+}
+
+/** The form under the list. */
+const INVITE_FORM = {
+  id: 'invite',
+  title: 'Invite a team member',
+  action: '/team',
+  submit: 'Send invite',
 }
 
 function TeamPage(props: {
@@ -49,13 +57,7 @@ function TeamPage(props: {
         ))}
       </ul>
       {props.canEdit ? (
-        <FormSection
-          id="invite"
-          title="Invite a team member"
-          action="/team"
-          submit="Send invite"
-          error={props.error}
-        >
+        <FormSection {...INVITE_FORM} error={props.error}>
           <Field {...bound(props, 'email')} label="Email" type="email" required />
           <Select
             name="role"
@@ -69,12 +71,7 @@ function TeamPage(props: {
   )
 }
 
-async function teamPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof TeamPage>[0]> = {},
-  status: 200 | 400 | 403 | 409 | 429 = 200,
-) {
+const teamPage = viewLoader<Extra<typeof TeamPage>>(async (c, s, extra) => {
   const { items } = await listTeam(c.var.db, c.var.config, s.clinic.id, { limit: 200 })
   const rows = items.map((u) => ({
     id: u.id,
@@ -83,8 +80,8 @@ async function teamPage(
     status: u.status,
     lastLoginAt: u.lastLoginAt ? Date.parse(u.lastLoginAt) : null,
   }))
-  return c.html(<TeamPage {...viewOf(c, s, 'team')} rows={rows} {...extra} />, status)
-}
+  return <TeamPage {...viewOf(c, s, 'team')} rows={rows} {...extra} />
+})
 
 /** GET /team */
 export const teamGet = page('team', teamPage)

@@ -5,7 +5,15 @@ import { DataTable } from '../components'
 import { formatPence } from '../format'
 import { bound, FormSection, refusal } from '../forms'
 import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, formOf, type PageState, page, viewOf } from '../page-kit'
+import { type Extra, formOf, page, viewLoader, viewOf } from '../page-kit'
+
+/** The form under the list. */
+const ADD_TREATMENT_FORM = {
+  id: 'add-treatment',
+  title: 'Add a treatment',
+  action: '/treatments',
+  submit: 'Add treatment',
+}
 
 function TreatmentsPage(props: {
   viewer: Viewer
@@ -23,25 +31,16 @@ function TreatmentsPage(props: {
       <p>
         {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultPence)}.`}
       </p>
-      {props.rows.length === 0 ? (
-        <p>No treatments yet.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            { label: 'Treatment', cell: (t) => t.name },
-            { label: 'Value', class: 'num', cell: (t) => formatPence(t.valuePence) },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.rows}
+        empty="No treatments yet."
+        columns={[
+          { label: 'Treatment', cell: (t) => t.name },
+          { label: 'Value', class: 'num', cell: (t) => formatPence(t.valuePence) },
+        ]}
+      />
       {props.canEdit ? (
-        <FormSection
-          id="add-treatment"
-          title="Add a treatment"
-          action="/treatments"
-          submit="Add treatment"
-          error={props.error}
-        >
+        <FormSection {...ADD_TREATMENT_FORM} error={props.error}>
           <Field {...bound(props, 'name')} label="Name" required />
           <Field {...bound(props, 'value')} {...POUNDS} label="Value (£)" />
         </FormSection>
@@ -52,21 +51,15 @@ function TreatmentsPage(props: {
 
 const POUNDS = { inputmode: 'decimal', hint: 'For example 450 or 79.99.', required: true } as const
 
-async function treatmentsPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof TreatmentsPage>[0]> = {},
-  status: 200 | 400 = 200,
-) {
+const treatmentsPage = viewLoader<Extra<typeof TreatmentsPage>>(async (c, s, extra) => {
   // Every treatment fits one page (a price list, not a log); shown by name.
   const { items } = await listTreatments(c.var.db, s.clinic.id, { limit: 500 })
   const rows = [...items].sort((a, b) => a.name.localeCompare(b.name))
   const pence = s.clinic.defaultAppointmentValuePence
-  return c.html(
-    <TreatmentsPage {...viewOf(c, s, 'treatments')} rows={rows} defaultPence={pence} {...extra} />,
-    status,
+  return (
+    <TreatmentsPage {...viewOf(c, s, 'treatments')} rows={rows} defaultPence={pence} {...extra} />
   )
-}
+})
 
 /** GET /treatments */
 export const treatmentsGet = page('treatments', treatmentsPage)
