@@ -4,7 +4,7 @@
  * refusal that re-renders a form with its messages.
  */
 import type { Child } from 'hono/jsx'
-import { type FieldErrors, FormErrors } from './layout'
+import { type FieldErrors, FormErrors, Select } from './layout'
 
 /** What a form re-renders with: the values as sent and a message per field. */
 export type FormState<V> = { values?: V | undefined; errors?: FieldErrors | undefined }
@@ -75,5 +75,25 @@ export function FormSection(props: {
         {props.children}
       </PostForm>
     </section>
+  )
+}
+
+/** One list filter: a select of `[value, text]` options. */
+export type Filter = {
+  name: string
+  label: string
+  value: string | undefined
+  options: readonly [string, string][]
+}
+
+/** A list's filter bar: a GET form of selects (the URL keeps the filters, so a link shares them). */
+export function FilterForm(props: { action: string; label: string; filters: readonly Filter[] }) {
+  return (
+    <form class="inline card" method="get" action={props.action} aria-label={props.label}>
+      {props.filters.map((f) => (
+        <Select {...f} />
+      ))}
+      <button type="submit">Filter</button>
+    </form>
   )
 }

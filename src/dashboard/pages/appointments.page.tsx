@@ -13,8 +13,16 @@ import { paginate } from '../../lib/pagination'
 import { DataTable, Pager } from '../components'
 import { explainAttribution } from '../explain'
 import { callerLabel, formatLocal, formatPence } from '../format'
-import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
+import { FilterForm } from '../forms'
+import { Badge, Layout, pagerHref, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page, renderError } from '../page-kit'
+
+/** The attribution filter's choices. */
+const BY_STATUS: readonly [string, string][] = [
+  ['', 'Any'],
+  ['recovered', 'Recovered'],
+  ['unattributed', 'Not attributed'],
+]
 
 /** The value a booking adds to recovered revenue: only a recovered one counts (null otherwise). */
 function countedValue(a: CountedAppointment): string | null {
@@ -31,24 +39,13 @@ function AppointmentsPage(props: {
   const tz = props.timezone
   return (
     <Layout title="Appointments" viewer={props.viewer} active="appointments">
-      <form
-        class="inline card"
-        method="get"
+      <FilterForm
         action="/appointments"
-        aria-label="Filter appointments"
-      >
-        <Select
-          name="status"
-          label="Attribution"
-          value={props.status}
-          options={[
-            ['', 'Any'],
-            ['recovered', 'Recovered'],
-            ['unattributed', 'Not attributed'],
-          ]}
-        />
-        <button type="submit">Filter</button>
-      </form>
+        label="Filter appointments"
+        filters={[
+          { name: 'status', label: 'Attribution', value: props.status, options: BY_STATUS },
+        ]}
+      />
       <DataTable
         rows={props.rows}
         empty="No appointments yet. Practice systems send them to the API."
