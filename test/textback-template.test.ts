@@ -99,6 +99,14 @@ describe('textBackTemplateProblems', () => {
     ).toEqual([])
   })
 
+  it('accepts the STOP keyword in capitals or "reply stop" in any case, not a stray "stop"', () => {
+    const ok = (t: string) => textBackTemplateProblems(t, 'Ab').length === 0
+    expect(ok('{clinic}: reply to book, or STOP to opt out.')).toBe(true)
+    expect(ok('{clinic}: text stop to opt out.')).toBe(true)
+    expect(ok('{clinic}: please stop by on Monday.')).toBe(false)
+    expect(ok('{clinic}: we will not STOPPED.')).toBe(false)
+  })
+
   it('asks for the clinic name and an opt-out line when they are missing', () => {
     const problems = textBackTemplateProblems('Sorry we missed you!', 'Bright Smiles')
     expect(problems).toHaveLength(2)

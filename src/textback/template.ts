@@ -51,8 +51,11 @@ export function smsLength(text: string): SmsLength {
   return { encoding: gsm ? 'GSM-7' : 'UCS-2', units, segments, unicodeChar }
 }
 
-/** An opt-out instruction such as "Reply STOP to opt out" or "Text STOP to stop these messages". */
-const OPT_OUT = /\b(reply|text|send|txt)\s+["'‘’“”]?stop\b/i
+/**
+ * An opt-out instruction: the STOP keyword in capitals ("…or STOP to opt out"), or "reply/text
+ * stop" in any case. A lower-case "stop" alone ("please stop by") is not an instruction.
+ */
+const OPT_OUT = [/\bSTOP\b/, /\b(reply|text|send|txt)\s+["'‘’“”]?stop\b/i]
 
 /**
  * What is wrong with a text-back template for this clinic (empty when it may be saved): the
@@ -75,7 +78,7 @@ export function textBackTemplateProblems(template: string, clinicName: string): 
     template.includes('{clinic}') ||
     (clinicName.trim() !== '' && rendered.toLowerCase().includes(clinicName.trim().toLowerCase()))
   if (!named) problems.push('Say who is texting: include {clinic} or your clinic’s name.')
-  if (!OPT_OUT.test(rendered)) {
+  if (!OPT_OUT.some((pattern) => pattern.test(rendered))) {
     problems.push('Tell the caller how to opt out, for example “Reply STOP to opt out.”')
   }
   return problems
