@@ -164,6 +164,25 @@ describe('the pages read in words', () => {
     expect(html).not.toContain('api-key.create')
   })
 
+  it('names the call an entry is about by its time and caller label, not its id', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const at = '2026-12-03T09:14:00Z'
+    const res = await api(
+      'POST',
+      '/api/v1/calls/callbacks',
+      { phone: '07700 900123', at },
+      owner.headers,
+    )
+    expect(res.status).toBe(201)
+    const { id } = (await res.json()) as { id: string }
+    const html = await (await call('/audit', { headers: owner.headers })).text()
+    expect(html).toContain('Recorded a call-back')
+    expect(html).toMatch(/call of 3 Dec, 09:14 \(caller …[0-9a-f]{6}\)/)
+    expect(html).not.toContain(id)
+    expect(html).not.toContain('900123')
+  })
+
   it('the privacy page shows requests and purge receipts in words', async () => {
     const clinic = await createTestClinic()
     const owner = await clinic.as('owner')

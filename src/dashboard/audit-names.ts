@@ -6,6 +6,7 @@ import { type AuditNames, callIdOf } from '../audit/describe'
 import { listApiKeys, listTeam } from '../auth/team'
 import { findClinicCall } from '../calls/calls.service'
 import { listPrivacyRequests } from '../privacy/privacy.service'
+import type { PrivacyRequestRow } from '../privacy/requests'
 import type { Ctx, PageState } from './page-kit'
 
 /** Teams and key lists are short; one page of each covers a clinic. */
@@ -20,13 +21,15 @@ export async function loadAuditNames(
   c: Ctx,
   s: PageState,
   refs: readonly (string | null)[],
+  loaded: { requests?: readonly PrivacyRequestRow[] } = {},
 ): Promise<AuditNames> {
   const clinicId = s.clinic.id
   const callIds = [...new Set(refs.map(callIdOf).filter((id): id is string => id !== null))]
   const [team, keys, requests, calls] = await Promise.all([
     listTeam(c.var.db, c.var.config, clinicId, { limit: NAMES_LIMIT }),
     listApiKeys(c.var.db, clinicId, { limit: NAMES_LIMIT }),
-    listPrivacyRequests(c.var.db, clinicId, NAMES_LIMIT, null),
+    // The privacy page has just read them; the audit page reads them here.
+    loaded.requests ?? listPrivacyRequests(c.var.db, clinicId, NAMES_LIMIT, null),
     Promise.all(callIds.map((id) => findClinicCall(c.var.db, clinicId, id))),
   ])
   const format = new Intl.DateTimeFormat('en-GB', { timeZone: s.clinic.timezone, ...DAY_AND_TIME })

@@ -147,6 +147,7 @@ const privacyPage = viewLoader<Extra<typeof PrivacyPage>>(async (c, s, extra) =>
     c,
     s,
     requests.map((r) => r.requestedBy),
+    { requests },
   )
   const view = { now: Date.now(), names, requests, purges }
   return <PrivacyPage {...viewOf(c, s, 'privacy')} {...view} {...extra} />
