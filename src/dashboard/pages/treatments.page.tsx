@@ -1,7 +1,7 @@
 /** Treatments and their values (src/clinic/setup.ts, as the API), and adding one. */
 import { addTreatment, listTreatments } from '../../clinic/setup'
 import { parsePounds } from '../../lib/money'
-import { DataTable } from '../components'
+import { type Column, DataTable } from '../components'
 import { formatPence } from '../format'
 import { bound, FormSection, refusal } from '../forms'
 import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
@@ -15,10 +15,17 @@ const ADD_TREATMENT_FORM = {
   submit: 'Add treatment',
 }
 
+type TreatmentRow = { id: string; name: string; valuePence: number }
+
+const COLUMNS: readonly Column<TreatmentRow>[] = [
+  { label: 'Treatment', cell: (t) => t.name },
+  { label: 'Value', class: 'num', cell: (t) => formatPence(t.valuePence) },
+]
+
 function TreatmentsPage(props: {
   viewer: Viewer
   canEdit: boolean
-  rows: { id: string; name: string; valuePence: number }[]
+  rows: TreatmentRow[]
   defaultPence: number
   values?: { name?: string; value?: string }
   error?: string | null
@@ -31,14 +38,7 @@ function TreatmentsPage(props: {
       <p>
         {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultPence)}.`}
       </p>
-      <DataTable
-        rows={props.rows}
-        empty="No treatments yet."
-        columns={[
-          { label: 'Treatment', cell: (t) => t.name },
-          { label: 'Value', class: 'num', cell: (t) => formatPence(t.valuePence) },
-        ]}
-      />
+      <DataTable rows={props.rows} empty="No treatments yet." columns={COLUMNS} />
       {props.canEdit ? (
         <FormSection {...ADD_TREATMENT_FORM} error={props.error}>
           <Field {...bound(props, 'name')} label="Name" required />
