@@ -91,7 +91,7 @@ describe('clinic settings', () => {
     await api(
       'PATCH',
       '/api/v1/clinic',
-      { textBack: { template: 'Custom {clinic}' } },
+      { textBack: { template: 'Custom {clinic}. Reply STOP to opt out.' } },
       admin.headers,
     )
     const res = await api(
@@ -102,7 +102,7 @@ describe('clinic settings', () => {
     )
     const body = (await res.json()) as { textBack: { enabled: boolean; template: string } }
     expect(body.textBack.enabled).toBe(true)
-    expect(body.textBack.template).not.toBe('Custom {clinic}')
+    expect(body.textBack.template).not.toContain('Custom')
     const [row] = await db.select().from(clinics).where(eq(clinics.id, clinic.clinicId))
     expect(row?.textBackTemplate).toBeNull()
   })

@@ -22,7 +22,7 @@ function form(fields: Record<string, string>, headers: Record<string, string>): 
 const validSettings = {
   name: 'Renamed Clinic',
   textBackEnabled: 'on',
-  textBackTemplate: 'Sorry we missed you at {clinic}!',
+  textBackTemplate: 'Sorry we missed you at {clinic}! Reply STOP to opt out.',
   attributionWindowDays: '10',
   holdOutPercent: '5',
   defaultAppointmentValue: '120.50',
@@ -151,7 +151,7 @@ describe('dashboard forms', () => {
     const [row] = await db.select().from(clinics).where(eq(clinics.id, clinic.clinicId))
     expect(row).toMatchObject({
       name: 'Renamed Clinic',
-      textBackTemplate: 'Sorry we missed you at {clinic}!',
+      textBackTemplate: 'Sorry we missed you at {clinic}! Reply STOP to opt out.',
       attributionWindowDays: 10,
       holdOutPercent: 5,
       defaultAppointmentValuePence: 12050,
@@ -160,7 +160,7 @@ describe('dashboard forms', () => {
     })
     const page = await (await call('/settings?notice=saved', { headers: owner.headers })).text()
     expect(page).toContain('Settings saved.')
-    expect(page).toContain('Sorry we missed you at Renamed Clinic!')
+    expect(page).toContain('Sorry we missed you at Renamed Clinic! Reply STOP to opt out.')
   })
 
   it('re-renders bad settings with inline messages instead of failing', async () => {

@@ -6,8 +6,10 @@
 import { z } from '@hono/zod-openapi'
 import { OpeningHoursSchema, parseOpeningHours } from '../assistant/facts'
 import { CountrySchema, TimezoneSchema } from '../auth/service'
+import { badRequest } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
+import { textBackTemplateProblems } from '../textback/template'
 import type { ClinicRow } from './find'
 
 /** The longest each kind of data may be kept; a clinic may choose shorter. */
@@ -141,6 +143,22 @@ export type ClinicUpdate = Partial<
     | 'bookingUrl'
   >
 >
+
+/**
+ * Refuses (400, each problem under `textBack.template`) a patch whose new text-back template is too
+ * long in SMS segments, does not name the clinic or has no opt-out line; `clinicName` is the name
+ * the clinic will have after the patch. The one check behind the API and the settings page.
+ */
+export function assertTextBackTemplate(patch: ClinicPatch, clinicName: string): void {
+  const template = patch.textBack?.template
+  if (typeof template !== 'string') return
+  const problems = textBackTemplateProblems(template, clinicName)
+  if (problems.length === 0) return
+  throw badRequest(
+    'The text-back message cannot be saved as written.',
+    problems.map((message) => ({ path: 'textBack.template', message })),
+  )
+}
 
 /** The column updates a validated patch asks for (only the fields it names). */
 export function clinicUpdateFrom(patch: ClinicPatch): ClinicUpdate {

@@ -18,7 +18,13 @@ import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { normalisePhone } from '../phone/phone'
 import { type ClinicRow, findClinic } from './find'
-import { type ClinicJson, type ClinicPatch, clinicJson, clinicUpdateFrom } from './settings'
+import {
+  assertTextBackTemplate,
+  type ClinicJson,
+  type ClinicPatch,
+  clinicJson,
+  clinicUpdateFrom,
+} from './settings'
 
 type Page = { limit: number; cursor?: string | undefined }
 
@@ -41,6 +47,10 @@ export async function updateClinic(
   principal: Principal,
   patch: ClinicPatch,
 ): Promise<ClinicJson> {
+  if (typeof patch.textBack?.template === 'string') {
+    // The template must name the clinic as it will be called after this patch.
+    assertTextBackTemplate(patch, patch.name ?? (await clinicRow(db, principal.clinicId)).name)
+  }
   const update = clinicUpdateFrom(patch)
   const fields = Object.keys(update)
   if (fields.length === 0) return getClinic(db, principal.clinicId)

@@ -44,6 +44,7 @@ legend{font-weight:700;padding:0 .25rem}
 .chart{margin:0 0 1rem;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem}
 .chart figcaption{font-weight:600;margin-bottom:.5rem}
 .chart-scroll{overflow-x:auto}
+.chart-scroll.from-end{direction:rtl}.chart-scroll.from-end>*{direction:ltr}
 .chart svg{width:100%;min-width:34rem;height:auto;display:block}
 .chart .grid{stroke:#e3e7ed;stroke-width:1}
 .chart .axis{fill:#4a5565;font-size:14px}
@@ -87,7 +88,8 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 .explanation{font-size:1.05rem;max-width:48rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}
 dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
-@media (max-width:40rem){h1{font-size:1.35rem}main{padding:.75rem}.stat dd{font-size:1.2rem}
+@media (max-width:40rem){nav.main-nav ul{flex-wrap:wrap;overflow-x:visible;padding:.25rem .5rem}nav.main-nav a{padding:.45rem .5rem}
+h1{font-size:1.35rem}main{padding:.75rem}.stat dd{font-size:1.2rem}
 table.responsive thead{display:none}table.responsive tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}
 table.responsive td,table.responsive th{display:flex;gap:.5rem;justify-content:space-between;border:0;padding:.2rem .6rem;text-align:right}
 table.responsive td::before,table.responsive th[data-label]::before{content:attr(data-label);font-weight:600;color:var(--muted);text-align:left}}

@@ -26,10 +26,12 @@ function ChartSvg(props: {
 }) {
   const { id, y } = props
   return (
+    // On a narrow screen the chart is wider than the page: the scroll box starts at its right
+    // end (rtl box, ltr content), so the latest days show first without any script.
     <section
-      class="chart-scroll"
+      class="chart-scroll from-end"
       tabindex={0}
-      aria-label="Chart, scrolls sideways on small screens"
+      aria-label="Chart, latest on the right; scrolls sideways on small screens"
     >
       <svg
         viewBox={`0 0 ${W} ${H}`}
@@ -63,6 +65,111 @@ export function niceMax(value: number): number {
   return 10 * pow
 }
 
+/**
+ * The plot's geometry for `count` slots on a y axis up to `max`: each slot's width, a bar's width
+ * (a `share` of the slot, at least `minBar`), and the y of a value.
+ */
+function plotGeometry(count: number, max: number, share: number, minBar: number) {
+  const innerW = W - PAD.left - PAD.right
+  const innerH = H - PAD.top - PAD.bottom
+  const slot = innerW / Math.max(1, count)
+  return {
+    slot,
+    bar: Math.max(minBar, slot * share),
+    y: (v: number) => PAD.top + innerH - (v / max) * innerH,
+  }
+}
+
+/** One bar from the baseline up to `value`, with its tooltip. */
+function Bar(props: {
+  class: string
+  x: number
+  width: number
+  value: number
+  y: (v: number) => number
+  title: string
+}) {
+  const { y, value } = props
+  return (
+    <rect class={props.class} x={props.x} y={y(value)} width={props.width} height={y(0) - y(value)}>
+      <title>{props.title}</title>
+    </rect>
+  )
+}
+
+/** One bar per series of a point: its class, its value and its tooltip text after the label. */
+type Series<P> = { class: string; value: (p: P) => number; title: (p: P) => string }
+
+/**
+ * A group of side-by-side bars per point from `start(i)`, and the point's axis label centred
+ * under the group (every `labelEvery`th point, so long ranges stay legible).
+ */
+function BarGroups<P>(props: {
+  points: readonly P[]
+  series: readonly Series<P>[]
+  start: (i: number) => number
+  width: number
+  y: (v: number) => number
+  label: (p: P) => string
+  tooltipLabel?: (p: P) => string
+  labelEvery?: number
+}) {
+  const { width, y } = props
+  const every = props.labelEvery ?? 1
+  return (
+    <>
+      {props.points.map((p, i) => {
+        const x = props.start(i)
+        const named = (props.tooltipLabel ?? props.label)(p)
+        return (
+          <g>
+            {props.series.map((s, k) => (
+              <Bar
+                class={s.class}
+                x={x + k * width}
+                width={width}
+                value={s.value(p)}
+                y={y}
+                title={`${named}: ${s.title(p)}`}
+              />
+            ))}
+            {i % every === 0 ? (
+              <text
+                class="axis"
+                x={x + (width * props.series.length) / 2}
+                y={H - 8}
+                text-anchor="middle"
+              >
+                {props.label(p)}
+              </text>
+            ) : null}
+          </g>
+        )
+      })}
+    </>
+  )
+}
+
+/** The chart's figures as a table, folded under the chart (screen readers and tests read it). */
+function DataTableDetails(props: { caption: string; head: readonly string[]; children: Child }) {
+  return (
+    <details>
+      <summary>Show the data as a table</summary>
+      <table>
+        <caption class="visually-hidden">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.head.map((h) => (
+              <th scope="col">{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </details>
+  )
+}
+
 function ticks(max: number, count = 4): number[] {
   return Array.from({ length: count + 1 }, (_, i) => (max / count) * i)
 }
@@ -71,11 +178,7 @@ function ticks(max: number, count = 4): number[] {
 export function DailyChart(props: { id: string; points: DailyPoint[] }) {
   const { id, points } = props
   const max = niceMax(Math.max(1, ...points.map((p) => Math.max(p.missed, p.recovered))))
-  const innerW = W - PAD.left - PAD.right
-  const innerH = H - PAD.top - PAD.bottom
-  const slot = innerW / Math.max(1, points.length)
-  const bar = Math.max(1, slot * 0.38)
-  const y = (v: number) => PAD.top + innerH - (v / max) * innerH
+  const { slot, bar, y } = plotGeometry(points.length, max, 0.38, 1)
   const totalMissed = points.reduce((s, p) => s + p.missed, 0)
   const totalRecovered = points.reduce((s, p) => s + p.recovered, 0)
   const labelEvery = Math.max(1, Math.ceil(points.length / 6))
@@ -90,36 +193,22 @@ export function DailyChart(props: { id: string; points: DailyPoint[] }) {
         y={y}
         tickLabel={(t) => String(Math.round(t))}
       >
-        {points.map((p, i) => {
-          const x = PAD.left + i * slot + slot * 0.1
-          return (
-            <g>
-              <rect
-                class="bar-missed"
-                x={x}
-                y={y(p.missed)}
-                width={bar}
-                height={y(0) - y(p.missed)}
-              >
-                <title>{`${dayLabel(p.date)}: ${p.missed} missed`}</title>
-              </rect>
-              <rect
-                class="bar-recovered"
-                x={x + bar}
-                y={y(p.recovered)}
-                width={bar}
-                height={y(0) - y(p.recovered)}
-              >
-                <title>{`${dayLabel(p.date)}: ${p.recovered} recovered`}</title>
-              </rect>
-              {i % labelEvery === 0 ? (
-                <text class="axis" x={x + bar} y={H - 8} text-anchor="middle">
-                  {dayLabel(p.date)}
-                </text>
-              ) : null}
-            </g>
-          )
-        })}
+        <BarGroups
+          points={points}
+          start={(i) => PAD.left + i * slot + slot * 0.1}
+          width={bar}
+          y={y}
+          series={[
+            { class: 'bar-missed', value: (p) => p.missed, title: (p) => `${p.missed} missed` },
+            {
+              class: 'bar-recovered',
+              value: (p) => p.recovered,
+              title: (p) => `${p.recovered} recovered`,
+            },
+          ]}
+          label={(p) => dayLabel(p.date)}
+          labelEvery={labelEvery}
+        />
       </ChartSvg>
       <ul class="legend" aria-hidden="true">
         <li>
@@ -129,36 +218,26 @@ export function DailyChart(props: { id: string; points: DailyPoint[] }) {
           <span class="swatch swatch-recovered" /> Recovered
         </li>
       </ul>
-      <details>
-        <summary>Show the data as a table</summary>
-        <table>
-          <caption class="visually-hidden">Missed and recovered per day</caption>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Missed</th>
-              <th scope="col">Recovered</th>
-            </tr>
-          </thead>
-          <tbody>
-            {points.map((p) => (
-              <tr data-date={p.date}>
-                <th scope="row">{dayLabel(p.date)}</th>
-                <td>
-                  <data data-figure="missedCalls" value={String(p.missed)}>
-                    {p.missed}
-                  </data>
-                </td>
-                <td>
-                  <data data-figure="recoveredAppointments" value={String(p.recovered)}>
-                    {p.recovered}
-                  </data>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </details>
+      <DataTableDetails
+        caption="Missed and recovered per day"
+        head={['Day', 'Missed', 'Recovered']}
+      >
+        {points.map((p) => (
+          <tr data-date={p.date}>
+            <th scope="row">{dayLabel(p.date)}</th>
+            <td>
+              <data data-figure="missedCalls" value={String(p.missed)}>
+                {p.missed}
+              </data>
+            </td>
+            <td>
+              <data data-figure="recoveredAppointments" value={String(p.recovered)}>
+                {p.recovered}
+              </data>
+            </td>
+          </tr>
+        ))}
+      </DataTableDetails>
     </figure>
   )
 }
@@ -167,11 +246,7 @@ export function DailyChart(props: { id: string; points: DailyPoint[] }) {
 export function MonthlyRevenueChart(props: { id: string; points: MonthlyPoint[] }) {
   const { id, points } = props
   const max = niceMax(Math.max(100, ...points.map((p) => p.revenuePence)))
-  const innerW = W - PAD.left - PAD.right
-  const innerH = H - PAD.top - PAD.bottom
-  const slot = innerW / Math.max(1, points.length)
-  const bar = Math.max(2, slot * 0.6)
-  const y = (v: number) => PAD.top + innerH - (v / max) * innerH
+  const { slot, bar, y } = plotGeometry(points.length, max, 0.6, 2)
   const total = points.reduce((s, p) => s + p.revenuePence, 0)
   return (
     <figure class="chart">
@@ -184,50 +259,34 @@ export function MonthlyRevenueChart(props: { id: string; points: MonthlyPoint[] 
         y={y}
         tickLabel={formatPoundsCompact}
       >
-        {points.map((p, i) => {
-          const x = PAD.left + i * slot + (slot - bar) / 2
-          return (
-            <g>
-              <rect
-                class="bar-revenue"
-                x={x}
-                y={y(p.revenuePence)}
-                width={bar}
-                height={y(0) - y(p.revenuePence)}
-              >
-                <title>{`${monthLabel(p.month)}: ${formatPence(p.revenuePence)}`}</title>
-              </rect>
-              <text class="axis" x={x + bar / 2} y={H - 8} text-anchor="middle">
-                {monthLabel(p.month).slice(0, 3)}
-              </text>
-            </g>
-          )
-        })}
+        <BarGroups
+          points={points}
+          start={(i) => PAD.left + i * slot + (slot - bar) / 2}
+          width={bar}
+          y={y}
+          series={[
+            {
+              class: 'bar-revenue',
+              value: (p) => p.revenuePence,
+              title: (p) => formatPence(p.revenuePence),
+            },
+          ]}
+          label={(p) => monthLabel(p.month).slice(0, 3)}
+          tooltipLabel={(p) => monthLabel(p.month)}
+        />
       </ChartSvg>
-      <details>
-        <summary>Show the data as a table</summary>
-        <table>
-          <caption class="visually-hidden">Recovered revenue per month</caption>
-          <thead>
-            <tr>
-              <th scope="col">Month</th>
-              <th scope="col">Recovered revenue</th>
-            </tr>
-          </thead>
-          <tbody>
-            {points.map((p) => (
-              <tr data-month={p.month}>
-                <th scope="row">{monthLabel(p.month)}</th>
-                <td>
-                  <data data-figure="recoveredRevenuePence" value={String(p.revenuePence)}>
-                    {formatPence(p.revenuePence)}
-                  </data>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </details>
+      <DataTableDetails caption="Recovered revenue per month" head={['Month', 'Recovered revenue']}>
+        {points.map((p) => (
+          <tr data-month={p.month}>
+            <th scope="row">{monthLabel(p.month)}</th>
+            <td>
+              <data data-figure="recoveredRevenuePence" value={String(p.revenuePence)}>
+                {formatPence(p.revenuePence)}
+              </data>
+            </td>
+          </tr>
+        ))}
+      </DataTableDetails>
     </figure>
   )
 }

@@ -15,8 +15,16 @@ export type Column<T> = {
   cell: (row: T) => Child
 }
 
-/** A responsive table of `rows`; every cell carries its column's label as `data-label`. */
-export function DataTable<T>(props: { rows: readonly T[]; columns: readonly Column<T>[] }) {
+/**
+ * A responsive table of `rows`; every cell carries its column's label as `data-label`. With no
+ * rows, the `empty` sentence instead (when given).
+ */
+export function DataTable<T>(props: {
+  rows: readonly T[]
+  columns: readonly Column<T>[]
+  empty?: Child
+}) {
+  if (props.rows.length === 0 && props.empty !== undefined) return <p>{props.empty}</p>
   return (
     <div class="table-wrap">
       <table class="responsive">

@@ -47,6 +47,25 @@ function Document(props: { title: string; children: Child; script?: boolean }) {
   )
 }
 
+/** The skip link and the top bar: the brand (linking `home`) and, signed in, who is here. */
+function TopBar(props: { home: string; children?: Child }) {
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="topbar-inner">
+          <a class="brand" href={props.home}>
+            Ringback
+          </a>
+          {props.children}
+        </div>
+      </header>
+    </>
+  )
+}
+
 /** A signed-in page. `active` highlights the nav entry (aria-current). */
 export function Layout(props: {
   title: string
@@ -58,26 +77,18 @@ export function Layout(props: {
   const { viewer } = props
   return (
     <Document title={props.title} script={props.script}>
-      <a class="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header class="topbar">
-        <div class="topbar-inner">
-          <a class="brand" href="/">
-            Ringback
-          </a>
-          <div class="who">
-            <span>
-              {viewer.clinicName} · <span class="role">{viewer.role}</span>
-            </span>
-            <form method="post" action="/logout">
-              <button class="link-button" type="submit">
-                Sign out
-              </button>
-            </form>
-          </div>
+      <TopBar home="/">
+        <div class="who">
+          <span>
+            {viewer.clinicName} · <span class="role">{viewer.role}</span>
+          </span>
+          <form method="post" action="/logout">
+            <button class="link-button" type="submit">
+              Sign out
+            </button>
+          </form>
         </div>
-      </header>
+      </TopBar>
       <nav class="main-nav" aria-label="Main">
         <ul>
           {NAV.filter((item) => canView(viewer.role, item.key)).map((item) => (
@@ -101,16 +112,7 @@ export function Layout(props: {
 export function AuthLayout(props: { title: string; children: Child }) {
   return (
     <Document title={props.title}>
-      <a class="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header class="topbar">
-        <div class="topbar-inner">
-          <a class="brand" href="/login">
-            Ringback
-          </a>
-        </div>
-      </header>
+      <TopBar home="/login" />
       <main id="main" class="auth" tabindex={-1}>
         <h1>{props.title}</h1>
         <div class="card">{props.children}</div>
@@ -172,23 +174,25 @@ export function Field(props: {
   )
 }
 
-/** The summary at the top of a form that failed validation (announced by screen readers). */
-export function FormErrors(props: { message?: string | null }) {
+/** A message box: an error is announced at once (alert), a notice politely (status). */
+function Alert(props: { message?: string | null | undefined; kind: 'error' | 'ok' }) {
   if (!props.message) return null
+  const role = props.kind === 'error' ? 'alert' : 'status'
   return (
-    <div class="alert alert-error" role="alert">
+    <div class={`alert alert-${props.kind}`} role={role}>
       {props.message}
     </div>
   )
 }
 
-export function Notice(props: { message?: string | null }) {
-  if (!props.message) return null
-  return (
-    <div class="alert alert-ok" role="status">
-      {props.message}
-    </div>
-  )
+/** The summary at the top of a form that failed validation (announced by screen readers). */
+export function FormErrors(props: { message?: string | null | undefined }) {
+  return <Alert message={props.message} kind="error" />
+}
+
+/** A confirmation after an action ("Settings saved."). */
+export function Notice(props: { message?: string | null | undefined }) {
+  return <Alert message={props.message} kind="ok" />
 }
 
 /** The 403 and 404 pages, rendered in the shell when the viewer is known. */

@@ -83,6 +83,36 @@ async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
   return { principal, clinic, viewer }
 }
 
+/**
+ * The props every page view takes from its state: who is viewing, whether their role may change
+ * the page, the clinic's time zone and the notice named in the URL.
+ */
+export function viewOf(c: Ctx, s: PageState, key: PageKey) {
+  return {
+    viewer: s.viewer,
+    canEdit: canEdit(s.principal.role, key),
+    timezone: s.clinic.timezone,
+    notice: notice(c),
+  }
+}
+
+/** The statuses a page answers when it re-renders a form (refused, conflict, limited). */
+export type FormStatus = 200 | 201 | 400 | 403 | 409 | 429
+
+/** Props a loader may add to or override in its view (a refusal's values and messages). */
+export type Extra<V extends (props: never) => unknown> = Partial<Parameters<V>[0]>
+
+/**
+ * A page's loader: `render` reads what the view needs and returns it with `extra` spread last; the
+ * loader answers it as HTML with `status`. GET handlers and refused POSTs share it.
+ */
+export function viewLoader<X extends object>(
+  render: (c: Ctx, s: PageState, extra: X) => Promise<Parameters<Ctx['html']>[0]>,
+) {
+  return async (c: Ctx, s: PageState, extra: X = {} as X, status: FormStatus = 200) =>
+    c.html(await render(c, s, extra), status)
+}
+
 const isResponse = (v: PageState | Response): v is Response => v instanceof Response
 
 /**

@@ -108,17 +108,17 @@ describe('the dashboard in a browser', () => {
   it('changes the text-back template with a live preview', async () => {
     await page.goto(`${BASE}/settings`)
     const template = page.getByLabel('Message')
-    await template.fill('Sorry we missed you at {clinic}. Reply to book.')
+    await template.fill('Sorry we missed you at {clinic}. Reply to book, or STOP to opt out.')
     // The preview updates as you type (the page's one small script).
     expect(await page.locator('#text-back-preview').textContent()).toBe(
-      'Sorry we missed you at Demo Dental & Aesthetics. Reply to book.',
+      'Sorry we missed you at Demo Dental & Aesthetics. Reply to book, or STOP to opt out.',
     )
     await checkPage(page, 'settings')
     await page.getByRole('button', { name: 'Save settings' }).click()
     await page.waitForURL(`${BASE}/settings?notice=saved`)
     expect(await page.getByRole('status').first().textContent()).toContain('Settings saved.')
     expect(await page.getByLabel('Message').inputValue()).toBe(
-      'Sorry we missed you at {clinic}. Reply to book.',
+      'Sorry we missed you at {clinic}. Reply to book, or STOP to opt out.',
     )
   })
 

@@ -15,9 +15,19 @@ import {
 import { createApiKey, listApiKeys, revokeApiKey } from '../../auth/team'
 import type { AppEnv } from '../../lib/context'
 import { clinicKeyring } from '../../privacy/crypto'
+import { DataTable } from '../components'
 import { formatLocal, formatLocalDate } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, notice, type PageState, page, renderError } from '../page-kit'
+import { bound, FormSection } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
+import {
+  type Ctx,
+  type Extra,
+  type PageState,
+  page,
+  renderError,
+  viewLoader,
+  viewOf,
+} from '../page-kit'
 
 type KeyRow = {
   id: string
@@ -38,6 +48,14 @@ function ScopeList(props: { scopes: readonly ApiKeyScope[] }) {
       ))}
     </ul>
   )
+}
+
+/** The form under the list. */
+const CREATE_KEY_FORM = {
+  id: 'create-key',
+  title: 'Create a key',
+  action: '/api-keys',
+  submit: 'Create key',
 }
 
 function ApiKeysPage(props: {
@@ -70,85 +88,59 @@ function ApiKeysPage(props: {
         Practice-management systems send appointments with{' '}
         <code>Authorization: Bearer &lt;key&gt;</code>. A key may do only what its scopes allow.
       </p>
-      {props.rows.length === 0 ? (
-        <p>No keys yet.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Starts with</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((k) => (
-                <tr>
-                  <td data-label="Name">{k.name}</td>
-                  <td data-label="Starts with">
-                    <code>{`${k.prefix}…`}</code>
-                  </td>
-                  <td data-label="Scopes">
-                    <ScopeList scopes={k.scopes} />
-                  </td>
-                  <td data-label="Created">{formatLocalDate(k.createdAt, tz)}</td>
-                  <td data-label="Last used">{formatLocal(k.lastUsedAt, tz)}</td>
-                  <td data-label="Status">
-                    <form method="post" action={`/api-keys/${encodeURIComponent(k.id)}/revoke`}>
-                      <button class="secondary" type="submit" aria-label={`Revoke key ${k.name}…`}>
-                        Revoke…
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <section aria-labelledby="create-key">
-        <h2 id="create-key">Create a key</h2>
-        <FormErrors message={props.error} />
-        <form class="stack card" method="post" action="/api-keys" novalidate>
-          <Field
-            name="name"
-            label="Name"
-            hint="Which system will use it, e.g. Dentally."
-            required
-            value={props.values?.name}
-            errors={props.errors}
-          />
-          <fieldset aria-describedby={props.errors?.scopes ? 'f-scopes-error' : undefined}>
-            <legend>Scopes</legend>
-            {/* Marks the checkboxes as sent, so none ticked is an error, not the default set. */}
-            <input type="hidden" name="scope" value="" />
-            {API_KEY_SCOPES.map((s) => (
-              <label class="checkbox" for={`f-scope-${s}`}>
-                <input
-                  id={`f-scope-${s}`}
-                  type="checkbox"
-                  name="scope"
-                  value={s}
-                  checked={ticked.includes(s)}
-                />
-                <span>
-                  <code>{s}</code> — {POLICY[s].about}
-                </span>
-              </label>
-            ))}
-            {props.errors?.scopes ? (
-              <p class="error-text" id="f-scopes-error">
-                {props.errors.scopes}
-              </p>
-            ) : null}
-          </fieldset>
-          <button type="submit">Create key</button>
-        </form>
-      </section>
+      <DataTable
+        rows={props.rows}
+        empty="No keys yet."
+        columns={[
+          { label: 'Name', cell: (k) => k.name },
+          { label: 'Starts with', cell: (k) => <code>{`${k.prefix}…`}</code> },
+          { label: 'Scopes', cell: (k) => <ScopeList scopes={k.scopes} /> },
+          { label: 'Created', cell: (k) => formatLocalDate(k.createdAt, tz) },
+          { label: 'Last used', cell: (k) => formatLocal(k.lastUsedAt, tz) },
+          {
+            label: 'Status',
+            cell: (k) => (
+              <form method="post" action={`/api-keys/${encodeURIComponent(k.id)}/revoke`}>
+                <button class="secondary" type="submit" aria-label={`Revoke key ${k.name}…`}>
+                  Revoke…
+                </button>
+              </form>
+            ),
+          },
+        ]}
+      />
+      <FormSection {...CREATE_KEY_FORM} error={props.error}>
+        <Field
+          {...bound(props, 'name')}
+          label="Name"
+          hint="Which system will use it, e.g. Dentally."
+          required
+        />
+        <fieldset aria-describedby={props.errors?.scopes ? 'f-scopes-error' : undefined}>
+          <legend>Scopes</legend>
+          {/* Marks the checkboxes as sent, so none ticked is an error, not the default set. */}
+          <input type="hidden" name="scope" value="" />
+          {API_KEY_SCOPES.map((s) => (
+            <label class="checkbox" for={`f-scope-${s}`}>
+              <input
+                id={`f-scope-${s}`}
+                type="checkbox"
+                name="scope"
+                value={s}
+                checked={ticked.includes(s)}
+              />
+              <span>
+                <code>{s}</code> — {POLICY[s].about}
+              </span>
+            </label>
+          ))}
+          {props.errors?.scopes ? (
+            <p class="error-text" id="f-scopes-error">
+              {props.errors.scopes}
+            </p>
+          ) : null}
+        </fieldset>
+      </FormSection>
     </Layout>
   )
 }
@@ -188,23 +180,9 @@ async function keyRows(c: Ctx, s: PageState): Promise<KeyRow[]> {
   }))
 }
 
-async function apiKeysPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof ApiKeysPage>[0]> = {},
-  status: 200 | 400 = 200,
-) {
-  return c.html(
-    <ApiKeysPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      rows={await keyRows(c, s)}
-      notice={notice(c)}
-      {...extra}
-    />,
-    status,
-  )
-}
+const apiKeysPage = viewLoader<Extra<typeof ApiKeysPage>>(async (c, s, extra) => {
+  return <ApiKeysPage {...viewOf(c, s, 'api-keys')} rows={await keyRows(c, s)} {...extra} />
+})
 
 // --- The new key, shown once ----------------------------------------------------------------
 // The key travels from the POST to the page after the redirect in a short-lived HttpOnly cookie,

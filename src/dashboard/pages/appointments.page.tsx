@@ -9,12 +9,25 @@ import {
   listCountedAppointments,
 } from '../../appointments/service'
 import type { CallRow } from '../../calls/store'
-import { encodeCursor } from '../../lib/pagination'
+import { paginate } from '../../lib/pagination'
 import { DataTable, Pager } from '../components'
 import { explainAttribution } from '../explain'
 import { callerLabel, formatLocal, formatPence } from '../format'
-import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
+import { FilterForm } from '../forms'
+import { Badge, Layout, pagerHref, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page, renderError } from '../page-kit'
+
+/** The attribution filter's choices. */
+const BY_STATUS: readonly [string, string][] = [
+  ['', 'Any'],
+  ['recovered', 'Recovered'],
+  ['unattributed', 'Not attributed'],
+]
+
+/** The value a booking adds to recovered revenue: only a recovered one counts (null otherwise). */
+function countedValue(a: CountedAppointment): string | null {
+  return a.attributionStatus === 'recovered' ? formatPence(a.countedValuePence) : null
+}
 
 function AppointmentsPage(props: {
   viewer: Viewer
@@ -26,57 +39,43 @@ function AppointmentsPage(props: {
   const tz = props.timezone
   return (
     <Layout title="Appointments" viewer={props.viewer} active="appointments">
-      <form
-        class="inline card"
-        method="get"
+      <FilterForm
         action="/appointments"
-        aria-label="Filter appointments"
-      >
-        <Select
-          name="status"
-          label="Attribution"
-          value={props.status}
-          options={[
-            ['', 'Any'],
-            ['recovered', 'Recovered'],
-            ['unattributed', 'Not attributed'],
-          ]}
-        />
-        <button type="submit">Filter</button>
-      </form>
-      {props.rows.length === 0 ? (
-        <p>No appointments yet. Practice systems send them to the API.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            {
-              label: 'Booked',
-              cell: (a) => (
-                <>
-                  <a href={`/appointments/${encodeURIComponent(a.id)}`}>
-                    {formatLocal(a.createdAt, tz)}
-                  </a>
-                </>
-              ),
-            },
-            { label: 'Patient', cell: (a) => callerLabel(a.callerHash) },
-            { label: 'Treatment', cell: (a) => a.treatmentName ?? '—' },
-            {
-              label: 'Attribution',
-              cell: (a) => (
-                <>
-                  <Badge kind={a.attributionStatus}>
-                    {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
-                  </Badge>
-                </>
-              ),
-            },
-            { label: 'Path', cell: (a) => a.attributionPath ?? '—' },
-            { label: 'Value', class: 'num', cell: (a) => formatPence(a.countedValuePence) },
-          ]}
-        />
-      )}
+        label="Filter appointments"
+        filters={[
+          { name: 'status', label: 'Attribution', value: props.status, options: BY_STATUS },
+        ]}
+      />
+      <DataTable
+        rows={props.rows}
+        empty="No appointments yet. Practice systems send them to the API."
+        columns={[
+          {
+            label: 'Booked',
+            cell: (a) => (
+              <>
+                <a href={`/appointments/${encodeURIComponent(a.id)}`}>
+                  {formatLocal(a.createdAt, tz)}
+                </a>
+              </>
+            ),
+          },
+          { label: 'Patient', cell: (a) => callerLabel(a.callerHash) },
+          { label: 'Treatment', cell: (a) => a.treatmentName ?? '—' },
+          {
+            label: 'Attribution',
+            cell: (a) => (
+              <>
+                <Badge kind={a.attributionStatus}>
+                  {a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}
+                </Badge>
+              </>
+            ),
+          },
+          { label: 'Path', cell: (a) => a.attributionPath ?? '—' },
+          { label: 'Counted value', class: 'num', cell: (a) => countedValue(a) ?? '—' },
+        ]}
+      />
       <Pager
         first="/appointments"
         next={
@@ -128,8 +127,12 @@ function AppointmentPage(props: {
           <dd>{callerLabel(a.callerHash)}</dd>
           <dt>Treatment</dt>
           <dd>{a.treatmentName ?? '—'}</dd>
-          <dt>Counted value</dt>
-          <dd>{formatPence(a.countedValuePence)}</dd>
+          {countedValue(a) === null ? null : (
+            <>
+              <dt>Counted value</dt>
+              <dd>{countedValue(a)}</dd>
+            </>
+          )}
           <dt>Attribution</dt>
           <dd>{a.attributionStatus === 'recovered' ? 'Recovered' : 'Not attributed'}</dd>
           <dt>Path</dt>
@@ -171,16 +174,13 @@ export const appointmentsListPage = page('appointments', async (c, s) => {
     PAGE_SIZE,
     cursorOf(q.cursor),
   )
-  const page = rows.slice(0, PAGE_SIZE)
-  const last = page[page.length - 1]
-  const nextCursor =
-    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.createdAt, id: last.id }) : null
+  const { items, nextCursor } = paginate(rows, PAGE_SIZE, (a) => ({ t: a.createdAt, id: a.id }))
   return c.html(
     <AppointmentsPage
       viewer={s.viewer}
       timezone={s.clinic.timezone}
       status={q.status}
-      rows={page}
+      rows={items}
       nextCursor={nextCursor}
     />,
   )

@@ -1,15 +1,18 @@
 /** The audit log, newest first, with the hash chain verified by the clinic’s object. */
 import type { AuditEntry } from '../../audit/chain'
+import { type AuditNames, describeAuditEntry } from '../../audit/describe'
 import { withDurableRetry } from '../../lib/durable'
+import { loadAuditNames } from '../audit-names'
 import { DataTable, Pager } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
-import { page } from '../page-kit'
+import { page, viewOf } from '../page-kit'
 
 export function AuditPage(props: {
   viewer: Viewer
   timezone: string
   entries: AuditEntry[]
+  names: AuditNames
   verification: { valid: boolean; checked: number; firstBrokenId: string | null }
   nextBefore: number | null
 }) {
@@ -25,34 +28,24 @@ export function AuditPage(props: {
           {`Tampering detected: the chain breaks at entry ${v.firstBrokenId ?? '?'} (checked ${v.checked}).`}
         </div>
       )}
-      {props.entries.length === 0 ? (
-        <p>No entries yet.</p>
-      ) : (
-        <DataTable
-          rows={props.entries}
-          columns={[
-            { label: 'When', cell: (e) => formatLocal(e.at, props.timezone) },
-            {
-              label: 'Actor',
-              cell: (e) => (
-                <>
-                  <code>{e.actor}</code>
-                </>
-              ),
-            },
-            { label: 'Action', cell: (e) => e.action },
-            { label: 'Target', cell: (e) => <>{e.target ? <code>{e.target}</code> : '—'}</> },
-            {
-              label: 'Hash',
-              cell: (e) => (
-                <>
-                  <code title={e.hash}>{e.hash.slice(0, 12)}</code>
-                </>
-              ),
-            },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.entries.map((e) => ({ ...e, words: describeAuditEntry(e, props.names) }))}
+        empty="No entries yet."
+        columns={[
+          { label: 'When', cell: (e) => formatLocal(e.at, props.timezone) },
+          { label: 'Who', cell: (e) => e.words.who },
+          { label: 'What', cell: (e) => e.words.what },
+          { label: 'About', cell: (e) => e.words.which ?? '—' },
+          {
+            label: 'Hash',
+            cell: (e) => (
+              <>
+                <code title={e.hash}>{e.hash.slice(0, 12)}</code>
+              </>
+            ),
+          },
+        ]}
+      />
       <Pager
         first="/audit"
         next={props.nextBefore ? `/audit?before=${props.nextBefore}` : null}
@@ -72,14 +65,12 @@ export const auditGet = page('audit', async (c, s) => {
     withDurableRetry(() => stub.verifyAudit()),
   ])
   const page = entries.slice(0, 50)
-  const nextBefore = entries.length > 50 ? (page[page.length - 1]?.seq ?? null) : null
-  return c.html(
-    <AuditPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      entries={page}
-      verification={verification}
-      nextBefore={nextBefore}
-    />,
+  const names = await loadAuditNames(
+    c,
+    s,
+    page.flatMap((e) => [e.actor, e.target]),
   )
+  const nextBefore = entries.length > 50 ? (page[page.length - 1]?.seq ?? null) : null
+  const view = { entries: page, names, verification, nextBefore }
+  return c.html(<AuditPage {...viewOf(c, s, 'audit')} {...view} />)
 })

@@ -1,41 +1,38 @@
 /** Signed-out pages: sign in, sign up, password reset (request and new password), invite acceptance. */
 import { TURNSTILE_SCRIPT_ORIGIN } from '../../lib/turnstile'
-import { AuthLayout, Field, type FieldErrors, FormErrors, Notice } from '../layout'
+import { bound, type FormState, NEW_PASSWORD, PostForm } from '../forms'
+import { AuthLayout, Field, type FieldErrors, Notice } from '../layout'
 
 const TURNSTILE_SCRIPT_URL = `${TURNSTILE_SCRIPT_ORIGIN}/turnstile/v0/api.js`
 
-export function LoginPage(props: {
-  email?: string
-  error?: string | null
-  errors?: FieldErrors
-  notice?: string | null
-  next?: string
-}) {
+/** The email a member signs in with (the browser's saved username). */
+const EMAIL = { type: 'email', required: true, label: 'Email' } as const
+const CLINIC_NAME = { label: 'Clinic name', autocomplete: 'organization', required: true } as const
+const CURRENT_PASSWORD = {
+  name: 'password',
+  type: 'password',
+  label: 'Password',
+  autocomplete: 'current-password',
+  required: true,
+} as const
+
+type Refused = { error?: string | null; errors?: FieldErrors }
+
+export function LoginPage(
+  props: Refused & { email?: string; notice?: string | null; next?: string },
+) {
+  const form: FormState<{ email?: string }> = {
+    values: { email: props.email },
+    errors: props.errors,
+  }
   return (
     <AuthLayout title="Sign in">
       <Notice message={props.notice} />
-      <FormErrors message={props.error} />
-      <form class="stack" method="post" action="/login" novalidate>
+      <PostForm action="/login" submit="Sign in" error={props.error}>
         {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
-        <Field
-          name="email"
-          label="Email"
-          type="email"
-          autocomplete="username"
-          required
-          value={props.email}
-          errors={props.errors}
-        />
-        <Field
-          name="password"
-          label="Password"
-          type="password"
-          autocomplete="current-password"
-          required
-          errors={props.errors}
-        />
-        <button type="submit">Sign in</button>
-      </form>
+        <Field {...bound(form, 'email')} {...EMAIL} autocomplete="username" />
+        <Field {...CURRENT_PASSWORD} errors={props.errors} />
+      </PostForm>
       <p>
         <a href="/reset-password">Forgotten your password?</a>
       </p>
@@ -46,50 +43,25 @@ export function LoginPage(props: {
   )
 }
 
-export function SignupPage(props: {
-  values?: { clinicName?: string; email?: string; timezone?: string }
-  error?: string | null
-  errors?: FieldErrors
-  /** Real Turnstile mode: the widget's site key. Null in sandbox mode: no external script at all. */
-  turnstileSiteKey?: string | null
-}) {
-  const v = props.values ?? {}
+export function SignupPage(
+  props: Refused & {
+    values?: { clinicName?: string; email?: string; timezone?: string }
+    /** Real Turnstile mode: the widget's site key. Null in sandbox mode: no external script at all. */
+    turnstileSiteKey?: string | null
+  },
+) {
+  const timezone = props.values?.timezone ?? 'Europe/London'
+  const form = { values: { ...props.values, timezone }, errors: props.errors }
   return (
     <AuthLayout title="Create your clinic's account">
-      <FormErrors message={props.error} />
-      <form class="stack" method="post" action="/signup" novalidate>
+      <PostForm action="/signup" submit="Create account" error={props.error}>
+        <Field {...bound(form, 'clinicName')} {...CLINIC_NAME} />
+        <Field {...bound(form, 'email')} {...EMAIL} label="Your email" autocomplete="email" />
+        <Field {...NEW_PASSWORD} label="Password" errors={props.errors} />
         <Field
-          name="clinicName"
-          label="Clinic name"
-          required
-          autocomplete="organization"
-          value={v.clinicName}
-          errors={props.errors}
-        />
-        <Field
-          name="email"
-          label="Your email"
-          type="email"
-          autocomplete="email"
-          required
-          value={v.email}
-          errors={props.errors}
-        />
-        <Field
-          name="password"
-          label="Password"
-          type="password"
-          autocomplete="new-password"
-          hint="At least 12 characters."
-          required
-          errors={props.errors}
-        />
-        <Field
-          name="timezone"
+          {...bound(form, 'timezone')}
           label="Time zone"
-          value={v.timezone ?? 'Europe/London'}
           hint="An IANA name such as Europe/London."
-          errors={props.errors}
         />
         {props.turnstileSiteKey ? (
           <>
@@ -98,8 +70,7 @@ export function SignupPage(props: {
             <script src={TURNSTILE_SCRIPT_URL} async defer />
           </>
         ) : null}
-        <button type="submit">Create account</button>
-      </form>
+      </PostForm>
       <p>
         Already have an account? <a href="/login">Sign in</a>
       </p>
@@ -107,28 +78,15 @@ export function SignupPage(props: {
   )
 }
 
-export function ResetRequestPage(props: {
-  sent?: boolean
-  error?: string | null
-  errors?: FieldErrors
-}) {
+export function ResetRequestPage(props: Refused & { sent?: boolean }) {
   return (
     <AuthLayout title="Reset your password">
       {props.sent ? (
         <Notice message="If that email has an account, we have sent a link to reset its password. It works for one hour." />
       ) : null}
-      <FormErrors message={props.error} />
-      <form class="stack" method="post" action="/reset-password" novalidate>
-        <Field
-          name="email"
-          label="Email"
-          type="email"
-          autocomplete="email"
-          required
-          errors={props.errors}
-        />
-        <button type="submit">Send reset link</button>
-      </form>
+      <PostForm action="/reset-password" submit="Send reset link" error={props.error}>
+        <Field name="email" {...EMAIL} autocomplete="email" errors={props.errors} />
+      </PostForm>
       <p>
         <a href="/login">Back to sign in</a>
       </p>
@@ -137,34 +95,22 @@ export function ResetRequestPage(props: {
 }
 
 /** The new-password form for both a reset link and an invite link. */
-export function TokenPasswordPage(props: {
-  kind: 'reset' | 'invite'
-  token: string
-  error?: string | null
-  errors?: FieldErrors
-}) {
+export function TokenPasswordPage(props: Refused & { kind: 'reset' | 'invite'; token: string }) {
   const invite = props.kind === 'invite'
   return (
     <AuthLayout title={invite ? 'Join your team' : 'Choose a new password'}>
-      <FormErrors message={props.error} />
-      <form
-        class="stack"
-        method="post"
+      <PostForm
         action={invite ? '/accept-invite' : '/reset-password/new'}
-        novalidate
+        submit={invite ? 'Accept invite' : 'Set password'}
+        error={props.error}
       >
         <input type="hidden" name="token" value={props.token} />
         <Field
-          name="password"
+          {...NEW_PASSWORD}
           label={invite ? 'Choose a password' : 'New password'}
-          type="password"
-          autocomplete="new-password"
-          hint="At least 12 characters."
-          required
           errors={props.errors}
         />
-        <button type="submit">{invite ? 'Accept invite' : 'Set password'}</button>
-      </form>
+      </PostForm>
     </AuthLayout>
   )
 }

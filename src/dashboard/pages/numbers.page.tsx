@@ -2,15 +2,23 @@
  * Tracking numbers with the webhook URLs to paste into Twilio, and adding one (through
  * src/clinic/setup.ts, as the API does).
  */
-import { addTrackingNumber, listTrackingNumbers } from '../../clinic/setup'
+import { addTrackingNumber, listTrackingNumbers, type TrackingNumberJson } from '../../clinic/setup'
 import { ProblemError } from '../../lib/problem'
-import { canEdit } from '../access'
 import { DataTable } from '../components'
 import { formatLocalDate } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, fieldErrorsOf, formOf, notice, type PageState, page } from '../page-kit'
+import { bound, FormSection, refusal } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
+import { type Extra, fieldErrorsOf, formOf, page, viewLoader, viewOf } from '../page-kit'
 
 /** The Twilio webhook URLs a clinic pastes into its number's configuration. */
+/** The form under the list. */
+const ADD_NUMBER_FORM = {
+  id: 'add-number',
+  title: 'Add a number',
+  action: '/numbers',
+  submit: 'Add number',
+}
+
 function webhookUrls(publicBaseUrl: string) {
   return {
     voice: `${publicBaseUrl}/webhooks/twilio/voice`,
@@ -20,19 +28,23 @@ function webhookUrls(publicBaseUrl: string) {
   }
 }
 
+/** Where each webhook goes in Twilio's console, and its URL key. */
+const WEBHOOKS = [
+  ['A call comes in', 'voice'],
+  ['Call status changes', 'voiceStatus'],
+  ['A message comes in', 'messaging'],
+  ['Message status callback', 'messagingStatus'],
+] as const
+
+type NumberValues = { phoneNumber?: string; forwardTo?: string; label?: string }
+
 function NumbersPage(props: {
   viewer: Viewer
   canEdit: boolean
   publicBaseUrl: string
   timezone: string
-  rows: {
-    id: string
-    phoneNumber: string
-    forwardTo: string
-    label: string | null
-    createdAt: number
-  }[]
-  values?: { phoneNumber?: string; forwardTo?: string; label?: string }
+  rows: TrackingNumberJson[]
+  values?: NumberValues
   error?: string | null
   errors?: FieldErrors
   notice?: string | null
@@ -45,96 +57,54 @@ function NumbersPage(props: {
         <h2 id="webhooks">Twilio webhook URLs</h2>
         <p>In the Twilio console, open each tracking number and paste these exactly (HTTP POST):</p>
         <dl class="facts">
-          <dt>A call comes in</dt>
-          <dd>
-            <code>{urls.voice}</code>
-          </dd>
-          <dt>Call status changes</dt>
-          <dd>
-            <code>{urls.voiceStatus}</code>
-          </dd>
-          <dt>A message comes in</dt>
-          <dd>
-            <code>{urls.messaging}</code>
-          </dd>
-          <dt>Message status callback</dt>
-          <dd>
-            <code>{urls.messagingStatus}</code>
-          </dd>
+          {WEBHOOKS.map(([when, key]) => (
+            <>
+              <dt>{when}</dt>
+              <dd>
+                <code>{urls[key]}</code>
+              </dd>
+            </>
+          ))}
         </dl>
       </section>
       <h2>Tracking numbers</h2>
-      {props.rows.length === 0 ? (
-        <p>No numbers yet.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            { label: 'Tracking number', cell: (n) => n.phoneNumber },
-            { label: 'Forwards to', cell: (n) => n.forwardTo },
-            { label: 'Label', cell: (n) => n.label ?? '—' },
-            { label: 'Added', cell: (n) => formatLocalDate(n.createdAt, props.timezone) },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.rows}
+        empty="No numbers yet."
+        columns={[
+          { label: 'Tracking number', cell: (n) => n.phoneNumber },
+          { label: 'Forwards to', cell: (n) => n.forwardTo },
+          { label: 'Label', cell: (n) => n.label ?? '—' },
+          {
+            label: 'Added',
+            cell: (n) => formatLocalDate(Date.parse(n.createdAt), props.timezone),
+          },
+        ]}
+      />
       {props.canEdit ? (
-        <section aria-labelledby="add-number">
-          <h2 id="add-number">Add a number</h2>
-          <FormErrors message={props.error} />
-          <form class="stack card" method="post" action="/numbers" novalidate>
-            <Field
-              name="phoneNumber"
-              label="Twilio tracking number"
-              type="tel"
-              hint="The number patients ring, e.g. +44 113 496 0000."
-              required
-              value={props.values?.phoneNumber}
-              errors={props.errors}
-            />
-            <Field
-              name="forwardTo"
-              label="Forward calls to"
-              type="tel"
-              hint="Your front desk's line."
-              required
-              value={props.values?.forwardTo}
-              errors={props.errors}
-            />
-            <Field
-              name="label"
-              label="Label (optional)"
-              value={props.values?.label}
-              errors={props.errors}
-            />
-            <button type="submit">Add number</button>
-          </form>
-        </section>
+        <FormSection {...ADD_NUMBER_FORM} error={props.error}>
+          <Field
+            {...bound(props, 'phoneNumber')}
+            {...PHONE}
+            label="Twilio tracking number"
+            hint="The number patients ring, e.g. +44 113 496 0000."
+          />
+          <Field {...bound(props, 'forwardTo')} {...PHONE} label="Forward calls to" hint={DESK} />
+          <Field {...bound(props, 'label')} label="Label (optional)" />
+        </FormSection>
       ) : null}
     </Layout>
   )
 }
 
-async function numbersPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof NumbersPage>[0]> = {},
-  status: 200 | 400 | 409 = 200,
-) {
+const PHONE = { type: 'tel', required: true } as const
+const DESK = "Your front desk's line."
+
+const numbersPage = viewLoader<Extra<typeof NumbersPage>>(async (c, s, extra) => {
   const { items } = await listTrackingNumbers(c.var.db, s.clinic.id, { limit: 500 })
-  const rows = items.map((n) => ({ ...n, createdAt: Date.parse(n.createdAt) }))
-  return c.html(
-    <NumbersPage
-      viewer={s.viewer}
-      canEdit={canEdit(s.principal.role, 'numbers')}
-      publicBaseUrl={c.var.config.publicBaseUrl}
-      timezone={s.clinic.timezone}
-      rows={rows}
-      notice={notice(c)}
-      {...extra}
-    />,
-    status,
-  )
-}
+  const base = c.var.config.publicBaseUrl
+  return <NumbersPage {...viewOf(c, s, 'numbers')} publicBaseUrl={base} rows={items} {...extra} />
+})
 
 /** GET /numbers */
 export const numbersGet = page('numbers', numbersPage)
@@ -145,17 +115,7 @@ export const numbersPost = page('numbers', async (c, s) => {
   const values = { phoneNumber: form.phoneNumber, forwardTo: form.forwardTo, label: form.label }
   const label = (form.label ?? '').trim()
   if (label.length > 60) {
-    return numbersPage(
-      c,
-      s,
-      {
-        values,
-        errors: { label: 'Keep the label under 60 characters.' },
-        error: 'Please correct the fields marked below.',
-        notice: null,
-      },
-      400,
-    )
+    return numbersPage(c, s, refusal(values, { label: 'Keep the label under 60 characters.' }), 400)
   }
   // The service normalises and validates the numbers (one rule for the API and the dashboard);
   // its field errors are shown beside the fields.
@@ -167,20 +127,9 @@ export const numbersPost = page('numbers', async (c, s) => {
     })
   } catch (err) {
     if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const inUse = err.status === 409
-    return numbersPage(
-      c,
-      s,
-      {
-        values,
-        errors: inUse
-          ? { phoneNumber: 'This number is already set up in Ringback.' }
-          : fieldErrorsOf(err),
-        error: inUse ? 'That number is already in use.' : 'Please correct the fields marked below.',
-        notice: null,
-      },
-      inUse ? 409 : 400,
-    )
+    if (err.status !== 409) return numbersPage(c, s, refusal(values, fieldErrorsOf(err)), 400)
+    const inUse = { phoneNumber: 'This number is already set up in Ringback.' }
+    return numbersPage(c, s, refusal(values, inUse, 'That number is already in use.'), 409)
   }
   return c.redirect('/numbers?notice=number-added', 303)
 })

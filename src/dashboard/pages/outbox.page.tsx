@@ -1,11 +1,12 @@
 /** The outbox: messages sent or kept in sandbox mode (src/outbox), each read audited. */
 import { audit } from '../../audit/audit'
 import { actorOf } from '../../lib/context'
+import { paginate } from '../../lib/pagination'
 import { listOutbox } from '../../outbox/outbox.service'
-import { DataTable } from '../components'
+import { DataTable, Pager } from '../components'
 import { formatLocal } from '../format'
 import { Layout, type Viewer } from '../layout'
-import { page } from '../page-kit'
+import { cursorOf, PAGE_SIZE, page, viewOf } from '../page-kit'
 
 export function OutboxPage(props: {
   viewer: Viewer
@@ -20,36 +21,46 @@ export function OutboxPage(props: {
     status: string
     createdAt: number
   }[]
+  next: string | null
 }) {
   return (
     <Layout title="Outbox" viewer={props.viewer} active="outbox">
       <p>
         {props.sandbox
           ? 'Sandbox mode: nothing leaves Ringback. Below is what would have been sent.'
-          : 'Messages and emails sent recently, newest first.'}
+          : 'Messages and emails sent, newest first.'}
       </p>
-      {props.rows.length === 0 ? (
-        <p>The outbox is empty.</p>
-      ) : (
-        <DataTable
-          rows={props.rows}
-          columns={[
-            { label: 'When', cell: (m) => formatLocal(m.createdAt, props.timezone) },
-            { label: 'Channel', cell: (m) => `${m.channel} (${m.kind})` },
-            { label: 'To', cell: (m) => m.toMasked },
-            { label: 'Message', cellClass: 'message-body', cell: (m) => m.body },
-            { label: 'Status', cell: (m) => m.status },
-          ]}
-        />
-      )}
+      <DataTable
+        rows={props.rows}
+        empty="The outbox is empty."
+        columns={[
+          { label: 'When', cell: (m) => formatLocal(m.createdAt, props.timezone) },
+          { label: 'Channel', cell: (m) => `${m.channel} (${m.kind})` },
+          { label: 'To', cell: (m) => m.toMasked },
+          { label: 'Message', cellClass: 'message-body', cell: (m) => m.body },
+          { label: 'Status', cell: (m) => m.status },
+        ]}
+      />
+      <Pager
+        first="/outbox"
+        next={props.next ? `/outbox?cursor=${encodeURIComponent(props.next)}` : null}
+        label="Older messages"
+      />
     </Layout>
   )
 }
 
 /** GET /outbox */
 export const outboxGet = page('outbox', async (c, s) => {
-  const rows = await listOutbox(c.var.db, c.var.config, s.clinic.id, 50, null)
-  const opened = rows.slice(0, 50).map((m) => ({
+  const rows = await listOutbox(
+    c.var.db,
+    c.var.config,
+    s.clinic.id,
+    PAGE_SIZE,
+    cursorOf(c.req.query('cursor')),
+  )
+  const { items, nextCursor } = paginate(rows, PAGE_SIZE, (m) => ({ t: m.createdAt, id: m.id }))
+  const opened = items.map((m) => ({
     ...m,
     body: m.body ?? '[no longer readable: the key was destroyed]',
   }))
@@ -65,6 +76,6 @@ export const outboxGet = page('outbox', async (c, s) => {
   )
   const sandbox = c.var.config.twilio.sandbox || c.var.config.resend.apiKey === null
   return c.html(
-    <OutboxPage viewer={s.viewer} timezone={s.clinic.timezone} sandbox={sandbox} rows={opened} />,
+    <OutboxPage {...viewOf(c, s, 'outbox')} sandbox={sandbox} rows={opened} next={nextCursor} />,
   )
 })

@@ -99,9 +99,52 @@ function Figure(props: { name: keyof Figures; value: number | null; children: st
   )
 }
 
+/** The figures that are plain numbers (everything but the hold-out summary). */
+type NumericFigure = {
+  [K in keyof Figures]: Figures[K] extends number | null ? K : never
+}[keyof Figures]
+
+/** A headline figure: its label, the metrics field it shows (compared with the API), its text. */
+type Stat = { label: string; figure: NumericFigure | null; text: (f: Figures) => string }
+
+const STATS: readonly Stat[] = [
+  { label: 'Missed calls', figure: 'missedCalls', text: (f) => String(f.missedCalls) },
+  {
+    label: 'Answer rate',
+    figure: null,
+    text: (f) => formatRate(f.answeredCalls, f.answeredCalls + f.missedCalls),
+  },
+  { label: 'Callback rate', figure: null, text: (f) => formatRate(f.callbacks, f.missedCalls) },
+  {
+    label: 'Median time to callback',
+    figure: 'medianCallbackSeconds',
+    text: (f) => formatDuration(f.medianCallbackSeconds),
+  },
+  { label: 'Text-backs sent', figure: 'textBacks', text: (f) => String(f.textBacks) },
+  {
+    label: 'Recovered appointments',
+    figure: 'recoveredAppointments',
+    text: (f) => String(f.recoveredAppointments),
+  },
+  {
+    label: 'Recovered revenue',
+    figure: 'recoveredRevenuePence',
+    text: (f) => formatPence(f.recoveredRevenuePence),
+  },
+]
+
+/** A count in running text, marked as the metrics field it shows. */
+function Count(props: { figures: Figures; name: NumericFigure }) {
+  const value = props.figures[props.name]
+  return (
+    <Figure name={props.name} value={value}>
+      {value ?? '—'}
+    </Figure>
+  )
+}
+
 function PeriodFigures(props: { id: string; title: string; period: Period }) {
   const s = props.period.figures
-  const answerable = s.answeredCalls + s.missedCalls
   return (
     <section
       aria-labelledby={props.id}
@@ -111,74 +154,32 @@ function PeriodFigures(props: { id: string; title: string; period: Period }) {
     >
       <h2 id={props.id}>{props.title}</h2>
       <dl class="stats">
-        <div class="stat">
-          <dt>Missed calls</dt>
-          <dd>
-            <Figure name="missedCalls" value={s.missedCalls}>
-              {s.missedCalls}
-            </Figure>
-          </dd>
-        </div>
-        <div class="stat">
-          <dt>Answer rate</dt>
-          <dd>{formatRate(s.answeredCalls, answerable)}</dd>
-        </div>
-        <div class="stat">
-          <dt>Callback rate</dt>
-          <dd>{formatRate(s.callbacks, s.missedCalls)}</dd>
-        </div>
-        <div class="stat">
-          <dt>Median time to callback</dt>
-          <dd>
-            <Figure name="medianCallbackSeconds" value={s.medianCallbackSeconds}>
-              {formatDuration(s.medianCallbackSeconds)}
-            </Figure>
-          </dd>
-        </div>
-        <div class="stat">
-          <dt>Text-backs sent</dt>
-          <dd>
-            <Figure name="textBacks" value={s.textBacks}>
-              {s.textBacks}
-            </Figure>
-          </dd>
-        </div>
-        <div class="stat">
-          <dt>Recovered appointments</dt>
-          <dd>
-            <Figure name="recoveredAppointments" value={s.recoveredAppointments}>
-              {s.recoveredAppointments}
-            </Figure>
-          </dd>
-        </div>
-        <div class="stat">
-          <dt>Recovered revenue</dt>
-          <dd>
-            <Figure name="recoveredRevenuePence" value={s.recoveredRevenuePence}>
-              {formatPence(s.recoveredRevenuePence)}
-            </Figure>
-          </dd>
-        </div>
+        {STATS.map((st) => (
+          <div class="stat">
+            <dt>{st.label}</dt>
+            <dd>
+              {st.figure ? (
+                <Figure name={st.figure} value={s[st.figure]}>
+                  {st.text(s)}
+                </Figure>
+              ) : (
+                st.text(s)
+              )}
+            </dd>
+          </div>
+        ))}
       </dl>
       <p class="hint">
         {'Of '}
-        <Figure name="inboundCalls" value={s.inboundCalls}>
-          {s.inboundCalls}
-        </Figure>
+        <Count figures={s} name="inboundCalls" />
         {' calls in: '}
-        <Figure name="answeredCalls" value={s.answeredCalls}>
-          {s.answeredCalls}
-        </Figure>
+        <Count figures={s} name="answeredCalls" />
         {' answered, '}
         {s.missedCalls}
         {' missed ('}
-        <Figure name="voicemails" value={s.voicemails}>
-          {s.voicemails}
-        </Figure>
+        <Count figures={s} name="voicemails" />
         {' left a voicemail), '}
-        <Figure name="callbacks" value={s.callbacks}>
-          {s.callbacks}
-        </Figure>
+        <Count figures={s} name="callbacks" />
         {' called back.'}
       </p>
     </section>

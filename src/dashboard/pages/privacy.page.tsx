@@ -1,29 +1,47 @@
 /** Privacy: data-subject requests and purge receipts (src/privacy), and recording a request. */
 import { z } from 'zod'
+import { type AuditNames, describePrivacyRequest, describePurge } from '../../audit/describe'
 import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { listPrivacyRequests, listPurgeRuns } from '../../privacy/privacy.service'
 import { createPrivacyRequest } from '../../privacy/requests'
+import { loadAuditNames } from '../audit-names'
 import { DataTable } from '../components'
 import { formatLocal, formatLocalDate } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import { bound, FormSection, refusal } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, Select, type Viewer } from '../layout'
 import {
-  type Ctx,
+  type Extra,
   fieldErrorsOf,
   formOf,
-  notice,
-  type PageState,
   page,
+  viewLoader,
+  viewOf,
   zodFieldErrors,
 } from '../page-kit'
+
+const REQUEST_TYPES = ['access', 'erasure', 'rectification', 'restriction', 'objection'] as const
+const EITHER = 'Give a phone number, an email, or both.'
+
+/** The form under the list. */
+const NEW_REQUEST_FORM = {
+  id: 'new-request',
+  title: 'Record a request',
+  action: '/privacy',
+  submit: 'Record request',
+}
 
 function PrivacyPage(props: {
   viewer: Viewer
   timezone: string
   now: number
+  names: AuditNames
   requests: {
     id: string
     type: string
+    subjectHash: string | null
+    emailLookup: string | null
+    requestedBy: string | null
     status: string
     createdAt: number
     dueAt: number
@@ -58,145 +76,88 @@ function PrivacyPage(props: {
         {props.requests.length === 0 ? (
           <p>No requests yet.</p>
         ) : (
-          <div class="table-wrap">
-            <table class="responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Received</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Due</th>
-                  <th scope="col">Export</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.requests.map((r) => {
-                  const overdue = !r.completedAt && r.dueAt < props.now
-                  return (
-                    <tr>
-                      <td data-label="Received">{formatLocalDate(r.createdAt, tz)}</td>
-                      <td data-label="Type">{r.type}</td>
-                      <td data-label="Status">{r.status}</td>
-                      <td data-label="Due">
-                        {formatLocalDate(r.dueAt, tz)}
-                        {overdue ? <strong> (overdue)</strong> : null}
-                      </td>
-                      <td data-label="Export">
-                        {r.type === 'access' ? (
-                          <a href={`/api/v1/privacy/requests/${encodeURIComponent(r.id)}/export`}>
-                            JSON
-                          </a>
-                        ) : (
-                          '—'
-                        )}
-                      </td>
-                    </tr>
-                  )
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
-      <section aria-labelledby="new-request">
-        <h2 id="new-request">Record a request</h2>
-        <FormErrors message={props.error} />
-        <form class="stack card" method="post" action="/privacy" novalidate>
-          <div class="field">
-            <label for="f-type">Type</label>
-            <select id="f-type" name="type">
-              {['access', 'erasure', 'rectification', 'restriction', 'objection'].map((t) => (
-                <option value={t} selected={(props.values?.type ?? 'access') === t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </div>
-          <Field
-            name="phone"
-            label="Subject's phone number"
-            type="tel"
-            hint="Give a phone number, an email, or both."
-            value={props.values?.phone}
-            errors={props.errors}
-          />
-          <Field
-            name="email"
-            label="Subject's email"
-            type="email"
-            value={props.values?.email}
-            errors={props.errors}
-          />
-          <button type="submit">Record request</button>
-        </form>
-      </section>
-      <section aria-labelledby="purges">
-        <h2 id="purges">Retention purges</h2>
-        {props.purges.length === 0 ? (
-          <p>No purges have run yet. They run daily at 03:00 UTC.</p>
-        ) : (
           <DataTable
-            rows={props.purges}
+            rows={props.requests.map((r) => ({
+              ...r,
+              words: describePrivacyRequest(r, props.names),
+            }))}
             columns={[
-              { label: 'Ran', cell: (p) => formatLocal(p.ranAt, tz) },
-              { label: 'Job', cell: (p) => p.job },
-              { label: 'Cut-off', cell: (p) => formatLocalDate(p.cutoff, tz) },
-              { label: 'Deleted', cell: (p) => describeDeleted(p.deletedJson) },
+              { label: 'Received', cell: (r) => formatLocalDate(r.createdAt, tz) },
+              { label: 'Request', cell: (r) => r.words.what },
+              { label: 'Subject', cell: (r) => r.words.subject },
+              { label: 'Recorded by', cell: (r) => r.words.recordedBy },
+              { label: 'Status', cell: (r) => r.status },
+              {
+                label: 'Due',
+                cell: (r) => (
+                  <>
+                    {formatLocalDate(r.dueAt, tz)}
+                    {!r.completedAt && r.dueAt < props.now ? <strong> (overdue)</strong> : null}
+                  </>
+                ),
+              },
+              {
+                label: 'Export',
+                cell: (r) =>
+                  r.type === 'access' ? (
+                    <a href={`/api/v1/privacy/requests/${encodeURIComponent(r.id)}/export`}>JSON</a>
+                  ) : (
+                    '—'
+                  ),
+              },
             ]}
           />
         )}
+      </section>
+      <FormSection {...NEW_REQUEST_FORM} error={props.error}>
+        <Select
+          name="type"
+          label="Type"
+          value={props.values?.type ?? 'access'}
+          options={REQUEST_TYPES.map((t) => [t, t])}
+        />
+        <Field {...bound(props, 'phone')} label="Subject's phone number" type="tel" hint={EITHER} />
+        <Field {...bound(props, 'email')} label="Subject's email" type="email" />
+      </FormSection>
+      <section aria-labelledby="purges">
+        <h2 id="purges">Retention purges</h2>
+        <DataTable
+          rows={props.purges.map((p) => ({ ...p, words: describePurge(p) }))}
+          empty="No purges have run yet. They run daily at 03:00 UTC."
+          columns={[
+            { label: 'Ran', cell: (p) => formatLocal(p.ranAt, tz) },
+            { label: 'What', cell: (p) => p.words.what },
+            { label: 'Older than', cell: (p) => formatLocalDate(p.cutoff, tz) },
+            { label: 'Deleted', cell: (p) => p.words.deleted },
+          ]}
+        />
       </section>
     </Layout>
   )
 }
 
-/** `{"calls": 12, "recordings": 0}` → `12 calls, 0 recordings`. */
-function describeDeleted(json: string): string {
-  try {
-    const parsed: unknown = JSON.parse(json)
-    if (parsed && typeof parsed === 'object') {
-      const parts = Object.entries(parsed as Record<string, unknown>).map(
-        ([kind, n]) => `${Number(n) || 0} ${kind}`,
-      )
-      return parts.length ? parts.join(', ') : 'nothing'
-    }
-  } catch {
-    // fall through
-  }
-  return '—'
-}
-
-async function privacyPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof PrivacyPage>[0]> = {},
-  status: 200 | 201 | 400 = 200,
-) {
+const privacyPage = viewLoader<Extra<typeof PrivacyPage>>(async (c, s, extra) => {
   const [requests, purges] = await Promise.all([
     listPrivacyRequests(c.var.db, s.clinic.id, 50, null).then((r) => r.slice(0, 50)),
     listPurgeRuns(c.var.db, s.clinic.id, 20, null, { withPlatformRuns: true }).then((r) =>
       r.slice(0, 20),
     ),
   ])
-  return c.html(
-    <PrivacyPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      now={Date.now()}
-      requests={requests}
-      purges={purges}
-      notice={notice(c)}
-      {...extra}
-    />,
-    status,
+  const names = await loadAuditNames(
+    c,
+    s,
+    requests.map((r) => r.requestedBy),
+    { requests },
   )
-}
+  const view = { now: Date.now(), names, requests, purges }
+  return <PrivacyPage {...viewOf(c, s, 'privacy')} {...view} {...extra} />
+})
 
 /** GET /privacy */
 export const privacyGet = page('privacy', privacyPage)
 
 const PrivacyFormSchema = z.object({
-  type: z.enum(['access', 'erasure', 'rectification', 'restriction', 'objection'], {
+  type: z.enum(REQUEST_TYPES, {
     message: 'Choose a request type.',
   }),
   phone: z.string().trim().max(40).optional(),
@@ -213,13 +174,7 @@ export const privacyPost = page('privacy', async (c, s) => {
   const form = await formOf(c)
   const values = { type: form.type, phone: form.phone, email: form.email }
   const parsed = PrivacyFormSchema.safeParse(form)
-  const fail = (errors: FieldErrors) =>
-    privacyPage(
-      c,
-      s,
-      { values, errors, error: 'Please correct the fields marked below.', notice: null },
-      400,
-    )
+  const fail = (errors: FieldErrors) => privacyPage(c, s, refusal(values, errors), 400)
   if (!parsed.success) return fail(zodFieldErrors(parsed.error))
   const { type, phone, email } = parsed.data
   if (!phone && !email) return fail({ phone: 'Give the subject’s phone number, email, or both.' })

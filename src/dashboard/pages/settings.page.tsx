@@ -11,11 +11,26 @@ import {
 } from '../../clinic/settings'
 import { updateClinic } from '../../clinic/setup'
 import { parsePounds } from '../../lib/money'
+import { ProblemError } from '../../lib/problem'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../../textback/request'
+import {
+  describeSmsLength,
+  MAX_TEXT_BACK_SEGMENTS,
+  smsLength,
+  textBackTemplateProblems,
+} from '../../textback/template'
 import { canEdit } from '../access'
 import { renderTextBack } from '../format'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { formOf, notice, page, zodFieldErrors } from '../page-kit'
+import {
+  type Ctx,
+  fieldErrorsOf,
+  formOf,
+  notice,
+  type PageState,
+  page,
+  zodFieldErrors,
+} from '../page-kit'
 
 type SettingsValues = {
   name: string
@@ -173,12 +188,12 @@ function SettingsPage(props: {
         <div class="field">
           <label for="text-back-template">Message</label>
           <p class="hint" id="text-back-template-hint">
-            {`Up to ${MAX_TEMPLATE_LENGTH} characters. {clinic} becomes your clinic’s name.`}
+            {`Up to ${MAX_TEXT_BACK_SEGMENTS} texts. {clinic} becomes your clinic’s name; end with how to opt out (“Reply STOP to opt out.”). ${describeSmsLength(smsLength(renderTextBack(v.textBackTemplate, props.clinicName)))}`}
           </p>
+          {/* No maxlength: the browser would cut the message silently; the check says why instead. */}
           <textarea
             id="text-back-template"
             name="textBackTemplate"
-            maxlength={MAX_TEMPLATE_LENGTH}
             rows={4}
             readonly={ro}
             aria-invalid={templateError ? 'true' : undefined}
@@ -294,41 +309,67 @@ export const settingsGet = page('settings', async (c, s) => {
   )
 })
 
+/** The form again with the values as sent and the fields' messages (400). */
+function settingsRefused(c: Ctx, s: PageState, form: Record<string, string>, errors: FieldErrors) {
+  return c.html(
+    <SettingsPage
+      viewer={s.viewer}
+      canEdit
+      clinicName={form.name?.trim() || s.clinic.name}
+      values={{
+        ...settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE),
+        ...form,
+        textBackEnabled: form.textBackEnabled === 'on',
+        callScreening: form.callScreening === 'on',
+      }}
+      error="Please correct the fields marked below."
+      errors={errors}
+    />,
+    400,
+  )
+}
+
+/** Every message about the template at once (the field shows them together). */
+function templateErrors(problems: readonly string[]): FieldErrors {
+  return problems.length ? { textBackTemplate: problems.join(' ') } : {}
+}
+
 /** POST /settings */
 export const settingsPost = page('settings', async (c, s) => {
   const form = await formOf(c)
   const parsed = SettingsFormSchema.safeParse(form)
   if (!parsed.success) {
-    return c.html(
-      <SettingsPage
-        viewer={s.viewer}
-        canEdit
-        clinicName={s.clinic.name}
-        values={{
-          ...settingsValuesOf(s.clinic, DEFAULT_TEXT_BACK_TEMPLATE),
-          ...form,
-          textBackEnabled: form.textBackEnabled === 'on',
-          callScreening: form.callScreening === 'on',
-        }}
-        error="Please correct the fields marked below."
-        errors={zodFieldErrors(parsed.error)}
-      />,
-      400,
-    )
+    // The template's own check runs too, so one round trip shows every problem.
+    const template = form.textBackTemplate?.trim() ?? ''
+    const problems = template
+      ? textBackTemplateProblems(template, form.name?.trim() || s.clinic.name)
+      : []
+    return settingsRefused(c, s, form, {
+      ...templateErrors(problems),
+      ...zodFieldErrors(parsed.error),
+    })
   }
   const v = parsed.data
-  await updateClinic(c.var.db, c.env, s.principal, {
-    name: v.name,
-    defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
-    textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
-    callScreening: v.callScreening === 'on',
-    attributionWindowDays: v.attributionWindowDays,
-    holdOutPercent: v.holdOutPercent,
-    retention: {
-      callDays: v.retentionCallDays,
-      recordingDays: v.retentionRecordingDays,
-      enquiryDays: v.retentionEnquiryDays,
-    },
-  })
+  try {
+    await updateClinic(c.var.db, c.env, s.principal, {
+      name: v.name,
+      defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
+      textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
+      callScreening: v.callScreening === 'on',
+      attributionWindowDays: v.attributionWindowDays,
+      holdOutPercent: v.holdOutPercent,
+      retention: {
+        callDays: v.retentionCallDays,
+        recordingDays: v.retentionRecordingDays,
+        enquiryDays: v.retentionEnquiryDays,
+      },
+    })
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status !== 400) throw err
+    const problems = (err.errors ?? [])
+      .filter((e) => e.path === 'textBack.template')
+      .map((e) => e.message)
+    return settingsRefused(c, s, form, { ...fieldErrorsOf(err), ...templateErrors(problems) })
+  }
   return c.redirect('/settings?notice=saved', 303)
 })

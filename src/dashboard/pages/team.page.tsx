@@ -3,17 +3,25 @@ import { createInvite } from '../../auth/service'
 import { listTeam } from '../../auth/team'
 import type { Role } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
-import { canEdit } from '../access'
 import { DataTable } from '../components'
 import { formatLocal } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, fieldErrorsOf, formOf, notice, type PageState, page } from '../page-kit'
+import { bound, FormSection, refusal } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, Select, type Viewer } from '../layout'
+import { type Extra, fieldErrorsOf, formOf, page, viewLoader, viewOf } from '../page-kit'
 
 const ROLE_TEXT: Record<string, string> = {
   owner: 'Owner — everything, including other owners',
   admin: 'Admin — settings, team, privacy, API keys',
   receptionist: 'Receptionist — calls, appointments, callbacks',
   analyst: 'Analyst — read-only metrics',
+}
+
+/** The form under the list. */
+const INVITE_FORM = {
+  id: 'invite',
+  title: 'Invite a team member',
+  action: '/team',
+  submit: 'Send invite',
 }
 
 function TeamPage(props: {
@@ -49,42 +57,21 @@ function TeamPage(props: {
         ))}
       </ul>
       {props.canEdit ? (
-        <section aria-labelledby="invite">
-          <h2 id="invite">Invite a team member</h2>
-          <FormErrors message={props.error} />
-          <form class="stack card" method="post" action="/team" novalidate>
-            <Field
-              name="email"
-              label="Email"
-              type="email"
-              required
-              value={props.values?.email}
-              errors={props.errors}
-            />
-            <div class="field">
-              <label for="f-role">Role</label>
-              <select id="f-role" name="role">
-                {roles.map((r) => (
-                  <option value={r} selected={(props.values?.role ?? 'receptionist') === r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <button type="submit">Send invite</button>
-          </form>
-        </section>
+        <FormSection {...INVITE_FORM} error={props.error}>
+          <Field {...bound(props, 'email')} label="Email" type="email" required />
+          <Select
+            name="role"
+            label="Role"
+            value={props.values?.role ?? 'receptionist'}
+            options={roles.map((r) => [r, r])}
+          />
+        </FormSection>
       ) : null}
     </Layout>
   )
 }
 
-async function teamPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof TeamPage>[0]> = {},
-  status: 200 | 400 | 403 | 409 | 429 = 200,
-) {
+const teamPage = viewLoader<Extra<typeof TeamPage>>(async (c, s, extra) => {
   const { items } = await listTeam(c.var.db, c.var.config, s.clinic.id, { limit: 200 })
   const rows = items.map((u) => ({
     id: u.id,
@@ -93,18 +80,8 @@ async function teamPage(
     status: u.status,
     lastLoginAt: u.lastLoginAt ? Date.parse(u.lastLoginAt) : null,
   }))
-  return c.html(
-    <TeamPage
-      viewer={s.viewer}
-      canEdit={canEdit(s.principal.role, 'team')}
-      timezone={s.clinic.timezone}
-      rows={rows}
-      notice={notice(c)}
-      {...extra}
-    />,
-    status,
-  )
-}
+  return <TeamPage {...viewOf(c, s, 'team')} rows={rows} {...extra} />
+})
 
 /** GET /team */
 export const teamGet = page('team', teamPage)
@@ -122,17 +99,8 @@ export const teamPost = page('team', async (c, s) => {
     if (!(err instanceof ProblemError) || err.status >= 500) throw err
     const status = ([403, 409, 429] as const).find((s) => s === err.status) ?? 400
     if (status === 429) c.header('Retry-After', err.headers['retry-after'] ?? '60')
-    return teamPage(
-      c,
-      s,
-      {
-        values,
-        error: status === 400 ? 'Please correct the fields marked below.' : err.detail,
-        errors: fieldErrorsOf(err),
-        notice: null,
-      },
-      status,
-    )
+    const refused = refusal(values, fieldErrorsOf(err))
+    return teamPage(c, s, status === 400 ? refused : { ...refused, error: err.detail }, status)
   }
   return c.redirect('/team?notice=invited', 303)
 })

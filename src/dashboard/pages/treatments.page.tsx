@@ -1,16 +1,32 @@
 /** Treatments and their values (src/clinic/setup.ts, as the API), and adding one. */
 import { addTreatment, listTreatments } from '../../clinic/setup'
 import { parsePounds } from '../../lib/money'
-import { canEdit } from '../access'
+import { type Column, DataTable } from '../components'
 import { formatPence } from '../format'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
-import { type Ctx, formOf, notice, type PageState, page } from '../page-kit'
+import { bound, FormSection, refusal } from '../forms'
+import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
+import { type Extra, formOf, page, viewLoader, viewOf } from '../page-kit'
+
+/** The form under the list. */
+const ADD_TREATMENT_FORM = {
+  id: 'add-treatment',
+  title: 'Add a treatment',
+  action: '/treatments',
+  submit: 'Add treatment',
+}
+
+type TreatmentRow = { id: string; name: string; valuePence: number }
+
+const COLUMNS: readonly Column<TreatmentRow>[] = [
+  { label: 'Treatment', cell: (t) => t.name },
+  { label: 'Value', class: 'num', cell: (t) => formatPence(t.valuePence) },
+]
 
 function TreatmentsPage(props: {
   viewer: Viewer
   canEdit: boolean
-  rows: { id: string; name: string; valuePence: number }[]
-  defaultValuePence: number
+  rows: TreatmentRow[]
+  defaultPence: number
   values?: { name?: string; value?: string }
   error?: string | null
   errors?: FieldErrors
@@ -20,82 +36,30 @@ function TreatmentsPage(props: {
     <Layout title="Treatments" viewer={props.viewer} active="treatments">
       <Notice message={props.notice} />
       <p>
-        {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultValuePence)}.`}
+        {`A recovered booking counts at its own value, else its treatment's value below, else the clinic default of ${formatPence(props.defaultPence)}.`}
       </p>
-      {props.rows.length === 0 ? (
-        <p>No treatments yet.</p>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Treatment</th>
-                <th scope="col" class="num">
-                  Value
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((t) => (
-                <tr>
-                  <td>{t.name}</td>
-                  <td class="num">{formatPence(t.valuePence)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable rows={props.rows} empty="No treatments yet." columns={COLUMNS} />
       {props.canEdit ? (
-        <section aria-labelledby="add-treatment">
-          <h2 id="add-treatment">Add a treatment</h2>
-          <FormErrors message={props.error} />
-          <form class="stack card" method="post" action="/treatments" novalidate>
-            <Field
-              name="name"
-              label="Name"
-              required
-              value={props.values?.name}
-              errors={props.errors}
-            />
-            <Field
-              name="value"
-              label="Value (£)"
-              inputmode="decimal"
-              hint="For example 450 or 79.99."
-              required
-              value={props.values?.value}
-              errors={props.errors}
-            />
-            <button type="submit">Add treatment</button>
-          </form>
-        </section>
+        <FormSection {...ADD_TREATMENT_FORM} error={props.error}>
+          <Field {...bound(props, 'name')} label="Name" required />
+          <Field {...bound(props, 'value')} {...POUNDS} label="Value (£)" />
+        </FormSection>
       ) : null}
     </Layout>
   )
 }
 
-async function treatmentsPage(
-  c: Ctx,
-  s: PageState,
-  extra: Partial<Parameters<typeof TreatmentsPage>[0]> = {},
-  status: 200 | 400 = 200,
-) {
+const POUNDS = { inputmode: 'decimal', hint: 'For example 450 or 79.99.', required: true } as const
+
+const treatmentsPage = viewLoader<Extra<typeof TreatmentsPage>>(async (c, s, extra) => {
   // Every treatment fits one page (a price list, not a log); shown by name.
   const { items } = await listTreatments(c.var.db, s.clinic.id, { limit: 500 })
   const rows = [...items].sort((a, b) => a.name.localeCompare(b.name))
-  return c.html(
-    <TreatmentsPage
-      viewer={s.viewer}
-      canEdit={canEdit(s.principal.role, 'treatments')}
-      rows={rows}
-      defaultValuePence={s.clinic.defaultAppointmentValuePence}
-      notice={notice(c)}
-      {...extra}
-    />,
-    status,
+  const pence = s.clinic.defaultAppointmentValuePence
+  return (
+    <TreatmentsPage {...viewOf(c, s, 'treatments')} rows={rows} defaultPence={pence} {...extra} />
   )
-}
+})
 
 /** GET /treatments */
 export const treatmentsGet = page('treatments', treatmentsPage)
@@ -110,17 +74,7 @@ export const treatmentsPost = page('treatments', async (c, s) => {
     errors.name = 'Give the treatment a name (up to 120 characters).'
   if (valuePence === null) errors.value = 'Enter an amount in pounds, such as 450 or 79.99.'
   if (errors.name || errors.value || valuePence === null) {
-    return treatmentsPage(
-      c,
-      s,
-      {
-        values: { name: form.name, value: form.value },
-        errors,
-        error: 'Please correct the fields marked below.',
-        notice: null,
-      },
-      400,
-    )
+    return treatmentsPage(c, s, refusal({ name: form.name, value: form.value }, errors), 400)
   }
   await addTreatment(c.var.db, c.env, s.principal, { name, valuePence })
   return c.redirect('/treatments?notice=treatment-added', 303)
