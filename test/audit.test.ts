@@ -185,10 +185,12 @@ describe('audit retention (7 years)', () => {
     await stub.purgeAudit(now - 7 * 365 * DAY_MS)
     await runInDurableObject(stub, (_instance, state) => {
       // Pretend fewer entries were removed: point the anchor at the first one.
-      const first = state.storage.sql.exec('SELECT hash FROM audit_anchor').one()
+      const first = String(state.storage.sql.exec('SELECT hash FROM audit_anchor').one().hash)
+      // Flip the last hex digit (always a change, whatever the digit was).
+      const last = first.at(-1) === '0' ? '1' : '0'
       state.storage.sql.exec(
         'UPDATE audit_anchor SET hash = ? WHERE id = 1',
-        `${String(first.hash).slice(0, 63)}0`,
+        `${first.slice(0, -1)}${last}`,
       )
     })
     const owner = await clinic.as('owner')
