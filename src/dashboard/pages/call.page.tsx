@@ -4,6 +4,7 @@
  * voicemail's audio route and the Book form's handler (through the appointments service).
  */
 import { eq } from 'drizzle-orm'
+import type { Child } from 'hono/jsx'
 import { bookAppointment } from '../../appointments/service'
 import { recordingResponse } from '../../calls/actions'
 import { findClinicCall } from '../../calls/calls.service'
@@ -16,7 +17,7 @@ import { zonedTimeToUtc } from '../../metrics/local-time'
 import { canEdit } from '../access'
 import { DataTable } from '../components'
 import { callerLabel, formatDuration, formatLocal, formatPence } from '../format'
-import { Badge, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import { Badge, FormErrors, Layout, Notice } from '../layout'
 import { type Ctx, fieldErrorsOf, formOf, type PageState, page, renderError } from '../page-kit'
 import { actionNotice, CallBackButton, ResolveForm } from './worklist.page'
 
@@ -36,17 +37,16 @@ export function outcomeLabel(call: Pick<CallRow, 'direction' | 'status' | 'final
 type Treatment = { id: string; name: string; valuePence: number }
 
 function CallPage(props: {
-  viewer: Viewer
-  timezone: string
+  state: PageState
   call: CallRow
   story: CallStory
   treatments: Treatment[]
-  canAct: boolean
-  canBook: boolean
   notice: string | null
   error?: string | null
 }) {
-  const { call, story, timezone: tz } = props
+  const { call, story } = props
+  const tz = props.state.clinic.timezone
+  const role = props.state.principal.role
   const here = `/calls/${encodeURIComponent(call.id)}`
   const waiting =
     call.direction === 'inbound' &&
@@ -66,7 +66,7 @@ function CallPage(props: {
   return (
     <Layout
       title={`Call from ${callerLabel(call.callerHash)}`}
-      viewer={props.viewer}
+      viewer={props.state.viewer}
       active="calls"
     >
       <Notice message={props.notice} />
@@ -97,7 +97,7 @@ function CallPage(props: {
           </audio>
         </section>
       ) : null}
-      {props.canAct && waiting ? (
+      {canEdit(role, 'worklist') && waiting ? (
         <section aria-labelledby="act">
           <h2 id="act">Act</h2>
           <CallBackButton callId={call.id} back={here} />
@@ -116,7 +116,7 @@ function CallPage(props: {
         ) : (
           <p>No booking has been credited to this call.</p>
         )}
-        {props.canBook && call.callerHash ? (
+        {canEdit(role, 'appointments') && call.callerHash ? (
           <BookForm call={call} treatments={props.treatments} />
         ) : null}
       </section>
@@ -127,41 +127,49 @@ function CallPage(props: {
           </a>
         </p>
       ) : null}
-      <h2>Their other calls</h2>
-      {story.otherCalls.length === 0 ? (
-        <p>None.</p>
-      ) : (
-        <DataTable
-          rows={story.otherCalls}
-          columns={[
-            {
-              label: 'When',
-              cell: (o) => (
-                <a href={`/calls/${encodeURIComponent(o.id)}`}>
-                  {formatLocal(Date.parse(o.startedAt), tz)}
-                </a>
-              ),
-            },
-            { label: 'Direction', cell: (o) => o.direction },
-            { label: 'Outcome', cell: (o) => outcomeLabel(o) },
-          ]}
-        />
-      )}
-      <h2>Texts to them</h2>
-      {story.texts.length === 0 ? (
-        <p>None.</p>
-      ) : (
-        <DataTable
-          rows={story.texts}
-          columns={[
-            { label: 'When', cell: (t) => formatLocal(Date.parse(t.createdAt), tz) },
-            { label: 'Kind', cell: (t) => `${t.kind} (${t.channel})` },
-            { label: 'To', cell: (t) => t.toMasked },
-            { label: 'Status', cell: (t) => t.status },
-          ]}
-        />
-      )}
+      <Related title="Their other calls" rows={story.otherCalls}>
+        {(rows) => (
+          <DataTable
+            rows={rows}
+            columns={[
+              {
+                label: 'When',
+                cell: (o) => (
+                  <a href={`/calls/${encodeURIComponent(o.id)}`}>
+                    {formatLocal(Date.parse(o.startedAt), tz)}
+                  </a>
+                ),
+              },
+              { label: 'Direction', cell: (o) => o.direction },
+              { label: 'Outcome', cell: (o) => outcomeLabel(o) },
+            ]}
+          />
+        )}
+      </Related>
+      <Related title="Texts to them" rows={story.texts}>
+        {(rows) => (
+          <DataTable
+            rows={rows}
+            columns={[
+              { label: 'When', cell: (t) => formatLocal(Date.parse(t.createdAt), tz) },
+              { label: 'Kind', cell: (t) => `${t.kind} (${t.channel})` },
+              { label: 'To', cell: (t) => t.toMasked },
+              { label: 'Status', cell: (t) => t.status },
+            ]}
+          />
+        )}
+      </Related>
     </Layout>
+  )
+}
+
+/** A titled related list, or "None." when it is empty. */
+function Related<T>(props: { title: string; rows: T[]; children: (rows: T[]) => Child }) {
+  return (
+    <section>
+      <h2>{props.title}</h2>
+      {props.rows.length === 0 ? <p>None.</p> : props.children(props.rows)}
+    </section>
   )
 }
 
@@ -208,13 +216,10 @@ async function renderCall(c: Ctx, s: PageState, call: CallRow, error?: string) {
   ])
   return c.html(
     <CallPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
+      state={s}
       call={call}
       story={story}
       treatments={list}
-      canAct={canEdit(s.principal.role, 'worklist')}
-      canBook={canEdit(s.principal.role, 'appointments')}
       notice={actionNotice(c)}
       error={error ?? null}
     />,
