@@ -38,13 +38,11 @@ type Treatment = { id: string; name: string; valuePence: number }
 
 function CallPage(props: {
   state: PageState
-  call: CallRow
-  story: CallStory
-  treatments: Treatment[]
+  data: { call: CallRow; story: CallStory; treatments: Treatment[] }
   notice: string | null
   error?: string | null
 }) {
-  const { call, story } = props
+  const { call, story } = props.data
   const tz = props.state.clinic.timezone
   const role = props.state.principal.role
   const here = `/calls/${encodeURIComponent(call.id)}`
@@ -117,7 +115,7 @@ function CallPage(props: {
           <p>No booking has been credited to this call.</p>
         )}
         {canEdit(role, 'appointments') && call.callerHash ? (
-          <BookForm call={call} treatments={props.treatments} />
+          <BookForm call={call} treatments={props.data.treatments} />
         ) : null}
       </section>
       {story.conversationId ? (
@@ -217,11 +215,9 @@ async function renderCall(c: Ctx, s: PageState, call: CallRow, error?: string) {
   return c.html(
     <CallPage
       state={s}
-      call={call}
-      story={story}
-      treatments={list}
+      data={{ call, story, treatments: list }}
       notice={actionNotice(c)}
-      error={error ?? null}
+      error={error}
     />,
     error ? 400 : 200,
   )
