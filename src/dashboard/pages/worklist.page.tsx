@@ -226,11 +226,11 @@ export const callBackPost = page('worklist', (c, s) =>
 
 const ResolveFormSchema = z.object({ outcome: z.enum(['called-back', 'booked', 'not-needed']) })
 
-/** POST /calls/:id/resolve */
-export const resolvePost = page('worklist', (c, s) =>
-  callAction(c, s, async (call, form) => {
-    const parsed = ResolveFormSchema.safeParse(form)
-    if (!parsed.success) throw new ProblemError(400, 'Choose an outcome.')
+/** POST /calls/:id/resolve (the outcome is checked before the call is looked up). */
+export const resolvePost = page('worklist', async (c, s) => {
+  const parsed = ResolveFormSchema.safeParse(await formOf(c))
+  if (!parsed.success) return renderError(c, 400, 'Choose an outcome.')
+  return callAction(c, s, async (call) => {
     await resolveAudited(
       c.env,
       { db: c.var.db, now: Date.now() },
@@ -239,5 +239,5 @@ export const resolvePost = page('worklist', (c, s) =>
       actorOf(s.principal),
     )
     return 'resolved'
-  }),
-)
+  })
+})
