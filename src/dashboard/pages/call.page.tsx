@@ -3,14 +3,13 @@
  * conversation, the booking it recovered (explained), and Call back / Resolve / Book. Also the
  * voicemail's audio route and the Book form's handler (through the appointments service).
  */
-import { eq } from 'drizzle-orm'
 import type { Child } from 'hono/jsx'
 import { bookAppointment } from '../../appointments/service'
 import { recordingResponse } from '../../calls/actions'
 import { findClinicCall } from '../../calls/calls.service'
 import type { CallRow } from '../../calls/store'
 import { type CallStory, loadCallStory } from '../../calls/story'
-import { treatments } from '../../db/schema'
+import { listTreatments } from '../../clinic/setup'
 import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { zonedTimeToUtc } from '../../metrics/local-time'
@@ -206,16 +205,13 @@ function BookForm(props: { call: CallRow; treatments: Treatment[] }) {
 async function renderCall(c: Ctx, s: PageState, call: CallRow, error?: string) {
   const [story, list] = await Promise.all([
     loadCallStory(c.var.db, s.clinic, call),
-    c.var.db
-      .select({ id: treatments.id, name: treatments.name, valuePence: treatments.valuePence })
-      .from(treatments)
-      .where(eq(treatments.clinicId, s.clinic.id))
-      .orderBy(treatments.name),
+    // One page of the price list is the whole of it for a clinic (the API's upper limit).
+    listTreatments(c.var.db, s.clinic.id, { limit: 500 }),
   ])
   return c.html(
     <CallPage
       state={s}
-      data={{ call, story, treatments: list }}
+      data={{ call, story, treatments: list.items }}
       notice={actionNotice(c)}
       error={error}
     />,
