@@ -7,11 +7,13 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { roleCan } from '../src/auth/policy'
 import { calls, conversations, outboundMessages } from '../src/db/schema'
 import type { Bindings } from '../src/env'
 import { getConfig } from '../src/env'
 import worker from '../src/index'
 import type { JobMessage } from '../src/jobs/messages'
+import { ROLES } from '../src/lib/context'
 import { newId } from '../src/lib/ids'
 import { clinicKeyring, contactHash } from '../src/privacy/crypto'
 import { api, BASE, createTestClinic, call as fetchPath, type TestClinic } from './helpers/clinic'
@@ -560,4 +562,26 @@ describe('dashboard: the call page and the waiting list', () => {
     const [row] = await db.select().from(calls).where(eq(calls.id, missed.id))
     expect(row!.recoveredAppointmentId).toBe(decodeURIComponent(location.split('/')[2]!))
   })
+})
+
+describe('dashboard: every role sees what the policy gives it', () => {
+  for (const role of ROLES) {
+    it(`${role}: the list and the call page open with calls:read, their forms show with calls:act`, async () => {
+      const clinic = await createTestClinic()
+      const member = await clinic.as(role)
+      const missed = await seedMissed(clinic, { startedAt: Date.now() - 600_000 })
+      const canRead = roleCan(role, 'calls:read')
+      const canAct = roleCan(role, 'calls:act')
+      for (const path of ['/calls/waiting', `/calls/${missed.id}`]) {
+        const res = await fetchPath(path, { headers: member.headers })
+        expect(res.status, `${role} ${path}`).toBe(canRead ? 200 : 403)
+        const html = await res.text()
+        expect(html.includes(`action="/calls/${missed.id}/call-back"`), `${role} ${path}`).toBe(
+          canRead && canAct,
+        )
+        // The navigation badge counts the one waiting caller for whoever may open the list.
+        expect(/data-badge="worklist">1</.test(html)).toBe(canRead)
+      }
+    })
+  }
 })

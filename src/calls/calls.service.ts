@@ -27,7 +27,7 @@ export type CallFilters = {
   settledOnly?: boolean | undefined
   status?: CallStatus | undefined
   direction?: 'inbound' | 'outbound' | undefined
-  /** `waiting`: missed or voicemail with no callback yet; `called-back`: any with a callback. */
+  /** `waiting`: inbound missed or voicemail with no callback or resolution yet; `called-back`: any with a callback. */
   callback?: 'waiting' | 'called-back' | undefined
   fromMs?: number | undefined
   toMs?: number | undefined
@@ -48,7 +48,12 @@ export async function listCalls(
   if (filters.status) where.push(eq(calls.status, filters.status))
   if (filters.direction) where.push(eq(calls.direction, filters.direction))
   if (filters.callback === 'waiting') {
-    where.push(inArray(calls.status, ['missed', 'voicemail']), isNull(calls.calledBackAt))
+    where.push(
+      eq(calls.direction, 'inbound'),
+      inArray(calls.status, ['missed', 'voicemail']),
+      isNull(calls.calledBackAt),
+      isNull(calls.resolutionOutcome),
+    )
   }
   if (filters.callback === 'called-back') where.push(isNotNull(calls.calledBackAt))
   if (filters.fromMs !== undefined) where.push(gte(calls.startedAt, filters.fromMs))
