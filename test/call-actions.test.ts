@@ -530,6 +530,24 @@ describe('dashboard: the call page and the waiting list', () => {
     expect(posted.status).toBe(403)
   })
 
+  it('calls back with one POST (sandbox: nothing placed, said so); a withheld caller gets a 409 page', async () => {
+    const clinic = await createTestClinic()
+    const member = await clinic.as('receptionist')
+    const post = (id: string) =>
+      fetchPath(`/calls/${id}/call-back`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...member.headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      })
+    const missed = await seedMissed(clinic)
+    const res = await post(missed.id)
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe(`/calls/${missed.id}?done=call-sandboxed`)
+    const withheld = await seedMissed(clinic, {}, null)
+    expect((await post(withheld.id)).status).toBe(409)
+  })
+
   it('resolves from the list with one POST and the caller leaves it', async () => {
     const clinic = await createTestClinic()
     const member = await clinic.as('receptionist')

@@ -97,7 +97,7 @@ export async function placeCallBack(
     target.kind === 'call'
       ? !target.call.callerHash || target.call.callerKind === 'withheld'
       : !target.conversation.contactSealed
-  if (withheld) throw conflict('The caller withheld their number: there is no one to call.')
+  if (withheld) throw conflict('There is no number to call: the caller withheld it.')
   const staff = staffPhone === undefined ? null : normalisePhone(staffPhone, clinic.country)
   if (staffPhone !== undefined && !staff) {
     throw badRequest('The request is not valid.', [

@@ -205,7 +205,7 @@ async function callAction(
     return c.redirect(`${back}?done=${done}`, 303)
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err
-    return renderError(c, err.status === 502 ? 400 : err.status, err.detail ?? 'That did not work.')
+    return renderError(c, err.status, err.detail ?? 'That did not work.')
   }
 }
 
