@@ -8,6 +8,7 @@ import type { Role } from '../lib/context'
 export type PageKey =
   | 'overview'
   | 'calls'
+  | 'worklist'
   | 'appointments'
   | 'treatments'
   | 'numbers'
@@ -25,6 +26,8 @@ export type PageKey =
 export const PAGE_ACTIONS: Record<PageKey, { view: Action; edit: Action | null }> = {
   overview: { view: 'metrics:read', edit: null },
   calls: { view: 'calls:read', edit: 'calls:write' },
+  // The waiting list and a call's actions (call back, resolve): `calls:act`, people only.
+  worklist: { view: 'calls:read', edit: 'calls:act' },
   appointments: { view: 'appointments:read', edit: 'appointments:write' },
   treatments: { view: 'treatments:read', edit: 'treatments:write' },
   numbers: { view: 'numbers:read', edit: 'numbers:write' },
