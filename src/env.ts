@@ -46,6 +46,14 @@ const ConfigSchema = z.object({
   TWILIO_ACCOUNT_SID: providerKey,
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
   TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+  /**
+   * (v1.1) The approved WhatsApp template (Content API `HX…` sid) a staff reply goes out as once
+   * the patient's 24-hour window has closed; its variables are {1: clinic name, 2: the reply}.
+   */
+  TWILIO_WHATSAPP_TEMPLATE_SID: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/)
+    .optional(),
   PHONE_HASH_SECRET: z.string().min(16),
   DATA_ENCRYPTION_KEY: base64Key32,
   /** The previous key-encryption key, kept only while `npm run keys:rotate` re-wraps. */
@@ -84,6 +92,8 @@ export type Config = {
     apiBaseUrl: string
     /** No account SID or token: text-backs go to the outbox instead of Twilio. */
     sandbox: boolean
+    /** The approved WhatsApp template for replies outside the 24-hour window, if any. */
+    whatsappTemplateSid: string | null
   }
   phoneHashSecret: string
   dataEncryptionKey: string
@@ -126,6 +136,7 @@ export function getConfig(env: Bindings): Config {
       authToken,
       apiBaseUrl: v.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
       sandbox: v.TWILIO_ACCOUNT_SID === null || authToken === null || authToken === 'sandbox',
+      whatsappTemplateSid: v.TWILIO_WHATSAPP_TEMPLATE_SID ?? null,
     },
     phoneHashSecret: v.PHONE_HASH_SECRET,
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,

@@ -10,6 +10,8 @@ export type SendMessageInput = {
   from: string
   body: string
   statusCallback?: string
+  /** An approved template (WhatsApp outside the 24-hour window): sent instead of `body`. */
+  content?: { sid: string; variables: Record<string, string> }
 }
 
 export type SendResult = { mode: 'sent'; sid: string; status: string } | { mode: 'sandbox' }
@@ -123,7 +125,13 @@ export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch
         throw new TwilioApiError(res.status, null, `Twilio API error ${res.status}`)
     },
     async sendMessage(input) {
-      const form = new URLSearchParams({ To: input.to, From: input.from, Body: input.body })
+      const form = new URLSearchParams({ To: input.to, From: input.from })
+      if (input.content) {
+        form.set('ContentSid', input.content.sid)
+        form.set('ContentVariables', JSON.stringify(input.content.variables))
+      } else {
+        form.set('Body', input.body)
+      }
       if (input.statusCallback) form.set('StatusCallback', input.statusCallback)
       return postForm('Messages.json', form)
     },
