@@ -28,6 +28,7 @@ import {
   type AuditInput,
   type AuditVerification,
 } from '../audit/chain'
+import { ConversationTurns, type TurnClaim } from '../conversations/turns'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
 import { logError } from '../lib/logger'
@@ -41,11 +42,38 @@ const SUBJECT_HASH_COLUMN = /^(caller|contact|subject|sender|recipient|patient)_
 export class ClinicDurableObject extends DurableObject<Bindings> {
   private readonly audit: AuditChain
   private readonly attribution: AttributionWorkingSet
+  private readonly turns: ConversationTurns
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env)
     this.audit = new AuditChain(ctx.storage.sql)
     this.attribution = new AttributionWorkingSet(ctx.storage.sql)
+    this.turns = new ConversationTurns(ctx.storage.sql)
+  }
+
+  /** Conversations (src/conversations/turns.ts): claims the AI's turn for a patient message. */
+  async claimConversationTurn(
+    conversationId: string,
+    messageId: string,
+    at: number,
+    now: number,
+  ): Promise<TurnClaim> {
+    return this.turns.claim(conversationId, messageId, at, now)
+  }
+
+  /** The AI reply for `messageId` is stored in D1: the turn is done. */
+  async finishConversationTurn(conversationId: string, messageId: string): Promise<void> {
+    this.turns.finish(conversationId, messageId)
+  }
+
+  /** A transient failure gives the claim back so the retry can take it. */
+  async releaseConversationTurn(conversationId: string, messageId: string): Promise<void> {
+    this.turns.release(conversationId, messageId)
+  }
+
+  /** Purged or erased conversations leave the turn table too. */
+  async forgetConversations(conversationIds: string[]): Promise<void> {
+    this.turns.forget(conversationIds)
   }
 
   /**

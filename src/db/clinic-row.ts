@@ -6,9 +6,13 @@ import { and, eq, type SQL, sql } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Cursor } from '../lib/pagination'
 import type { Db } from './client'
-import type { calls, conversations } from './schema'
+import type { calls, conversationMessages, conversations, trackingNumbers } from './schema'
 
-type OwnedTable = typeof calls | typeof conversations
+type OwnedTable =
+  | typeof calls
+  | typeof conversations
+  | typeof conversationMessages
+  | typeof trackingNumbers
 
 /** One row of `table` owned by the clinic, or null (another clinic's row is simply not found). */
 export async function findClinicRow<T extends OwnedTable>(

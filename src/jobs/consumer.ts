@@ -13,6 +13,20 @@ export class PermanentJobError extends Error {
   override name = 'PermanentJobError'
 }
 
+/**
+ * Retry this job later, after `delaySeconds` when the failure said how long (e.g. a model's
+ * `retry-after`), else with the usual backoff. Still counts against the job's retries.
+ */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError'
+  constructor(
+    message: string,
+    readonly delaySeconds?: number,
+  ) {
+    super(message)
+  }
+}
+
 export type JobHandler<T extends JobMessage = JobMessage> = {
   run(job: T, env: Bindings, attempt: number): Promise<void>
   deadLetter(job: T, env: Bindings): Promise<void>
@@ -111,7 +125,12 @@ export function createConsumer(handlers: JobHandlers) {
             message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
           }
         } else {
-          message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
+          const asked = err instanceof RetryLaterError ? err.delaySeconds : undefined
+          const delaySeconds =
+            asked !== undefined && Number.isFinite(asked)
+              ? Math.min(300, Math.max(1, Math.ceil(asked)))
+              : retryDelaySeconds(message.attempts)
+          message.retry({ delaySeconds })
         }
       }
     }

@@ -44,6 +44,9 @@ export async function failureRef(job: JobMessage): Promise<FailureRef> {
       const digest = (await sha256Hex(String(job.idempotencyKey ?? ''))).slice(0, 16)
       return { ...base, ref: `email:${kind}:${digest}` }
     }
+    case 'ai-reply':
+    case 'conversation-send':
+      return { ...base, ref: `conversation:${field(job.conversationId)}` }
     case 'cron-fanout':
       return { ...base, ref: `run:${field(job.runDate)}:after:${job.after ?? 'start'}` }
     default:

@@ -1,6 +1,8 @@
 /** Which handler runs each job type. */
 import { notifyAttribution } from '../attribution/notify'
 import { copyRecording } from '../calls/recordings'
+import { createAiReplyHandler } from '../conversations/ai-reply'
+import { createConversationSendHandler } from '../conversations/send'
 import { createDb } from '../db/client'
 import { deliverEmailJob } from '../email/email'
 import { getConfig } from '../env'
@@ -20,6 +22,8 @@ const nothingToUndo = async () => {}
 
 export const jobHandlers: JobHandlers = {
   'text-back': createTextBackHandler(),
+  'ai-reply': createAiReplyHandler(),
+  'conversation-send': createConversationSendHandler(),
   'recording-copy': {
     run: async (job, env) => {
       await copyRecording(job, env)

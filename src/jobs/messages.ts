@@ -42,6 +42,26 @@ export type EmailJob = {
   sealed: string
 }
 
+/**
+ * Answer a patient's message with the AI receptionist (src/conversations/ai-reply.ts). Ids only:
+ * the body is sealed in D1. `at` is the message's time, for the turn's order.
+ */
+export type AiReplyJob = {
+  type: 'ai-reply'
+  clinicId: string
+  conversationId: string
+  messageId: string
+  at: number
+}
+
+/** Send one stored outbound conversation message (src/conversations/send.ts). */
+export type ConversationSendJob = {
+  type: 'conversation-send'
+  clinicId: string
+  conversationId: string
+  messageId: string
+}
+
 /** Fields every daily-cron job carries: the run it belongs to (its scheduled time and UTC date). */
 type DailyRun = {
   /** The cron's `scheduledTime` (ms): every cut-off of the run is computed from it. */
@@ -85,7 +105,14 @@ export type DailyJob =
   | PlatformHousekeepingJob
   | RewrapKeysJob
 
-export type JobMessage = TextBackJob | AttributionJob | RecordingCopyJob | EmailJob | DailyJob
+export type JobMessage =
+  | TextBackJob
+  | AttributionJob
+  | RecordingCopyJob
+  | EmailJob
+  | AiReplyJob
+  | ConversationSendJob
+  | DailyJob
 
 export type JobType = JobMessage['type']
 

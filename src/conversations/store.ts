@@ -1,0 +1,248 @@
+/**
+ * Conversation storage: an inbound SMS/WhatsApp message joins its contact's conversation (one
+ * per clinic, contact and channel), and outbound replies are appended with their outbox row.
+ * Every write is idempotent (messages dedupe on `clinic_id, dedupe_key`), so a redone webhook or
+ * job never adds a message twice. Numbers and bodies are sealed with the clinic's key.
+ */
+import { and, desc, eq, gt, sql } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { findClinicRow } from '../db/clinic-row'
+import { conversationMessages, conversations, outboundMessages } from '../db/schema'
+import type { Config } from '../env'
+import { newId } from '../lib/ids'
+import { DAY_MS } from '../lib/time'
+import { maskPhone } from '../phone/phone'
+import { type ClinicKeyring, clinicKeyring } from '../privacy/crypto'
+import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
+import { type Priority, parseReasons, priorityOf } from './priority'
+
+export type Channel = 'sms' | 'whatsapp'
+export type ConversationStatus = (typeof conversations.$inferSelect)['status']
+export type ConversationRow = typeof conversations.$inferSelect
+
+/** WhatsApp lets a business write freely only within 24 hours of the patient's last message. */
+export const WHATSAPP_WINDOW_MS = DAY_MS
+
+/** Conversations are kept this long after their last message (CONTRACT: 24 months). */
+export const CONVERSATION_RETENTION_MS = 730 * DAY_MS
+
+export type InboundMessage = {
+  clinicId: string
+  channel: Channel
+  contactHash: string
+  contactE164: string
+  trackingNumberId: string
+  messageSid: string
+  body: string
+  at: number
+}
+
+export type Joined = {
+  conversationId: string
+  messageId: string
+  /** The message's own time (the first delivery's, on a redelivery). */
+  at: number
+  status: ConversationStatus
+}
+
+/**
+ * Files an inbound message under its conversation (created on the first message; a closed one
+ * reopens to the AI). Two round trips: the conversation upsert, then one batch that adds the
+ * message and, only if this attempt added it, counts it unread.
+ */
+export async function joinConversation(db: Db, config: Config, m: InboundMessage): Promise<Joined> {
+  const keyring = await clinicKeyring(db, config, m.clinicId)
+  const [conversation] = await db
+    .insert(conversations)
+    .values({
+      id: newId('cnv', m.at),
+      clinicId: m.clinicId,
+      channel: m.channel,
+      contactHash: m.contactHash,
+      contactSealed: await keyring.seal(m.contactE164),
+      phoneMasked: maskPhone(m.contactE164),
+      trackingNumberId: m.trackingNumberId,
+      lastMessageAt: m.at,
+    })
+    .onConflictDoUpdate({
+      target: [conversations.clinicId, conversations.contactHash, conversations.channel],
+      // Replies go out from the number the patient last wrote to.
+      set: { trackingNumberId: sql`excluded.tracking_number_id` },
+    })
+    .returning({ id: conversations.id })
+  if (!conversation) throw new Error('conversation not stored')
+
+  const messageId = newId('cmsg', m.at)
+  const [, , stored] = await db.batch([
+    db
+      .insert(conversationMessages)
+      .values({
+        id: messageId,
+        clinicId: m.clinicId,
+        conversationId: conversation.id,
+        direction: 'inbound',
+        author: 'patient',
+        bodySealed: await keyring.seal(m.body),
+        status: 'received',
+        dedupeKey: `in:${m.messageSid}`,
+        createdAt: m.at,
+      })
+      .onConflictDoNothing(),
+    db
+      .update(conversations)
+      .set({
+        lastMessageAt: sql`MAX(${conversations.lastMessageAt}, ${m.at})`,
+        lastInboundAt: sql`MAX(COALESCE(${conversations.lastInboundAt}, 0), ${m.at})`,
+        unreadCount: sql`${conversations.unreadCount} + 1`,
+        status: sql`CASE WHEN ${conversations.status} = 'closed' THEN 'ai' ELSE ${conversations.status} END`,
+        updatedAt: m.at,
+      })
+      .where(
+        and(
+          eq(conversations.id, conversation.id),
+          // Only the attempt that added the message counts it (a redone delivery adds nothing).
+          sql`EXISTS (SELECT 1 FROM ${conversationMessages} WHERE ${conversationMessages.id} = ${messageId})`,
+        ),
+      ),
+    db
+      .select({
+        messageId: conversationMessages.id,
+        at: conversationMessages.createdAt,
+        status: conversations.status,
+      })
+      .from(conversationMessages)
+      .innerJoin(conversations, eq(conversations.id, conversationMessages.conversationId))
+      .where(
+        and(
+          eq(conversationMessages.clinicId, m.clinicId),
+          eq(conversationMessages.dedupeKey, `in:${m.messageSid}`),
+        ),
+      )
+      .limit(1),
+  ])
+  const row = stored[0]
+  if (!row) throw new Error('conversation message not stored')
+  return { conversationId: conversation.id, ...row }
+}
+
+/** One conversation of the clinic, or null (another clinic's id reads as missing). */
+export function findConversation(db: Db, clinicId: string, id: string) {
+  return findClinicRow(db, conversations, clinicId, id)
+}
+
+/** Why no automated or staff message may go to this contact now, or null when one may. */
+export async function contactBlock(
+  db: Db,
+  clinicId: string,
+  contactHash: string,
+): Promise<'opted-out' | 'restricted' | null> {
+  if (await isOptedOut(db, clinicId, contactHash)) return 'opted-out'
+  if (await isSubjectSuppressed(db, clinicId, contactHash)) return 'restricted'
+  return null
+}
+
+/** The newest patient message of the conversation and whether staff wrote after it. */
+export async function latestTurn(db: Db, clinicId: string, conversationId: string) {
+  const [patient] = await db
+    .select({ id: conversationMessages.id, at: conversationMessages.createdAt })
+    .from(conversationMessages)
+    .where(
+      and(
+        eq(conversationMessages.clinicId, clinicId),
+        eq(conversationMessages.conversationId, conversationId),
+        eq(conversationMessages.author, 'patient'),
+      ),
+    )
+    .orderBy(desc(conversationMessages.createdAt), desc(conversationMessages.id))
+    .limit(1)
+  if (!patient) return null
+  const [staff] = await db
+    .select({ id: conversationMessages.id })
+    .from(conversationMessages)
+    .where(
+      and(
+        eq(conversationMessages.clinicId, clinicId),
+        eq(conversationMessages.conversationId, conversationId),
+        eq(conversationMessages.author, 'staff'),
+        gt(conversationMessages.createdAt, patient.at),
+      ),
+    )
+    .limit(1)
+  return { messageId: patient.id, at: patient.at, staffReplied: staff !== undefined }
+}
+
+export type OutboundInput = {
+  conversation: ConversationRow
+  author: 'ai' | 'staff' | 'system'
+  userId?: string | null
+  body: string
+  dedupeKey: string
+  triage?: unknown
+  at: number
+}
+
+/**
+ * The statements that append an outbound message and its outbox row (queued), for the caller's
+ * batch. The recipient travels sealed in the outbox row, so the send job needs nothing else.
+ */
+export async function outboundStatements(db: Db, keyring: ClinicKeyring, m: OutboundInput) {
+  const c = m.conversation
+  if (!c.contactSealed) throw new Error('conversation has no contact to reply to')
+  const messageId = newId('cmsg', m.at)
+  const outboxId = newId('out', m.at)
+  const bodySealed = await keyring.seal(m.body)
+  return {
+    messageId,
+    outboxId,
+    statements: [
+      db
+        .insert(outboundMessages)
+        .values({
+          id: outboxId,
+          clinicId: c.clinicId,
+          dedupeKey: `conversation:${m.dedupeKey}`,
+          kind: 'reply',
+          channel: c.channel === 'whatsapp' ? 'whatsapp' : 'sms',
+          recipientHash: c.contactHash,
+          toSealed: c.contactSealed,
+          toMasked: c.phoneMasked ?? '',
+          bodySealed,
+          createdAt: m.at,
+        })
+        .onConflictDoNothing(),
+      db
+        .insert(conversationMessages)
+        .values({
+          id: messageId,
+          clinicId: c.clinicId,
+          conversationId: c.id,
+          direction: 'outbound',
+          author: m.author,
+          userId: m.userId ?? null,
+          bodySealed,
+          status: 'queued',
+          dedupeKey: m.dedupeKey,
+          outboxId,
+          triage: m.triage === undefined ? null : JSON.stringify(m.triage),
+          createdAt: m.at,
+        })
+        .onConflictDoNothing(),
+    ],
+  }
+}
+
+/** The conversation's priority after a change, from its stored reasons and counters. */
+export function priorityAfter(
+  c: Pick<ConversationRow, 'priorityReasons' | 'unreadCount' | 'lastInboundAt'>,
+  status: ConversationStatus,
+  addReasons: readonly string[],
+  now: number,
+): Priority {
+  return priorityOf({
+    status,
+    reasons: [...parseReasons(c.priorityReasons), ...addReasons],
+    unreadCount: c.unreadCount,
+    lastInboundAt: c.lastInboundAt,
+    now,
+  })
+}
