@@ -2,6 +2,7 @@
  * Builds the Hono app: shared middleware, then each feature's routes. Webhooks are mounted
  * before (and outside) anything that checks Origin, because Twilio posts cross-site with none.
  */
+
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { Scalar } from '@scalar/hono-api-reference'
 import type { Hono } from 'hono'
@@ -12,6 +13,7 @@ import { authRouter } from './auth/auth.index'
 import { callsRouter } from './calls/calls.index'
 import { voiceWebhooks } from './calls/voice.index'
 import { clinicRouter } from './clinic/clinic.index'
+import { conversationsRouter } from './conversations/conversations.index'
 import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
 import { getConfig } from './env'
@@ -78,6 +80,7 @@ export function createApp(options: AppOptions = {}) {
     authRouter,
     clinicRouter,
     callsRouter,
+    conversationsRouter,
     appointmentsRouter,
     metricsRouter,
     outboxRouter,

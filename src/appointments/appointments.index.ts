@@ -9,9 +9,9 @@ import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { listOf, problem } from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
-import { findClinicConversation } from '../calls/call-back'
 import { findClinicCall } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
+import { findConversation } from '../conversations/store'
 import type { Db } from '../db/client'
 import { appointments } from '../db/schema'
 import type { Config } from '../env'
@@ -245,7 +245,7 @@ async function bookingCallerHash(
     return call.callerHash
   }
   if (body.conversationId !== undefined) {
-    const conversation = await findClinicConversation(db, clinic.id, body.conversationId)
+    const conversation = await findConversation(db, clinic.id, body.conversationId)
     if (!conversation) {
       throw badRequest('The request is not valid.', [
         { path: 'conversationId', message: 'No such conversation' },

@@ -7,7 +7,7 @@ import { asc, eq } from 'drizzle-orm'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
 import { findClinicRow } from '../db/clinic-row'
-import { conversations, trackingNumbers } from '../db/schema'
+import { type conversations, trackingNumbers } from '../db/schema'
 import type { Config } from '../env'
 import { newId } from '../lib/ids'
 import { logInfo, logWarn } from '../lib/logger'
@@ -139,9 +139,4 @@ export async function placeCallBack(
     })
     throw new ProblemError(502, 'Twilio could not place the call. Nothing was changed.')
   }
-}
-
-/** One conversation of the clinic, or null. */
-export function findClinicConversation(db: Db, clinicId: string, id: string) {
-  return findClinicRow(db, conversations, clinicId, id)
 }

@@ -8,6 +8,7 @@
 import type { Context } from 'hono'
 import { audit } from '../audit/audit'
 import { type ClinicRow, findClinic } from '../clinic/find'
+import { findConversation } from '../conversations/store'
 import type { Db } from '../db/client'
 import { parseInstantRange } from '../lib/calendar-date'
 import { type AppEnv, actorOf } from '../lib/context'
@@ -17,7 +18,7 @@ import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { callBackAudited, recordingResponse, resolveAudited } from './actions'
-import { type CallBackTarget, findClinicConversation } from './call-back'
+import type { CallBackTarget } from './call-back'
 import { identifyCaller } from './caller'
 import {
   callBackRoute,
@@ -131,7 +132,7 @@ export const callsRouter = createRouter()
     const { clinicId } = c.var.principal
     const [clinic, conversation] = await Promise.all([
       findClinic(c.var.db, clinicId),
-      findClinicConversation(c.var.db, clinicId, c.req.valid('param').id),
+      findConversation(c.var.db, clinicId, c.req.valid('param').id),
     ])
     if (!clinic || !conversation) throw notFound('No such conversation.')
     const target = { kind: 'conversation', conversation } as const

@@ -227,7 +227,7 @@ export async function outboundStatements(db: Db, keyring: ClinicKeyring, m: Outb
           createdAt: m.at,
         })
         .onConflictDoNothing(),
-    ],
+    ] as const,
   }
 }
 

@@ -2,8 +2,9 @@
  * Twilio messaging webhooks, mounted at /webhooks/twilio/messaging behind `verifyTwilio`.
  *
  * - `POST /` — an inbound SMS (or WhatsApp, `From: whatsapp:+44…`). Records consent keywords
- *   (STOP/START…), stores the message sealed under a hashed sender, and recognises a reply to a
- *   text-back (a recovery touch for attribution). Answers an empty `<Response/>` at once.
+ *   (STOP/START…), stores the message sealed under a hashed sender, recognises a reply to a
+ *   text-back (a recovery touch for attribution), files it in the sender's conversation and,
+ *   while the AI has that conversation, queues its reply. Answers an empty `<Response/>` at once.
  * - `POST /status` — delivery status of a message we sent, applied monotonically.
  *
  * Both are idempotent on Twilio's `I-Twilio-Idempotency-Token` and a natural key. The marks are
@@ -15,6 +16,8 @@ import { Hono } from 'hono'
 import { queueAttribution } from '../attribution/notify'
 import { audit } from '../audit/audit'
 import { emptyTwiml, twimlResponse } from '../calls/twiml'
+import { queueAiReply } from '../conversations/ai-reply'
+import { joinConversation } from '../conversations/store'
 import {
   calls,
   clinics,
@@ -62,7 +65,11 @@ messagingWebhooks.post('/', async (c) => {
   const to = stripChannelPrefix(rawTo)
   const toE164 = normalisePhone(to.address)?.e164 ?? to.address
   const [line] = await db
-    .select({ clinicId: trackingNumbers.clinicId, country: clinics.country })
+    .select({
+      clinicId: trackingNumbers.clinicId,
+      country: clinics.country,
+      lineId: trackingNumbers.id,
+    })
     .from(trackingNumbers)
     .innerJoin(clinics, eq(clinics.id, trackingNumbers.clinicId))
     .where(eq(trackingNumbers.phoneNumber, toE164))
@@ -161,6 +168,18 @@ messagingWebhooks.post('/', async (c) => {
   if (!message) throw new Error('inbound message not stored')
   const messageId = message.id
 
+  // Every message, consent keywords included, joins the sender's conversation (visible to staff).
+  const joined = await joinConversation(db, config, {
+    clinicId,
+    channel: from.channel,
+    contactHash: senderHash,
+    contactE164: sender.e164,
+    trackingNumberId: line.lineId,
+    messageSid,
+    body,
+    at: message.receivedAt,
+  })
+
   if (consent) {
     // A consent record for the audit trail: the message id and keyword, never the number.
     await audit(c.env, clinicId, {
@@ -184,9 +203,16 @@ messagingWebhooks.post('/', async (c) => {
     )
   }
 
-  // EXTENSION POINT (conversations, "coming next"): queue the AI/staff reply here, e.g. a
-  // `conversation-reply` job carrying `messageId` (the body is already sealed in inbound_messages).
-  // Nothing replies yet; the sender gets the empty <Response/> below.
+  // While the AI has the conversation, its turn is queued (before the delivery mark: a crash
+  // here redoes the delivery, and the job's turn check makes a second queueing harmless).
+  if (joined.status === 'ai') {
+    await queueAiReply(c.env, {
+      clinicId,
+      conversationId: joined.conversationId,
+      messageId: joined.messageId,
+      at: joined.at,
+    })
+  }
   await markDelivered(db, clinicId, keys)
   return twiml()
 })
