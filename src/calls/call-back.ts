@@ -6,7 +6,6 @@
 import { asc, eq } from 'drizzle-orm'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
-import { findClinicRow } from '../db/clinic-row'
 import { type conversations, trackingNumbers } from '../db/schema'
 import type { Config } from '../env'
 import { newId } from '../lib/ids'
