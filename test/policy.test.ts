@@ -157,10 +157,12 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
     api: { method: 'GET', path: '/api/v1/metrics/daily?from=2026-01-01&to=2026-01-02' },
     page: pg('GET', '/', 'overview'),
   },
-  // The v1.1 leads and conversations features bring these routes; the scopes exist already.
+  // The v1.1 leads feature brings this route; the scope exists already.
   'leads:read': { api: 'no route yet' },
-  'conversations:read': { api: 'no route yet' },
-  'conversations:write': { api: 'no route yet' },
+  'conversations:read': { api: { method: 'GET', path: '/api/v1/conversations' } },
+  'conversations:write': {
+    api: { method: 'POST', path: '/api/v1/conversations/nope/status', body: {} },
+  },
   'calls:act': {
     api: { method: 'POST', path: '/api/v1/calls/nope/resolve', body: {} },
     page: pg('POST', '/calls/nope/resolve', 'worklist'),
@@ -225,8 +227,8 @@ function pg(method: 'GET' | 'POST', path: string, page: PageKey): PageProbe {
   return { method, path, page }
 }
 
-/** Only these may lack a route, and only until their features land. */
-const PENDING: readonly Action[] = ['leads:read', 'conversations:read', 'conversations:write']
+/** Only this may lack a route, and only until its feature lands. */
+const PENDING: readonly Action[] = ['leads:read']
 
 async function probeApi(p: Probe, headers: Record<string, string>): Promise<number> {
   const res = await api(p.method, p.path, p.body, headers)
