@@ -311,3 +311,58 @@ describe('staff replies and WhatsApp', () => {
     expect(form.get('Body')).toBeNull()
   })
 })
+
+describe('retention and rights', () => {
+  it('purges a conversation 24 months after its last message, keeping a newer one', async () => {
+    const { purgeClinic } = await import('../src/privacy/purge')
+    const clinic = await createTestClinic()
+    const now = Date.UTC(2026, 11, 1)
+    const old = await patientWrites(clinic, 'Old question', now - 740 * DAY_MS, {
+      from: '+447700900601',
+    })
+    const recent = await patientWrites(clinic, 'New question', now - 100 * DAY_MS, {
+      from: '+447700900602',
+    })
+    const counts = await purgeClinic(env, clinic.clinicId, now)
+    expect(counts.conversations).toMatchObject({ conversations: 1, conversationMessages: 1 })
+    const left = await db
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(eq(conversations.clinicId, clinic.clinicId))
+    expect(left.map((r) => r.id)).toEqual([recent.conversationId])
+    expect(left.map((r) => r.id)).not.toContain(old.conversationId)
+  })
+
+  it('erasure removes the subject’s conversations and their messages; access lists them', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const job = await patientWrites(clinic, 'Please forget me after this', T0)
+    const { api } = await import('./helpers/clinic')
+    const access = await api(
+      'POST',
+      '/api/v1/privacy/requests',
+      { type: 'access', subject: { phone: PATIENT } },
+      owner.headers,
+    )
+    const { id } = (await access.json()) as { id: string }
+    const exported = (await (
+      await api('GET', `/api/v1/privacy/requests/${id}/export`, undefined, owner.headers)
+    ).json()) as { conversations: { id: string }[] }
+    expect(exported.conversations.map((c) => c.id)).toEqual([job.conversationId])
+    const erase = await api(
+      'POST',
+      '/api/v1/privacy/requests',
+      { type: 'erasure', subject: { phone: PATIENT } },
+      owner.headers,
+    )
+    expect(erase.status).toBe(201)
+    const rows = await db
+      .select()
+      .from(conversationMessages)
+      .where(eq(conversationMessages.conversationId, job.conversationId))
+    expect(rows).toHaveLength(0)
+    expect(
+      await db.select().from(conversations).where(eq(conversations.id, job.conversationId)),
+    ).toHaveLength(0)
+  })
+})

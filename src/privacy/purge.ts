@@ -231,6 +231,19 @@ export function clinicPurgeJobs(
              AND NOT EXISTS (SELECT 1 FROM inbound_messages i WHERE i.clinic_id = ?1 AND i.sender_hash = outbound_messages.recipient_hash AND i.received_at >= ?2)))`,
           [id, cut.enquiries],
         ),
+        // The inbox's threads (src/conversations): a conversation whose last message, either
+        // way, is older than the cut-off goes with all its messages (messages first).
+        deleteStep(
+          d1,
+          'conversationMessages',
+          'conversation_messages',
+          'clinic_id = ?1 AND conversation_id IN (SELECT id FROM conversations WHERE clinic_id = ?1 AND last_message_at < ?2)',
+          [id, cut.enquiries],
+        ),
+        deleteStep(d1, 'conversations', 'conversations', 'clinic_id = ? AND last_message_at < ?', [
+          id,
+          cut.enquiries,
+        ]),
       ],
     },
     // Slots for the tables that do not exist yet (enquiries and leads: 24 months after the last

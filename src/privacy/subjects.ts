@@ -8,6 +8,8 @@ import type { Db } from '../db/client'
 import {
   appointments,
   calls,
+  conversationMessages,
+  conversations,
   inboundMessages,
   optOuts,
   outboundMessages,
@@ -130,6 +132,12 @@ export async function exportSubject(
         )
         .orderBy(outboundMessages.createdAt)
     : []
+  const conversationRows = phone
+    ? await db
+        .select()
+        .from(conversations)
+        .where(and(eq(conversations.clinicId, clinicId), eq(conversations.contactHash, phone)))
+    : []
   const consentRows = hashes.length
     ? await db
         .select()
@@ -197,6 +205,13 @@ export async function exportSubject(
         })),
       ),
     },
+    // The threads those messages belong to (their texts are under `messages`).
+    conversations: conversationRows.map((c) => ({
+      id: c.id,
+      channel: c.channel,
+      status: c.status,
+      lastMessageAt: toIso(c.lastMessageAt),
+    })),
     consent: consentRows.map((o) => ({
       optedOut: o.optedOut,
       keyword: o.keyword,
@@ -240,6 +255,7 @@ export type ErasureCounts = {
   inboundMessages: number
   outboundMessages: number
   consentRecords: number
+  conversations: number
   workingSetRows: number
 }
 
@@ -264,6 +280,7 @@ export async function eraseSubject(
     inboundMessages: 0,
     outboundMessages: 0,
     consentRecords: 0,
+    conversations: 0,
     workingSetRows: 0,
   }
   const phone = subject.phoneHash
@@ -303,6 +320,25 @@ export async function eraseSubject(
           and(eq(outboundMessages.clinicId, clinicId), eq(outboundMessages.recipientHash, phone)),
         )
         .returning({ id: outboundMessages.id })
+    ).length
+    // Their conversations, with every message in them (the inbox's copies, sealed).
+    const threads = db
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(and(eq(conversations.clinicId, clinicId), eq(conversations.contactHash, phone)))
+    await db
+      .delete(conversationMessages)
+      .where(
+        and(
+          eq(conversationMessages.clinicId, clinicId),
+          inArray(conversationMessages.conversationId, threads),
+        ),
+      )
+    counts.conversations = (
+      await db
+        .delete(conversations)
+        .where(and(eq(conversations.clinicId, clinicId), eq(conversations.contactHash, phone)))
+        .returning({ id: conversations.id })
     ).length
     // An opt-in record (START) is no longer needed; an opt-out (STOP) is kept as suppression.
     counts.consentRecords = (
