@@ -8,6 +8,7 @@ import type { Role } from '../lib/context'
 export type PageKey =
   | 'overview'
   | 'calls'
+  | 'inbox'
   | 'appointments'
   | 'treatments'
   | 'numbers'
@@ -25,6 +26,7 @@ export type PageKey =
 export const PAGE_ACTIONS: Record<PageKey, { view: Action; edit: Action | null }> = {
   overview: { view: 'metrics:read', edit: null },
   calls: { view: 'calls:read', edit: 'calls:write' },
+  inbox: { view: 'conversations:read', edit: 'conversations:write' },
   appointments: { view: 'appointments:read', edit: 'appointments:write' },
   treatments: { view: 'treatments:read', edit: 'treatments:write' },
   numbers: { view: 'numbers:read', edit: 'numbers:write' },

@@ -14,6 +14,7 @@ type NavItem = { key: PageKey; href: string; label: string }
 export const NAV: readonly NavItem[] = [
   { key: 'overview', href: '/', label: 'Overview' },
   { key: 'calls', href: '/calls', label: 'Calls' },
+  { key: 'inbox', href: '/inbox', label: 'Inbox' },
   { key: 'appointments', href: '/appointments', label: 'Appointments' },
   { key: 'treatments', href: '/treatments', label: 'Treatments' },
   { key: 'numbers', href: '/numbers', label: 'Numbers' },

@@ -1,0 +1,238 @@
+/**
+ * The inbox and thread pages (issue 10 item 3): the views rendered over the CONTRACT shapes —
+ * reasons in words with red flags first, masked contacts, unread counts, actions only for roles
+ * that may act, and markup safe on a 375 px phone.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  type ConversationDetailView,
+  type ConversationMessageView,
+  ConversationPage,
+} from '../src/dashboard/pages/conversation.page'
+import {
+  type ConversationSummaryView,
+  InboxPage,
+  reasonsInWords,
+} from '../src/dashboard/pages/inbox.page'
+
+const viewer = { role: 'receptionist' as const, clinicName: 'Smile Dental' }
+const TZ = 'Europe/London'
+const ME = 'usr_me'
+
+function summary(over: Partial<ConversationSummaryView> = {}): ConversationSummaryView {
+  return {
+    id: 'cnv_1',
+    channel: 'sms',
+    contactHash: 'abcdef0123456789abcdef',
+    status: 'ai',
+    priority: { score: 0, reasons: [] },
+    assignedTo: null,
+    lastMessageAt: '2026-12-01T10:15:00.000Z',
+    unreadCount: 0,
+    contact: { displayName: null, phoneMasked: '•••• ••• 123' },
+    ...over,
+  }
+}
+
+function message(over: Partial<ConversationMessageView> = {}): ConversationMessageView {
+  return {
+    id: 'msg_1',
+    direction: 'inbound',
+    author: 'patient',
+    body: 'Can I get a hygienist appointment Tuesday morning?',
+    status: 'received',
+    createdAt: '2026-12-01T10:15:00.000Z',
+    triage: null,
+    ...over,
+  }
+}
+
+const html = async (node: { toString(): string | Promise<string> }) => String(await node.toString())
+
+function inbox(
+  rows: ConversationSummaryView[],
+  over: Partial<Parameters<typeof InboxPage>[0]> = {},
+) {
+  return html(
+    InboxPage({
+      viewer,
+      timezone: TZ,
+      canEdit: true,
+      notice: null,
+      me: ME,
+      filters: {},
+      counts: { needsHuman: 1, unread: 3 },
+      rows,
+      nextCursor: null,
+      ...over,
+    }),
+  )
+}
+
+function thread(
+  conversation: ConversationDetailView,
+  over: Partial<Parameters<typeof ConversationPage>[0]> = {},
+) {
+  return html(
+    ConversationPage({
+      viewer,
+      timezone: TZ,
+      canEdit: true,
+      canBook: true,
+      canCall: true,
+      notice: null,
+      me: ME,
+      conversation,
+      treatments: [{ id: 'trt_1', name: 'Hygienist' }],
+      ...over,
+    }),
+  )
+}
+
+/** No fixed pixel widths or inline styles: the shared stylesheet's fluid layout decides (375 px). */
+function expectPhoneSafe(page: string) {
+  expect(page).not.toMatch(/\sstyle=/)
+  expect(page).not.toMatch(/\swidth="\d/)
+  expect(page).toContain('name="viewport" content="width=device-width, initial-scale=1"')
+}
+
+describe('priority reasons in words', () => {
+  it('puts red flags first and words every reason', () => {
+    expect(reasonsInWords(['needs-human:model-unavailable', 'red-flag:knocked-out-tooth'])).toEqual(
+      [expect.stringMatching(/^Red flag: /), expect.any(String)],
+    )
+    expect(reasonsInWords(['red-flag:knocked-out-tooth'])[0]).not.toContain('knocked-out-tooth')
+  })
+})
+
+describe('the inbox page', () => {
+  it('lists rows in the order given, with masked contacts, unread counts and reasons in words', async () => {
+    const page = await inbox([
+      summary({
+        id: 'cnv_urgent',
+        status: 'needs-human',
+        unreadCount: 2,
+        priority: { score: 90, reasons: ['clinical', 'red-flag:knocked-out-tooth'] },
+      }),
+      summary({ id: 'cnv_named', contact: { displayName: 'Sam', phoneMasked: null } }),
+      summary({ id: 'cnv_hash', contact: { displayName: null, phoneMasked: null } }),
+    ])
+    expect(page.indexOf('/inbox/cnv_urgent')).toBeLessThan(page.indexOf('/inbox/cnv_named'))
+    expect(page).toContain('2 unread')
+    expect(page).toContain('Needs a person')
+    expect(page).toMatch(/Red flag: [^<;]+;/)
+    expect(page).not.toContain('red-flag:')
+    expect(page).toContain('•••• ••• 123')
+    expect(page).toContain('>Sam<')
+    // Only the six-character label of the hash, never the hash itself.
+    expect(page).toContain('Caller abcdef')
+    expect(page).not.toContain('abcdef0123456789')
+    expect(page).toContain('1 need a person · 3 unread messages')
+    expectPhoneSafe(page)
+  })
+
+  it('offers assignment to members who may act, and nothing to change for read-only roles', async () => {
+    const rows = [summary(), summary({ id: 'cnv_mine', assignedTo: ME })]
+    const editable = await inbox(rows)
+    expect(editable).toContain('action="/inbox/cnv_1/assign"')
+    expect(editable).toContain('Assign to me')
+    expect(editable).toContain('Unassign')
+    const readOnly = await inbox(rows, { canEdit: false })
+    expect(readOnly).not.toContain('/assign"')
+    expect(readOnly).not.toContain('method="post" action="/inbox')
+  })
+
+  it('keeps the filters in the form and in the next page link', async () => {
+    const page = await inbox([summary()], {
+      filters: { status: 'needs-human', channel: 'whatsapp', who: 'me' },
+      nextCursor: 'CUR',
+    })
+    expect(page).toMatch(/<option value="needs-human" selected="">/)
+    expect(page).toMatch(/<option value="whatsapp" selected="">/)
+    expect(page).toMatch(/<option value="me" selected="">/)
+    expect(page).toContain(
+      'href="/inbox?status=needs-human&amp;channel=whatsapp&amp;who=me&amp;cursor=CUR"',
+    )
+    for (const label of ['Status', 'Channel', 'Assigned']) {
+      expect(page).toMatch(new RegExp(`<label for="f-[a-z]+">${label}</label>`))
+    }
+  })
+
+  it('says so when there is nothing to show', async () => {
+    expect(await inbox([])).toContain('No conversations here.')
+  })
+})
+
+describe('the thread page', () => {
+  const detail = (over: Partial<ConversationDetailView> = {}): ConversationDetailView => ({
+    ...summary({
+      status: 'needs-human',
+      priority: { score: 90, reasons: ['red-flag:knocked-out-tooth'] },
+    }),
+    messages: [
+      message({
+        triage: {
+          intent: 'urgent',
+          redFlags: ['knocked-out-tooth'],
+          handoff: true,
+          reason: 'red-flag:knocked-out-tooth',
+        },
+      }),
+      message({
+        id: 'msg_2',
+        direction: 'outbound',
+        author: 'ai',
+        body: 'Please call NHS 111',
+        status: 'sent',
+        createdAt: '2026-12-01T10:16:00.000Z',
+      }),
+    ],
+    ...over,
+  })
+
+  it('shows messages oldest first with author, time, status and the triage for staff', async () => {
+    const page = await thread(detail())
+    expect(page.indexOf('hygienist appointment')).toBeLessThan(page.indexOf('Please call NHS 111'))
+    expect(page).toContain('<strong>Patient</strong>')
+    expect(page).toContain('<strong>AI assistant</strong>')
+    expect(page).toContain('1 Dec 2026, 10:15')
+    expect(page).toContain('Read as: urgent')
+    expect(page).toMatch(/Red flag: [A-Z]/)
+    expect(page).not.toContain('knocked-out-tooth')
+    expectPhoneSafe(page)
+  })
+
+  it('offers reply, the status changes other than the current one, assign, book and call back', async () => {
+    const page = await thread(detail({ status: 'human' }))
+    expect(page).toContain('action="/inbox/cnv_1/reply"')
+    expect(page).toMatch(
+      /<label for="f-body">Your reply<\/label>\s*<textarea id="f-body" name="body"/,
+    )
+    expect(page).not.toContain('>Take over<')
+    expect(page).toContain('>Hand back to the AI<')
+    expect(page).toContain('>Close<')
+    expect(page).toContain('action="/inbox/cnv_1/assign"')
+    expect(page).toContain('action="/conversations/cnv_1/book"')
+    expect(page).toContain('action="/conversations/cnv_1/call"')
+    expect(page).toContain('<option value="trt_1">Hygienist</option>')
+    // No script needed for any of it.
+    expect(page).not.toMatch(/<script/)
+  })
+
+  it('shows nothing to act with to a role that may only read', async () => {
+    const page = await thread(detail(), { canEdit: false, canBook: false, canCall: false })
+    expect(page).toContain('Please call NHS 111')
+    expect(page).not.toMatch(/method="post" action="\/(inbox|conversations)/)
+  })
+
+  it('re-renders a refused reply and booking with their messages', async () => {
+    const page = await thread(detail(), {
+      reply: { values: { body: 'draft' }, errors: { body: 'Write a reply first.' }, error: 'No.' },
+      book: { values: { value: 'abc' }, errors: { value: 'Enter an amount in pounds.' } },
+    })
+    expect(page).toContain('Write a reply first.')
+    expect(page).toContain('aria-invalid="true"')
+    expect(page).toContain('>draft</textarea>')
+    expect(page).toContain('Enter an amount in pounds.')
+  })
+})
