@@ -1,7 +1,6 @@
 // Pure rules behind the dashboard: money, rates, caller labels, period folding, charts' axes.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { toCallBackList } from '../src/calls/calls.service'
 import { canEdit, canView } from '../src/dashboard/access'
 import { niceMax } from '../src/dashboard/charts'
 import { explainAttribution } from '../src/dashboard/explain'
@@ -84,24 +83,6 @@ describe('formatting', () => {
         expect(niceMax(v)).toBeLessThanOrEqual(v * 10)
       }),
     )
-  })
-})
-
-describe('overview worklist', () => {
-  it('lists each waiting caller once, oldest first, skipping withheld numbers', () => {
-    const list = toCallBackList(
-      [
-        { id: 'c3', callerHash: 'bbb', startedAt: 30 },
-        { id: 'c1', callerHash: 'aaa', startedAt: 10 },
-        { id: 'c2', callerHash: 'aaa', startedAt: 20 },
-        { id: 'c4', callerHash: null, startedAt: 5 },
-      ],
-      10,
-    )
-    expect(list).toEqual([
-      { callId: 'c1', callerHash: 'aaa', firstMissedAt: 10, missedCount: 2 },
-      { callId: 'c3', callerHash: 'bbb', firstMissedAt: 30, missedCount: 1 },
-    ])
   })
 })
 

@@ -9,18 +9,22 @@ import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { listOf, problem } from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
-import { findClinic } from '../clinic/find'
+import { findClinicConversation } from '../calls/call-back'
+import { findClinicCall } from '../calls/calls.service'
+import { type ClinicRow, findClinic } from '../clinic/find'
+import type { Db } from '../db/client'
 import { appointments } from '../db/schema'
+import type { Config } from '../env'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
 import { badRequest, notFound, ProblemError } from '../lib/problem'
-import { MINUTE_MS } from '../lib/time'
 import { normalisePhone } from '../phone/phone'
 import { contactHash, sha256Hex } from '../privacy/crypto'
 import { MAX_IMPORT_ROWS, parseAppointmentCsv } from './csv'
 import {
+  bookAppointment,
   type ClinicSettings,
   insertAppointments,
   loadAppointments,
@@ -29,7 +33,6 @@ import {
   settleAppointments,
   toView,
   treatmentsByName,
-  treatmentValues,
 } from './service'
 
 const AppointmentSchema = z
@@ -57,7 +60,16 @@ const AppointmentSchema = z
 
 const CreateAppointmentSchema = z
   .object({
-    phone: z.string().min(1).max(40).openapi({ example: '07700 900123' }),
+    phone: z.string().min(1).max(40).optional().openapi({
+      example: '07700 900123',
+      description: 'The patient phone; or give `callId` or `conversationId` instead (exactly one).',
+    }),
+    callId: z.string().min(1).max(64).optional().openapi({
+      description: "One of the clinic's calls: the booking is the caller's.",
+    }),
+    conversationId: z.string().min(1).max(64).optional().openapi({
+      description: "One of the clinic's conversations: the booking is the contact's.",
+    }),
     // The one bounded instant type (src/lib/calendar-date.ts): year 9999 or 0042 is a 400.
     createdAt: InstantSchema.optional().openapi({
       description: 'When the booking was made (t_A); default now.',
@@ -184,56 +196,70 @@ appointmentsRouter.openapi(createAppointmentRoute, async (c) => {
   const { db, config, principal } = c.var
   const clinic = await clinicOf(c, principal.clinicId)
   const now = Date.now()
+  const { view, created } = await bookAppointment(
+    c.env,
+    db,
+    clinic,
+    {
+      callerHash: await bookingCallerHash(db, config, clinic, body),
+      externalId: body.externalId ?? null,
+      createdAt: body.createdAt ? Date.parse(body.createdAt) : now,
+      scheduledFor: body.scheduledFor ? Date.parse(body.scheduledFor) : null,
+      treatmentId: body.treatmentId ?? null,
+      valuePence: body.valuePence,
+    },
+    now,
+  )
+  return c.json(view, created ? 201 : 200)
+})
 
-  const number = normalisePhone(body.phone, clinic.country)
+/**
+ * Who booked: the phone number hashed at once, or the caller of one of the clinic's calls or
+ * conversations (their hash is already stored). Exactly one of the three must be given.
+ */
+async function bookingCallerHash(
+  db: Db,
+  config: Config,
+  clinic: ClinicRow,
+  body: {
+    phone?: string | undefined
+    callId?: string | undefined
+    conversationId?: string | undefined
+  },
+): Promise<string> {
+  const given = [body.phone, body.callId, body.conversationId].filter((v) => v !== undefined)
+  if (given.length !== 1) {
+    throw badRequest('The request is not valid.', [
+      { path: 'phone', message: 'Give exactly one of phone, callId or conversationId' },
+    ])
+  }
+  if (body.callId !== undefined) {
+    const call = await findClinicCall(db, clinic.id, body.callId)
+    if (!call)
+      throw badRequest('The request is not valid.', [{ path: 'callId', message: 'No such call' }])
+    if (!call.callerHash) {
+      throw badRequest('The request is not valid.', [
+        { path: 'callId', message: 'The caller withheld their number' },
+      ])
+    }
+    return call.callerHash
+  }
+  if (body.conversationId !== undefined) {
+    const conversation = await findClinicConversation(db, clinic.id, body.conversationId)
+    if (!conversation) {
+      throw badRequest('The request is not valid.', [
+        { path: 'conversationId', message: 'No such conversation' },
+      ])
+    }
+    return conversation.contactHash
+  }
+  const number = normalisePhone(body.phone ?? '', clinic.country)
   if (!number)
     throw badRequest('The request is not valid.', [
       { path: 'phone', message: 'Not a valid phone number' },
     ])
-  const createdAt = body.createdAt ? Date.parse(body.createdAt) : now
-  // A booking cannot have been made in the future (a few minutes of clock skew are tolerated).
-  if (createdAt > now + 5 * MINUTE_MS) {
-    throw badRequest('The request is not valid.', [
-      { path: 'createdAt', message: 'Must not be in the future' },
-    ])
-  }
-  let treatmentValue: number | undefined
-  if (body.treatmentId) {
-    treatmentValue = (await treatmentValues(db, clinic.id, [body.treatmentId])).get(
-      body.treatmentId,
-    )
-    if (treatmentValue === undefined) {
-      throw badRequest('The request is not valid.', [
-        { path: 'treatmentId', message: 'No such treatment' },
-      ])
-    }
-  }
-  const booking: NewAppointment = {
-    callerHash: await contactHash(config, clinic.id, number.e164),
-    externalId: body.externalId ?? null,
-    createdAt,
-    scheduledFor: body.scheduledFor ? Date.parse(body.scheduledFor) : null,
-    treatmentId: body.treatmentId ?? null,
-    valuePence: resolveValuePence(
-      body.valuePence,
-      treatmentValue,
-      clinic.defaultAppointmentValuePence,
-    ),
-  }
-  const [stored] = await insertAppointments(db, clinic.id, [booking], now)
-  const [row] = await loadAppointments(db, clinic.id, [stored!.id])
-  if (!row) throw notFound()
-  // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.
-  const outcomes = await settleAppointments(c.env, clinic, [
-    {
-      id: row.id,
-      callerHash: row.callerHash ?? booking.callerHash,
-      createdAt: row.createdAt,
-      created: stored!.created,
-    },
-  ])
-  return c.json(toView(row, clinic, outcomes.get(row.id)), stored!.created ? 201 : 200)
-})
+  return contactHash(config, clinic.id, number.e164)
+}
 
 appointmentsRouter.openapi(listAppointmentsRoute, async (c) => {
   const { from, to, limit, cursor } = c.req.valid('query')

@@ -15,7 +15,8 @@ import type { Db } from '../db/client'
 import { appointments, calls, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
-import { toIso, toIsoOrNull } from '../lib/time'
+import { badRequest, notFound } from '../lib/problem'
+import { MINUTE_MS, toIso, toIsoOrNull } from '../lib/time'
 
 /** The settings a booking needs (a clinic row from src/clinic/find.ts has them all). */
 export type ClinicSettings = Pick<
@@ -365,4 +366,72 @@ export async function getCountedAppointment(
     ? await findClinicCall(db, clinic.id, appointment.attributedCallId)
     : null
   return { appointment, call }
+}
+
+// --- One booking (the API's POST and the dashboard's Book form) -------------------------------
+
+/** A booking as staff or a practice system give it; the caller is already hashed. */
+export type BookingInput = {
+  callerHash: string
+  createdAt: number
+  scheduledFor: number | null
+  treatmentId: string | null
+  valuePence: number | undefined
+  externalId: string | null
+}
+
+/**
+ * Validates, stores and settles one booking, and returns its view (with the attribution just
+ * decided) and whether it was created (false: the same externalId was sent before). Throws a
+ * 400 problem for a future `createdAt` or an unknown treatment.
+ */
+export async function bookAppointment(
+  env: Bindings,
+  db: Db,
+  clinic: ClinicSettings,
+  input: BookingInput,
+  now: number,
+): Promise<{ view: AppointmentView; created: boolean }> {
+  // A booking cannot have been made in the future (a few minutes of clock skew are tolerated).
+  if (input.createdAt > now + 5 * MINUTE_MS) {
+    throw badRequest('The request is not valid.', [
+      { path: 'createdAt', message: 'Must not be in the future' },
+    ])
+  }
+  let treatmentValue: number | undefined
+  if (input.treatmentId) {
+    treatmentValue = (await treatmentValues(db, clinic.id, [input.treatmentId])).get(
+      input.treatmentId,
+    )
+    if (treatmentValue === undefined) {
+      throw badRequest('The request is not valid.', [
+        { path: 'treatmentId', message: 'No such treatment' },
+      ])
+    }
+  }
+  const booking: NewAppointment = {
+    callerHash: input.callerHash,
+    externalId: input.externalId,
+    createdAt: input.createdAt,
+    scheduledFor: input.scheduledFor,
+    treatmentId: input.treatmentId,
+    valuePence: resolveValuePence(
+      input.valuePence,
+      treatmentValue,
+      clinic.defaultAppointmentValuePence,
+    ),
+  }
+  const [stored] = await insertAppointments(db, clinic.id, [booking], now)
+  const [row] = await loadAppointments(db, clinic.id, [stored!.id])
+  if (!row) throw notFound()
+  // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.
+  const outcomes = await settleAppointments(env, clinic, [
+    {
+      id: row.id,
+      callerHash: row.callerHash ?? booking.callerHash,
+      createdAt: row.createdAt,
+      created: stored!.created,
+    },
+  ])
+  return { view: toView(row, clinic, outcomes.get(row.id)), created: stored!.created }
 }

@@ -1,10 +1,12 @@
 /**
- * Calls API (mounted at /api/v1): the calls list with filters and keyset pagination, one call,
- * and logging a callback made outside Twilio. Every query is scoped to the caller's clinic;
+ * Calls API (mounted at /api/v1): the calls list with filters and keyset pagination, one call with
+ * its story, its voicemail, click-to-call, resolving by hand, and logging a callback made outside
+ * Twilio. Every query is scoped to the caller's clinic;
  * another clinic's call answers 404. Callers appear only as `callerHash`.
  */
 import { audit } from '../audit/audit'
-import { findClinic } from '../clinic/find'
+import { type ClinicRow, findClinic } from '../clinic/find'
+import type { Db } from '../db/client'
 import { parseInstantRange } from '../lib/calendar-date'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
@@ -12,11 +14,22 @@ import { newId } from '../lib/ids'
 import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
+import { callBackAudited, recordingResponse, resolveAudited } from './actions'
+import { findClinicConversation } from './call-back'
 import { identifyCaller } from './caller'
-import { createCallback, getCall, listCalls as listCallsRoute } from './calls.routes'
+import {
+  callBackRoute,
+  conversationCallRoute,
+  createCallback,
+  getCall,
+  getCallRecording,
+  listCalls as listCallsRoute,
+  resolveCallRoute,
+} from './calls.routes'
 import { findClinicCall, listCalls } from './calls.service'
 import { recordOutboundCall } from './outcomes'
 import type { CallRow } from './store'
+import { loadCallStory } from './story'
 
 /** How far ahead of the server clock a logged callback's `at` may be (clock skew). */
 const FUTURE_TOLERANCE_MS = 5 * 60_000
@@ -31,6 +44,28 @@ function toCallItem(row: CallRow) {
     calledBackAt: toIsoOrNull(row.calledBackAt),
     textedBackAt: toIsoOrNull(row.textedBackAt),
     recoveredAppointmentId: row.recoveredAppointmentId,
+  }
+}
+
+/** The clinic and one of its calls; another clinic's call is a 404. */
+async function clinicCall(db: Db, clinicId: string, id: string) {
+  const [clinic, call] = await Promise.all([
+    findClinic(db, clinicId),
+    findClinicCall(db, clinicId, id),
+  ])
+  if (!clinic || !call) throw notFound('No such call.')
+  return { clinic, call }
+}
+
+/** `GET /calls/:id`'s shape: the call's detail plus its story. */
+async function callStoryView(db: Db, clinic: ClinicRow, row: CallRow) {
+  return {
+    ...toCallItem(row),
+    status: row.status,
+    textBackStatus: row.textBackStatus,
+    textBackReason: row.textBackReason,
+    voicemailSeconds: row.voicemailSeconds,
+    ...(await loadCallStory(db, clinic, row)),
   }
 }
 
@@ -59,18 +94,66 @@ export const callsRouter = createRouter()
   })
   .openapi(getCall, async (c) => {
     const { id } = c.req.valid('param')
-    const row = await findClinicCall(c.var.db, c.var.principal.clinicId, id)
-    if (!row) throw notFound('No such call.')
-    return c.json(
-      {
-        ...toCallItem(row),
-        status: row.status,
-        textBackStatus: row.textBackStatus,
-        textBackReason: row.textBackReason,
-        voicemailSeconds: row.voicemailSeconds,
-      },
-      200,
+    const { clinic, call } = await clinicCall(c.var.db, c.var.principal.clinicId, id)
+    return c.json(await callStoryView(c.var.db, clinic, call), 200)
+  })
+  .openapi(getCallRecording, async (c) => {
+    const { id } = c.req.valid('param')
+    const principal = c.var.principal
+    const { call } = await clinicCall(c.var.db, principal.clinicId, id)
+    const audio = await recordingResponse(c.env, call, actorOf(principal))
+    if (!audio) throw notFound('This call has no recording.')
+    // The typed route has no binary response helper: the audio goes out as it is.
+    return audio as never
+  })
+  .openapi(callBackRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const { staffPhone } = c.req.valid('json')
+    const principal = c.var.principal
+    const { clinic, call } = await clinicCall(c.var.db, principal.clinicId, id)
+    const placed = await callBackAudited(
+      c.env,
+      { db: c.var.db, config: c.var.config },
+      clinic,
+      { kind: 'call', call },
+      staffPhone,
+      actorOf(principal),
     )
+    return c.json(placed, 202)
+  })
+  .openapi(conversationCallRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const { staffPhone } = c.req.valid('json')
+    const principal = c.var.principal
+    const db = c.var.db
+    const [clinic, conversation] = await Promise.all([
+      findClinic(db, principal.clinicId),
+      findClinicConversation(db, principal.clinicId, id),
+    ])
+    if (!clinic || !conversation) throw notFound('No such conversation.')
+    const placed = await callBackAudited(
+      c.env,
+      { db, config: c.var.config },
+      clinic,
+      { kind: 'conversation', conversation },
+      staffPhone,
+      actorOf(principal),
+    )
+    return c.json(placed, 202)
+  })
+  .openapi(resolveCallRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const { outcome } = c.req.valid('json')
+    const principal = c.var.principal
+    const { clinic, call } = await clinicCall(c.var.db, principal.clinicId, id)
+    const resolved = await resolveAudited(
+      c.env,
+      { db: c.var.db, now: Date.now() },
+      call,
+      outcome,
+      actorOf(principal),
+    )
+    return c.json(await callStoryView(c.var.db, clinic, resolved), 200)
   })
   .openapi(createCallback, async (c) => {
     const body = c.req.valid('json')

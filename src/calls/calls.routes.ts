@@ -1,7 +1,7 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 
 import { z } from '@hono/zod-openapi'
-import { jsonBody, listResponses, problems } from '../auth/openapi'
+import { jsonBody, listResponses, problem, problems } from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
@@ -55,18 +55,6 @@ export const listCalls = guardedRoute('calls:read', {
   responses: listResponses(CallSchema, 'A page of calls'),
 })
 
-export const getCall = guardedRoute('calls:read', {
-  method: 'get',
-  path: '/calls/{id}',
-  tags: ['Calls'],
-  summary: 'One call',
-  request: { params: z.object({ id: z.string().min(1).max(64) }) },
-  responses: {
-    200: { description: 'The call', content: { 'application/json': { schema: CallDetailSchema } } },
-    ...problems(401, 403, 404),
-  },
-})
-
 export const CreateCallbackBody = z.object({
   phone: z
     .string()
@@ -102,5 +90,172 @@ export const createCallback = guardedRoute('calls:write', {
       },
     },
     ...problems(400, 401, 403, 415),
+  },
+})
+
+const CallIdParams = z.object({ id: z.string().min(1).max(64) })
+
+export const ResolutionSchema = z
+  .object({
+    outcome: z.enum(['called-back', 'booked', 'not-needed']),
+    at: z.string(),
+    by: z.string().openapi({ description: 'Who resolved it: `user:<id>` or `api-key:<id>`.' }),
+  })
+  .openapi('CallResolution')
+
+const OtherCallSchema = z.object({
+  id: z.string(),
+  direction: z.enum(['inbound', 'outbound']),
+  status: z.enum(['ringing', 'missed', 'answered', 'voicemail']),
+  startedAt: z.string(),
+  finalCallStatus: z
+    .string()
+    .nullable()
+    .openapi({ description: "Twilio's last status (`no-answer` for an unanswered callback)." }),
+})
+
+const TextSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['text-back', 'reply', 'reminder', 'follow-up', 'email']),
+    channel: z.enum(['sms', 'whatsapp', 'email']),
+    status: z.string(),
+    toMasked: z.string(),
+    createdAt: z.string(),
+    sentAt: z.string().nullable(),
+  })
+  .openapi({ description: 'A message sent to this caller: metadata only, never the body.' })
+
+/** The call page's whole story: additive to `CallDetail`. */
+export const CallStoryFields = {
+  resolution: ResolutionSchema.nullable(),
+  recording: z
+    .object({ durationSeconds: z.number().int() })
+    .nullable()
+    .openapi({ description: 'The voicemail, when its audio is held (GET …/recording plays it).' }),
+  otherCalls: z
+    .array(OtherCallSchema)
+    .openapi({ description: "The caller's other calls, newest first (at most 20)." }),
+  texts: z.array(TextSchema).openapi({ description: 'Messages to this caller, newest first.' }),
+  conversationId: z.string().nullable(),
+  attribution: z
+    .object({
+      appointmentId: z.string(),
+      path: z.enum(['callback', 'text-back', 'return-call', 'direct']).nullable(),
+      valuePence: z.number().int(),
+      explanation: z.string(),
+    })
+    .nullable()
+    .openapi({ description: 'The booking this missed call recovered, and why it counts.' }),
+}
+
+export const CallStorySchema = CallDetailSchema.extend(CallStoryFields).openapi('CallStory')
+
+export const getCall = guardedRoute('calls:read', {
+  method: 'get',
+  path: '/calls/{id}',
+  tags: ['Calls'],
+  summary: 'One call',
+  request: { params: z.object({ id: z.string().min(1).max(64) }) },
+  responses: {
+    200: {
+      description:
+        "The call, its recording, the caller's other calls and texts, and what came of it",
+      content: { 'application/json': { schema: CallStorySchema } },
+    },
+    ...problems(401, 403, 404),
+  },
+})
+
+export const getCallRecording = guardedRoute('calls:read', {
+  method: 'get',
+  path: '/calls/{id}/recording',
+  tags: ['Calls'],
+  summary: "The voicemail's audio",
+  description: 'Audited as a read of personal data. 404 when there is none or it was purged.',
+  request: { params: CallIdParams },
+  responses: {
+    200: {
+      description: 'The audio',
+      content: {
+        'audio/mpeg': { schema: z.string().openapi({ format: 'binary' }) },
+        'audio/wav': { schema: z.string().openapi({ format: 'binary' }) },
+      },
+    },
+    ...problems(401, 403, 404),
+  },
+})
+
+export const CallBackBody = z
+  .object({
+    staffPhone: z.string().min(3).max(40).optional().openapi({
+      description: "The phone Twilio rings first (default: the tracking number's forwardTo).",
+    }),
+  })
+  .strict()
+
+export const CallBackAcceptedSchema = z
+  .object({
+    id: z.string().openapi({ description: "Twilio's sid of the staff leg (sandbox: our id)." }),
+    status: z.enum(['queued', 'sandboxed']).openapi({
+      description: '`sandboxed`: no Twilio account, nothing was placed (never counted).',
+    }),
+  })
+  .openapi('CallBackAccepted')
+
+const CLICK_TO_CALL =
+  "Twilio rings the staff phone, then bridges to the patient with the tracking number as caller id. The patient's number is read from Twilio's record of the call at that moment and is never stored. The bridged leg's status callback records a callback like any other."
+
+export const callBackRoute = guardedRoute('calls:act', {
+  method: 'post',
+  path: '/calls/{id}/call-back',
+  tags: ['Calls'],
+  summary: 'Ring the caller back from a staff phone (click-to-call)',
+  description: CLICK_TO_CALL,
+  request: { params: CallIdParams, body: jsonBody(CallBackBody) },
+  responses: {
+    202: {
+      description: 'The call is being placed',
+      content: { 'application/json': { schema: CallBackAcceptedSchema } },
+    },
+    ...problems(400, 401, 403, 404, 409, 415),
+    502: problem('Twilio could not place the call; nothing changed.'),
+  },
+})
+
+export const conversationCallRoute = guardedRoute('calls:act', {
+  method: 'post',
+  path: '/conversations/{id}/call',
+  tags: ['Conversations'],
+  summary: "Ring a conversation's contact from a staff phone (click-to-call)",
+  description: `${CLICK_TO_CALL} For a conversation, the number is unsealed from the conversation.`,
+  request: { params: CallIdParams, body: jsonBody(CallBackBody) },
+  responses: {
+    202: {
+      description: 'The call is being placed',
+      content: { 'application/json': { schema: CallBackAcceptedSchema } },
+    },
+    ...problems(400, 401, 403, 404, 409, 415),
+    502: problem('Twilio could not place the call; nothing changed.'),
+  },
+})
+
+export const resolveCallRoute = guardedRoute('calls:act', {
+  method: 'post',
+  path: '/calls/{id}/resolve',
+  tags: ['Calls'],
+  summary: 'Mark a missed call handled by hand',
+  description:
+    'The call leaves the waiting list; its status stays `missed`. Idempotent: the first resolution stands.',
+  request: {
+    params: CallIdParams,
+    body: jsonBody(z.object({ outcome: z.enum(['called-back', 'booked', 'not-needed']) })),
+  },
+  responses: {
+    200: {
+      description: 'The call with its resolution',
+      content: { 'application/json': { schema: CallStorySchema } },
+    },
+    ...problems(400, 401, 403, 404, 409, 415),
   },
 })

@@ -2,7 +2,21 @@
  * Calls' reads shared by the JSON API and the dashboard: the filtered, keyset-paginated calls
  * list and the "to call back" worklist. Every query is scoped to one clinic.
  */
-import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, type SQL } from 'drizzle-orm'
+import {
+  and,
+  count,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { calls } from '../db/schema'
 import type { CallStatus } from './state'
@@ -76,62 +90,135 @@ export async function findClinicCall(
   return row ?? null
 }
 
-export type ToCallBack = {
+export type WaitingCaller = {
+  /** The caller's latest missed call: the one to act on. */
   callId: string
   callerHash: string
-  firstMissedAt: number
+  lastMissedAt: number
+  /** How many missed calls of theirs are on record (all of them, handled or not). */
   missedCount: number
+  /** `now - lastMissedAt`: how long they have waited. */
+  waitedMs: number
+  hasVoicemail: boolean
 }
 
 /**
- * Callers still waiting for a callback, oldest first: one line per caller (their oldest missed
- * call in the window and how many times they rang), skipping withheld numbers (nobody to call).
+ * Each known caller's latest missed inbound call, with their count of missed calls. A caller is
+ * judged by their latest missed call only: once that one is called back, resolved or recovered
+ * they have been dealt with, and a new missed call puts them back. Withheld numbers are left out
+ * (there is no one to call).
  */
-export function toCallBackList(
-  rows: readonly { id: string; callerHash: string | null; startedAt: number }[],
-  limit: number,
-): ToCallBack[] {
-  const byCaller = new Map<string, ToCallBack>()
-  for (const r of [...rows].sort((a, b) => a.startedAt - b.startedAt)) {
-    if (!r.callerHash) continue
-    const seen = byCaller.get(r.callerHash)
-    if (seen) seen.missedCount++
-    else
-      byCaller.set(r.callerHash, {
-        callId: r.id,
-        callerHash: r.callerHash,
-        firstMissedAt: r.startedAt,
-        missedCount: 1,
-      })
-  }
-  return [...byCaller.values()].slice(0, limit)
-}
-
-/**
- * The "to call back" worklist: missed callers since `sinceMs` (the attribution window) with no
- * callback and no booking yet, one line per caller, oldest first.
- */
-export async function listToCallBack(
-  db: Db,
-  clinicId: string,
-  sinceMs: number,
-  limit: number,
-): Promise<ToCallBack[]> {
-  const pending = await db
-    .select({ id: calls.id, callerHash: calls.callerHash, startedAt: calls.startedAt })
+function latestMissedPerCaller(db: Db, clinicId: string) {
+  return db
+    .select({
+      id: calls.id,
+      callerHash: calls.callerHash,
+      startedAt: calls.startedAt,
+      status: calls.status,
+      calledBackAt: calls.calledBackAt,
+      resolutionOutcome: calls.resolutionOutcome,
+      recoveredAppointmentId: calls.recoveredAppointmentId,
+      rank: sql<number>`row_number() over (partition by ${calls.callerHash} order by ${calls.startedAt} desc, ${calls.id} desc)`.as(
+        'rank',
+      ),
+      missedCount: sql<number>`count(*) over (partition by ${calls.callerHash})`.as('missed_count'),
+    })
     .from(calls)
     .where(
       and(
         eq(calls.clinicId, clinicId),
         eq(calls.direction, 'inbound'),
         inArray(calls.status, ['missed', 'voicemail']),
-        isNull(calls.calledBackAt),
-        isNull(calls.recoveredAppointmentId),
         isNotNull(calls.callerHash),
-        gte(calls.startedAt, sinceMs),
       ),
     )
-    .orderBy(calls.startedAt)
-    .limit(500)
-  return toCallBackList(pending, limit)
+    .as('latest')
+}
+
+function waitingWhere(latest: ReturnType<typeof latestMissedPerCaller>): SQL[] {
+  return [
+    eq(latest.rank, 1),
+    isNull(latest.calledBackAt),
+    isNull(latest.resolutionOutcome),
+    isNull(latest.recoveredAppointmentId),
+  ]
+}
+
+/**
+ * The waiting list ("To call back"): every missed caller not yet called back, resolved or
+ * recovered, one row per caller (their latest missed call), newest first, keyset-paginated on
+ * (lastMissedAt, callId). Returns up to `limit + 1` rows (see `paginate`).
+ */
+export async function listWaitingCallers(
+  db: Db,
+  clinicId: string,
+  options: { limit: number; cursor: { t: number; id: string } | null; now: number },
+): Promise<WaitingCaller[]> {
+  const latest = latestMissedPerCaller(db, clinicId)
+  const where = waitingWhere(latest)
+  const { cursor } = options
+  if (cursor) {
+    where.push(
+      or(
+        lt(latest.startedAt, cursor.t),
+        and(eq(latest.startedAt, cursor.t), lt(latest.id, cursor.id)),
+      ) as SQL,
+    )
+  }
+  const rows = await db
+    .select()
+    .from(latest)
+    .where(and(...where))
+    .orderBy(desc(latest.startedAt), desc(latest.id))
+    .limit(options.limit + 1)
+  return rows.map((r) => ({
+    callId: r.id,
+    callerHash: r.callerHash ?? '',
+    lastMissedAt: r.startedAt,
+    missedCount: Number(r.missedCount),
+    waitedMs: Math.max(0, options.now - r.startedAt),
+    hasVoicemail: r.status === 'voicemail',
+  }))
+}
+
+/** How many callers are on the waiting list (the navigation badge). */
+export async function countWaitingCallers(db: Db, clinicId: string): Promise<number> {
+  const latest = latestMissedPerCaller(db, clinicId)
+  const [row] = await db
+    .select({ n: count() })
+    .from(latest)
+    .where(and(...waitingWhere(latest)))
+  return row?.n ?? 0
+}
+
+export type Resolution = 'called-back' | 'booked' | 'not-needed'
+
+/**
+ * Marks a missed call handled by hand. Idempotent: the first resolution stands (a repeat, even
+ * with another outcome, changes nothing). Only missed calls can be resolved. Returns the call,
+ * or null when the clinic has no such call.
+ */
+export async function resolveCall(
+  db: Db,
+  clinicId: string,
+  id: string,
+  input: { outcome: Resolution; by: string; now: number },
+): Promise<CallRow | null> {
+  await db
+    .update(calls)
+    .set({
+      resolutionOutcome: input.outcome,
+      resolvedAt: input.now,
+      resolvedBy: input.by,
+      updatedAt: input.now,
+    })
+    .where(
+      and(
+        eq(calls.clinicId, clinicId),
+        eq(calls.id, id),
+        isNull(calls.resolutionOutcome),
+        inArray(calls.status, ['missed', 'voicemail']),
+      ),
+    )
+  return findClinicCall(db, clinicId, id)
 }

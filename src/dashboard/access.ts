@@ -8,6 +8,7 @@ import type { Role } from '../lib/context'
 export type PageKey =
   | 'overview'
   | 'calls'
+  | 'worklist'
   | 'inbox'
   | 'appointments'
   | 'treatments'
@@ -26,6 +27,8 @@ export type PageKey =
 export const PAGE_ACTIONS: Record<PageKey, { view: Action; edit: Action | null }> = {
   overview: { view: 'metrics:read', edit: null },
   calls: { view: 'calls:read', edit: 'calls:write' },
+  // The waiting list and a call's actions (call back, resolve): `calls:act`, people only.
+  worklist: { view: 'calls:read', edit: 'calls:act' },
   inbox: { view: 'conversations:read', edit: 'conversations:write' },
   appointments: { view: 'appointments:read', edit: 'appointments:write' },
   treatments: { view: 'treatments:read', edit: 'treatments:write' },

@@ -14,6 +14,7 @@ type NavItem = { key: PageKey; href: string; label: string }
 export const NAV: readonly NavItem[] = [
   { key: 'overview', href: '/', label: 'Overview' },
   { key: 'calls', href: '/calls', label: 'Calls' },
+  { key: 'worklist', href: '/calls/waiting', label: 'To call back' },
   { key: 'inbox', href: '/inbox', label: 'Inbox' },
   { key: 'appointments', href: '/appointments', label: 'Appointments' },
   { key: 'treatments', href: '/treatments', label: 'Treatments' },
@@ -26,7 +27,10 @@ export const NAV: readonly NavItem[] = [
   { key: 'audit', href: '/audit', label: 'Audit log' },
 ]
 
-export type Viewer = { role: Role; clinicName: string }
+/** Counts shown next to navigation entries, keyed by page; loaded once per page render. */
+export type NavBadges = Partial<Record<PageKey, number>>
+
+export type Viewer = { role: Role; clinicName: string; badges?: NavBadges }
 
 function Document(props: { title: string; children: Child; script?: boolean }) {
   return (
@@ -96,6 +100,11 @@ export function Layout(props: {
             <li>
               <a href={item.href} aria-current={props.active === item.key ? 'page' : undefined}>
                 {item.label}
+                {viewer.badges?.[item.key] ? (
+                  <span class="badge nav-count" data-badge={item.key}>
+                    {String(viewer.badges[item.key])}
+                  </span>
+                ) : null}
               </a>
             </li>
           ))}

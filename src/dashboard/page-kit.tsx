@@ -5,12 +5,13 @@
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import { resolveSession } from '../auth/sessions'
+import { countWaitingCallers } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
-import type { AppEnv, Principal, SessionPrincipal } from '../lib/context'
+import type { AppEnv, Principal, Role, SessionPrincipal } from '../lib/context'
 import { decodeCursor } from '../lib/pagination'
 import type { ProblemError } from '../lib/problem'
 import { canEdit, canView, type PageKey } from './access'
-import { ErrorPage, type FieldErrors, type Viewer } from './layout'
+import { ErrorPage, type FieldErrors, type NavBadges, type Viewer } from './layout'
 
 export type Ctx = Context<AppEnv>
 
@@ -49,7 +50,23 @@ export async function renderError(c: Ctx, status: number, message: string) {
 
 async function viewerOf(c: Ctx, principal: SessionPrincipal): Promise<Viewer | null> {
   const clinic = await findClinic(c.var.db, principal.clinicId)
-  return clinic ? { role: principal.role, clinicName: clinic.name } : null
+  return clinic
+    ? {
+        role: principal.role,
+        clinicName: clinic.name,
+        badges: await loadBadges(c, clinic.id, principal.role),
+      }
+    : null
+}
+
+/**
+ * The navigation's counts, one read each, only for pages the role may open. Add an entry here
+ * to badge another page (e.g. conversations needing a human).
+ */
+async function loadBadges(c: Ctx, clinicId: string, role: Role): Promise<NavBadges> {
+  const badges: NavBadges = {}
+  if (canView(role, 'worklist')) badges.worklist = await countWaitingCallers(c.var.db, clinicId)
+  return badges
 }
 
 export type PageState = { principal: SessionPrincipal; clinic: ClinicRow; viewer: Viewer }
@@ -69,7 +86,6 @@ async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
   c.set('principal', principal)
   const clinic = await findClinic(c.var.db, principal.clinicId)
   if (!clinic) return c.redirect('/login', 303)
-  const viewer: Viewer = { role: principal.role, clinicName: clinic.name }
   if (!canView(principal.role, page)) {
     return renderError(c, 403, `Your role (${principal.role}) cannot open this page.`)
   }
@@ -79,6 +95,11 @@ async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
       403,
       `Your role (${principal.role}) can view this page but not change it.`,
     )
+  }
+  const viewer: Viewer = {
+    role: principal.role,
+    clinicName: clinic.name,
+    badges: await loadBadges(c, clinic.id, principal.role),
   }
   return { principal, clinic, viewer }
 }

@@ -28,6 +28,7 @@ import { apiKeyRevokePost, apiKeysGet, apiKeysPost } from './pages/api-keys.page
 import { appointmentDetailPage, appointmentsListPage } from './pages/appointments.page'
 import { auditGet } from './pages/audit.page'
 import { LoginPage, ResetRequestPage, SignupPage, TokenPasswordPage } from './pages/auth'
+import { bookPost, callPage, callRecording } from './pages/call.page'
 import { callsListPage } from './pages/calls.page'
 import { numbersGet, numbersPost } from './pages/numbers.page'
 import { outboxGet } from './pages/outbox.page'
@@ -36,6 +37,7 @@ import { privacyGet, privacyPost } from './pages/privacy.page'
 import { settingsGet, settingsPost } from './pages/settings.page'
 import { teamGet, teamPost } from './pages/team.page'
 import { treatmentsGet, treatmentsPost } from './pages/treatments.page'
+import { callBackPost, resolvePost, worklistPage } from './pages/worklist.page'
 
 /** Every path the dashboard answers; its middleware is bound to these alone. */
 const PATHS = [
@@ -48,6 +50,12 @@ const PATHS = [
   '/accept-invite',
   '/invite/:token',
   '/calls',
+  '/calls/waiting',
+  '/calls/:id',
+  '/calls/:id/recording',
+  '/calls/:id/call-back',
+  '/calls/:id/resolve',
+  '/calls/:id/book',
   '/appointments',
   '/appointments/:id',
   '/treatments',
@@ -358,6 +366,12 @@ dashboardRouter.post('/accept-invite', async (c) => {
 
 dashboardRouter.get('/', overviewPage)
 dashboardRouter.get('/calls', callsListPage)
+dashboardRouter.get('/calls/waiting', worklistPage)
+dashboardRouter.get('/calls/:id', callPage)
+dashboardRouter.get('/calls/:id/recording', callRecording)
+dashboardRouter.post('/calls/:id/call-back', callBackPost)
+dashboardRouter.post('/calls/:id/resolve', resolvePost)
+dashboardRouter.post('/calls/:id/book', bookPost)
 dashboardRouter.get('/appointments', appointmentsListPage)
 dashboardRouter.get('/appointments/:id', appointmentDetailPage)
 dashboardRouter.get('/treatments', treatmentsGet)

@@ -36,7 +36,18 @@ export interface MessagingClient {
   downloadRecording(recordingSid: string): Promise<ArrayBuffer | null>
   /** Deletes the recording at Twilio, so the only copy is ours, under our retention. */
   deleteRecording(recordingSid: string): Promise<void>
+  /**
+   * The caller's number from Twilio's own record of a call (`From` of an inbound call), or null
+   * when Twilio has no such call or no number. In memory only: never store, log or queue it.
+   */
+  fetchCallFrom(callSid: string): Promise<string | null>
+  /** Places a call to `to` from `from` that runs the given TwiML once answered. */
+  createCall(input: CreateCallInput): Promise<CreateCallResult>
 }
+
+export type CreateCallInput = { to: string; from: string; twiml: string }
+
+export type CreateCallResult = { mode: 'sent'; sid: string; status: string } | { mode: 'sandbox' }
 
 export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch): MessagingClient {
   const { accountSid, authToken, apiBaseUrl, sandbox } = config.twilio
@@ -46,6 +57,8 @@ export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch
       sendMessage: async () => ({ mode: 'sandbox' }),
       downloadRecording: async () => null,
       deleteRecording: async () => {},
+      fetchCallFrom: async () => null,
+      createCall: async () => ({ mode: 'sandbox' }),
     }
   }
   const auth = `Basic ${btoa(`${accountSid}:${authToken}`)}`
@@ -53,8 +66,46 @@ export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch
     if (!isTwilioSid(sid)) throw new TwilioApiError(400, null, 'Invalid recording SID')
     return `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Recordings/${sid}.${ext}`
   }
+  const accountUrl = `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}`
+  /** POSTs a form to an account resource; Twilio's error text can quote a number: keep the code only. */
+  const postForm = async (resource: string, form: URLSearchParams) => {
+    const res = await fetcher(`${accountUrl}/${resource}`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    })
+    const json = (await res.json().catch(() => ({}))) as {
+      sid?: string
+      status?: string
+      code?: number
+    }
+    if (!res.ok || !json.sid) {
+      throw new TwilioApiError(
+        res.status,
+        json.code ?? null,
+        `Twilio API error ${res.status}${json.code ? ` (code ${json.code})` : ''}`,
+      )
+    }
+    return { mode: 'sent' as const, sid: json.sid, status: json.status ?? 'queued' }
+  }
   return {
     sandbox: false,
+    async fetchCallFrom(callSid) {
+      if (!isTwilioSid(callSid)) throw new TwilioApiError(400, null, 'Invalid call SID')
+      const res = await fetcher(`${accountUrl}/Calls/${callSid}.json`, {
+        headers: { authorization: auth },
+      })
+      if (res.status === 404) return null
+      if (!res.ok) throw new TwilioApiError(res.status, null, `Twilio API error ${res.status}`)
+      const json = (await res.json().catch(() => ({}))) as { from?: unknown }
+      return typeof json.from === 'string' && json.from !== '' ? json.from : null
+    },
+    async createCall(input) {
+      return postForm(
+        'Calls.json',
+        new URLSearchParams({ To: input.to, From: input.from, Twiml: input.twiml }),
+      )
+    },
     async downloadRecording(recordingSid) {
       const res = await fetcher(recordingUrl(recordingSid, 'mp3'), {
         headers: { authorization: auth },
@@ -74,29 +125,7 @@ export function createTwilioClient(config: Config, fetcher: typeof fetch = fetch
     async sendMessage(input) {
       const form = new URLSearchParams({ To: input.to, From: input.from, Body: input.body })
       if (input.statusCallback) form.set('StatusCallback', input.statusCallback)
-      const res = await fetcher(
-        `${apiBaseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
-        {
-          method: 'POST',
-          headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
-          body: form,
-        },
-      )
-      const json = (await res.json().catch(() => ({}))) as {
-        sid?: string
-        status?: string
-        code?: number
-        message?: string
-      }
-      if (!res.ok || !json.sid) {
-        // Twilio's error messages can quote the number: keep only the code.
-        throw new TwilioApiError(
-          res.status,
-          json.code ?? null,
-          `Twilio API error ${res.status}${json.code ? ` (code ${json.code})` : ''}`,
-        )
-      }
-      return { mode: 'sent', sid: json.sid, status: json.status ?? 'queued' }
+      return postForm('Messages.json', form)
     },
   }
 }

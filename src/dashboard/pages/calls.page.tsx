@@ -8,6 +8,7 @@ import { DataTable, Pager } from '../components'
 import { callerLabel, formatLocal } from '../format'
 import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page } from '../page-kit'
+import { outcomeLabel } from './call.page'
 
 type CallsQuery = {
   status?: string
@@ -23,6 +24,7 @@ function callbackState(c: CallRow, tz: string): string {
   if (c.status !== 'missed' && c.status !== 'voicemail') return '—'
   if (c.calledBackAt) return `Called back ${formatLocal(c.calledBackAt, tz)}`
   if (c.recoveredAppointmentId) return 'Booked without a callback'
+  if (c.resolutionOutcome) return `Resolved (${c.resolutionOutcome})`
   return 'Waiting for a callback'
 }
 
@@ -122,7 +124,11 @@ function CallsPage(props: {
               label: 'Status',
               cell: (c) => (
                 <>
-                  <Badge kind={c.status}>{c.status}</Badge>
+                  <a href={`/calls/${encodeURIComponent(c.id)}`}>
+                    <Badge kind={c.direction === 'outbound' ? 'neutral' : c.status}>
+                      {outcomeLabel(c)}
+                    </Badge>
+                  </a>
                 </>
               ),
             },

@@ -3,9 +3,12 @@
  * back. Every figure comes from the metrics module (the code behind /api/v1/metrics); each is
  * marked with `data-figure` so a test can hold the page to the API.
  */
-import { listToCallBack, type ToCallBack } from '../../calls/calls.service'
+import {
+  countWaitingCallers,
+  listWaitingCallers,
+  type WaitingCaller,
+} from '../../calls/calls.service'
 import type { ClinicRow } from '../../clinic/find'
-import { DAY_MS } from '../../lib/time'
 import type { HoldOutSummary } from '../../metrics/aggregate'
 import { addDays, localDateOf } from '../../metrics/local-time'
 import {
@@ -16,17 +19,10 @@ import {
   monthsBetween,
 } from '../../metrics/metrics.service'
 import { DailyChart, type DailyPoint, type MonthlyPoint, MonthlyRevenueChart } from '../charts'
-import { DataTable } from '../components'
-import {
-  callerLabel,
-  formatDuration,
-  formatLocal,
-  formatPence,
-  formatRate,
-  startOfWeek,
-} from '../format'
+import { formatDuration, formatPence, formatRate, startOfWeek } from '../format'
 import { Layout, type Viewer } from '../layout'
 import { type Ctx, page } from '../page-kit'
+import { WaitingTable } from './worklist.page'
 
 /** A period's figures and its local dates (inclusive). */
 type Period = { from: string; to: string; figures: Figures }
@@ -40,11 +36,15 @@ export type Overview = {
   /** The six months of the revenue chart; null when the clinic holds nobody out. */
   holdOut: HoldOutSummary | null
   holdOutPercent: number
-  toCallBack: ToCallBack[]
+  /** The newest of the waiting list, and how many wait in all. */
+  toCallBack: WaitingCaller[]
+  waitingCount: number
 }
 
 /** How many months the revenue chart (and the hold-out comparison) covers, this one included. */
 const CHART_MONTHS = 6
+/** How many waiting callers the overview shows (the full list is /calls/waiting). */
+const OVERVIEW_WAITING = 10
 /** How many days the daily chart covers, today included. */
 const CHART_DAYS = 30
 
@@ -61,9 +61,10 @@ async function loadOverview(c: Ctx, clinic: ClinicRow, now: number): Promise<Ove
     thisMonth,
   ).slice(-CHART_MONTHS)
   const firstDay = [`${months[0]}-01`, chartFrom, weekStart].sort()[0]!
-  const [stored, toCallBack] = await Promise.all([
+  const [stored, toCallBack, waitingCount] = await Promise.all([
     loadDays(c.env, c.var.db, clinic.id, firstDay, today, now),
-    listToCallBack(c.var.db, clinic.id, now - clinic.attributionWindowDays * DAY_MS, 15),
+    listWaitingCallers(c.var.db, clinic.id, { limit: OVERVIEW_WAITING, cursor: null, now }),
+    countWaitingCallers(c.var.db, clinic.id),
   ])
   const monthly = monthlyFiguresOf(stored, months)
   return {
@@ -80,7 +81,8 @@ async function loadOverview(c: Ctx, clinic: ClinicRow, now: number): Promise<Ove
     monthly: monthly.months.map((m) => ({ month: m.month, revenuePence: m.recoveredRevenuePence })),
     holdOut: clinic.holdOutPercent > 0 ? monthly.holdOut : null,
     holdOutPercent: clinic.holdOutPercent,
-    toCallBack,
+    toCallBack: toCallBack.slice(0, OVERVIEW_WAITING),
+    waitingCount,
   }
 }
 
@@ -237,29 +239,13 @@ function OverviewPage(props: { viewer: Viewer; data: Overview }) {
       <section aria-labelledby="to-call-back">
         <h2 id="to-call-back">To call back</h2>
         <p class="hint">
-          Missed callers with no callback or booking yet, oldest first. Numbers are never shown
-          here: open the call in your phone system to dial.
+          Missed callers not yet called back, resolved or booked, newest first.{' '}
+          <a href="/calls/waiting">{`See all ${data.waitingCount} waiting`}</a>
         </p>
         {data.toCallBack.length === 0 ? (
           <p>Everyone has been called back. 🎉</p>
         ) : (
-          <DataTable
-            rows={data.toCallBack}
-            columns={[
-              {
-                label: 'Caller',
-                cell: (r) => (
-                  <>
-                    <a href={`/calls?caller=${encodeURIComponent(r.callerHash.slice(0, 6))}`}>
-                      {callerLabel(r.callerHash)}
-                    </a>
-                  </>
-                ),
-              },
-              { label: 'First missed', cell: (r) => formatLocal(r.firstMissedAt, data.timezone) },
-              { label: 'Missed calls', class: 'num', cell: (r) => r.missedCount },
-            ]}
-          />
+          <WaitingTable rows={data.toCallBack} timezone={data.timezone} />
         )}
       </section>
     </Layout>
