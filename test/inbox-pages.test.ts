@@ -3,6 +3,8 @@
  * reasons in words with red flags first, masked contacts, unread counts, actions only for roles
  * that may act, and markup safe on a 375 px phone.
  */
+import { env } from 'cloudflare:workers'
+import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import {
   type ConversationDetailView,
@@ -14,6 +16,10 @@ import {
   InboxPage,
   reasonsInWords,
 } from '../src/dashboard/pages/inbox.page'
+import { createDb } from '../src/db/client'
+import { appointments, conversations } from '../src/db/schema'
+import { newId } from '../src/lib/ids'
+import { call, createTestClinic } from './helpers/clinic'
 
 const viewer = { role: 'receptionist' as const, clinicName: 'Smile Dental' }
 const TZ = 'Europe/London'
@@ -234,5 +240,117 @@ describe('the thread page', () => {
     expect(page).toContain('aria-invalid="true"')
     expect(page).toContain('>draft</textarea>')
     expect(page).toContain('Enter an amount in pounds.')
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Handlers, in workerd against D1
+
+const db = createDb(env.DB)
+
+function form(fields: Record<string, string>, headers: Record<string, string>): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  }
+}
+
+/** A conversation row as the engine stores it (sealed contact optional: null = no number). */
+async function seedConversation(
+  clinicId: string,
+  over: Partial<typeof conversations.$inferInsert> = {},
+) {
+  const id = newId('cnv')
+  await db.insert(conversations).values({
+    id,
+    clinicId,
+    channel: 'sms',
+    contactHash: `h${id}`.padEnd(32, '0'),
+    contactSealed: null,
+    phoneMasked: '•••• ••• 123',
+    lastMessageAt: Date.now() - 60_000,
+    ...over,
+  })
+  return id
+}
+
+describe('booking from a conversation', () => {
+  it("books for the conversation's contact and shows the appointment with its attribution", async () => {
+    const clinic = await createTestClinic()
+    const receptionist = await clinic.as('receptionist')
+    const id = await seedConversation(clinic.clinicId)
+    const res = await call(
+      `/conversations/${id}/book`,
+      form(
+        { treatmentId: '', value: '£85.50', scheduledFor: '2026-12-09T09:30' },
+        receptionist.headers,
+      ),
+    )
+    expect(res.status).toBe(303)
+    const to = res.headers.get('location') ?? ''
+    expect(to).toMatch(/^\/appointments\/apt_/)
+    const [row] = await db
+      .select()
+      .from(appointments)
+      .where(
+        and(eq(appointments.clinicId, clinic.clinicId), eq(appointments.id, to.split('/')[2]!)),
+      )
+    expect(row?.callerHash).toBe(`h${id}`.padEnd(32, '0'))
+    expect(row?.valuePence).toBe(8550)
+    const page = await (await call(to, { headers: receptionist.headers })).text()
+    expect(page).toContain('Why it counts')
+  })
+
+  it("refuses a value that is not money, and another clinic's conversation, changing nothing", async () => {
+    const clinic = await createTestClinic()
+    const other = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const id = await seedConversation(clinic.clinicId)
+    const foreign = await seedConversation(other.clinicId)
+    const bad = await call(`/conversations/${id}/book`, form({ value: 'lots' }, owner.headers))
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain('amount in pounds')
+    const elsewhere = await call(`/conversations/${foreign}/book`, form({}, owner.headers))
+    expect(elsewhere.status).toBe(404)
+    const rows = await db
+      .select()
+      .from(appointments)
+      .where(eq(appointments.clinicId, clinic.clinicId))
+    expect(rows).toHaveLength(0)
+  })
+
+  it('is refused to an analyst (read-only)', async () => {
+    const clinic = await createTestClinic()
+    const analyst = await clinic.as('analyst')
+    const id = await seedConversation(clinic.clinicId)
+    const res = await call(`/conversations/${id}/book`, form({}, analyst.headers))
+    expect(res.status).toBe(403)
+  })
+})
+
+describe('calling back from a conversation', () => {
+  it('places the call (sandboxed in tests) and returns to the thread with a notice', async () => {
+    const clinic = await createTestClinic()
+    const receptionist = await clinic.as('receptionist')
+    const id = await seedConversation(clinic.clinicId, { contactSealed: 'sealed-number' })
+    const res = await call(`/conversations/${id}/call`, form({}, receptionist.headers))
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe(`/inbox/${id}?done=call-sandboxed`)
+  })
+
+  it('says there is no one to call when the number is not kept', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const id = await seedConversation(clinic.clinicId)
+    const res = await call(`/conversations/${id}/call`, form({}, owner.headers))
+    expect(res.status).toBe(409)
+  })
+
+  it("sends the call page's conversation link to the thread", async () => {
+    const res = await call('/conversations/cnv_x', { redirect: 'manual' })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/inbox/cnv_x')
   })
 })

@@ -3,8 +3,14 @@
  * over / hand back / close, assignment, Book and Call back. Every action is a plain POST form.
  */
 import { RED_FLAG_LABELS, triageReasonInWords } from '../../assistant/safety'
+import { callBackAudited } from '../../calls/actions'
+import { findClinicConversation } from '../../calls/call-back'
+import { actorOf } from '../../lib/context'
+import { ProblemError } from '../../lib/problem'
+import { appointmentPath, bookFromForm } from '../booking'
 import { type FormState, PostForm } from '../forms'
 import { Field, Layout, Notice, type Viewer } from '../layout'
+import { type Ctx, type PageState, page, renderError } from '../page-kit'
 import {
   AssignForm,
   assigneeWords,
@@ -16,6 +22,7 @@ import {
   reasonsInWords,
   StatusBadge,
 } from './inbox.page'
+import { actionNotice } from './worklist.page'
 
 /** One message as the thread shows it (CONTRACT "Conversations (v1.1)"). */
 export type ConversationMessageView = {
@@ -228,3 +235,62 @@ export function BookSection(props: {
     </section>
   )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+/** Fixed notices a thread action returns with (`?done=`); click-to-call's come from the worklist. */
+const THREAD_NOTICES: Record<string, string> = {
+  replied: 'Reply queued. The AI has stopped: this conversation is answered by staff now.',
+  'status-human': 'You have taken over: the AI will not answer.',
+  'status-ai': 'Handed back to the AI assistant.',
+  'status-closed': 'Conversation closed. A new message from the patient reopens it.',
+  assigned: 'Assignment saved.',
+}
+
+/** The notice named by `?done=` on the thread, if known (the text never comes from the URL). */
+export const threadNotice = (c: Ctx) => THREAD_NOTICES[c.req.query('done') ?? ''] ?? actionNotice(c)
+
+/** The thread a dashboard action returns to, with its notice. */
+export const threadPath = (id: string, done?: string) =>
+  `${path(id)}${done ? `?done=${encodeURIComponent(done)}` : ''}`
+
+/** This clinic's conversation named in the path, or null (another clinic's is not found). */
+function conversationOf(c: Ctx, s: PageState) {
+  const id = c.req.param('id') ?? ''
+  return id.length <= 64 ? findClinicConversation(c.var.db, s.clinic.id, id) : Promise.resolve(null)
+}
+
+/** GET /conversations/:id: the call page links here; the thread lives in the inbox. */
+export const conversationRedirect = (c: Ctx) => c.redirect(path(c.req.param('id') ?? ''), 303)
+
+/** POST /conversations/:id/book: books for the conversation's contact, then shows the appointment. */
+export const conversationBookPost = page('appointments', async (c, s) => {
+  const conversation = await conversationOf(c, s)
+  if (!conversation) return renderError(c, 404, 'No such conversation.')
+  const booked = await bookFromForm(c, s, conversation.contactHash)
+  if ('refused' in booked) return renderError(c, 400, booked.refused)
+  return c.redirect(appointmentPath(booked.appointmentId), 303)
+})
+
+/** POST /conversations/:id/call: rings the staff phone, then the patient (their number never stored). */
+export const conversationCallPost = page('worklist', async (c, s) => {
+  const conversation = await conversationOf(c, s)
+  if (!conversation) return renderError(c, 404, 'No such conversation.')
+  const deps = { db: c.var.db, config: c.var.config }
+  const actor = actorOf(s.principal)
+  try {
+    // The staff phone is the line's forwarding number (no per-member phone yet).
+    const target = { kind: 'conversation' as const, conversation }
+    const placed = await callBackAudited(c.env, deps, s.clinic, target, undefined, actor)
+    const done = placed.status === 'queued' ? 'call-queued' : 'call-sandboxed'
+    return c.redirect(threadPath(conversation.id, done), 303)
+  } catch (err) {
+    if (!(err instanceof ProblemError)) throw err
+    return renderError(
+      c,
+      err.status === 502 ? 400 : err.status,
+      err.detail ?? 'No call was placed.',
+    )
+  }
+})
