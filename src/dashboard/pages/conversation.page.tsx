@@ -128,7 +128,7 @@ export function ConversationPage(props: {
         </dl>
         {props.canEdit ? (
           <div class="actions">
-            <AssignForm id={c.id} assignedTo={c.assignedTo} me={props.me} />
+            <AssignForm id={c.id} assignedTo={c.assignedTo} me={props.me} back={path(c.id)} />
             {STATUS_ACTIONS.filter((a) => a.to !== c.status).map((a) => (
               <form method="post" action={path(c.id, 'status')} class="inline">
                 <input type="hidden" name="status" value={a.to} />

@@ -94,12 +94,21 @@ export function assigneeWords(assignedTo: string | null, me: string): string {
 /** The ISO instant of the CONTRACT shapes in the clinic's time zone. */
 export const formatIso = (iso: string, timeZone: string) => formatLocal(Date.parse(iso), timeZone)
 
-/** The "Assign to me" / "Unassign" button of one conversation (a form: works without script). */
-export function AssignForm(props: { id: string; assignedTo: string | null; me: string }) {
+/**
+ * The "Assign to me" / "Unassign" button of one conversation (a form: works without script);
+ * `back` is the page to return to (the list with its filters, or the thread).
+ */
+export function AssignForm(props: {
+  id: string
+  assignedTo: string | null
+  me: string
+  back: string
+}) {
   const mine = props.assignedTo === props.me
   return (
     <form method="post" action={`/inbox/${encodeURIComponent(props.id)}/assign`} class="inline">
       <input type="hidden" name="to" value={mine ? '' : 'me'} />
+      <input type="hidden" name="back" value={props.back} />
       <button type="submit" class="secondary">
         {mine ? 'Unassign' : 'Assign to me'}
       </button>
@@ -107,8 +116,21 @@ export function AssignForm(props: { id: string; assignedTo: string | null; me: s
   )
 }
 
+/** The inbox with these filters (what an action on the list returns to). */
+export function inboxHref(f: InboxFilters): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v)
+  const query = q.toString()
+  return query ? `/inbox?${query}` : '/inbox'
+}
+
 /** The inbox table's columns: who, status, why, channel, when, and who has it. */
-function inboxColumns(tz: string, me: string, canEdit: boolean): Column<ConversationSummaryView>[] {
+function inboxColumns(
+  tz: string,
+  me: string,
+  canEdit: boolean,
+  back: string,
+): Column<ConversationSummaryView>[] {
   return [
     {
       label: 'Patient',
@@ -127,7 +149,7 @@ function inboxColumns(tz: string, me: string, canEdit: boolean): Column<Conversa
       label: 'Assigned',
       cell: (r) => [
         assigneeWords(r.assignedTo, me),
-        canEdit ? <AssignForm id={r.id} assignedTo={r.assignedTo} me={me} /> : null,
+        canEdit ? <AssignForm id={r.id} assignedTo={r.assignedTo} me={me} back={back} /> : null,
       ],
     },
   ]
@@ -158,7 +180,7 @@ export function InboxPage(props: {
       <DataTable
         rows={props.rows}
         empty="No conversations here. Patients' replies to text-backs and their messages arrive in this inbox."
-        columns={inboxColumns(props.timezone, props.me, props.canEdit)}
+        columns={inboxColumns(props.timezone, props.me, props.canEdit, inboxHref(f))}
       />
       <Pager first="/inbox" next={next} label="More conversations" />
     </Layout>
