@@ -161,7 +161,10 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
   'leads:read': { api: 'no route yet' },
   'conversations:read': { api: 'no route yet' },
   'conversations:write': { api: 'no route yet' },
-  'calls:act': { api: 'no route yet' },
+  'calls:act': {
+    api: { method: 'POST', path: '/api/v1/calls/nope/resolve', body: {} },
+    page: pg('POST', '/calls/nope/resolve', 'worklist'),
+  },
   'clinic:read': {
     api: { method: 'GET', path: '/api/v1/clinic' },
     page: pg('GET', '/settings', 'settings'),
@@ -223,12 +226,7 @@ function pg(method: 'GET' | 'POST', path: string, page: PageKey): PageProbe {
 }
 
 /** Only these may lack a route, and only until their features land. */
-const PENDING: readonly Action[] = [
-  'leads:read',
-  'conversations:read',
-  'conversations:write',
-  'calls:act',
-]
+const PENDING: readonly Action[] = ['leads:read', 'conversations:read', 'conversations:write']
 
 async function probeApi(p: Probe, headers: Record<string, string>): Promise<number> {
   const res = await api(p.method, p.path, p.body, headers)

@@ -3,9 +3,10 @@
  * as caller id. The patient's number is read at that moment (Twilio's record of the call, or the
  * conversation's sealed contact), handed to Twilio, and never stored, logged or queued.
  */
-import { and, asc, eq } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
+import { findClinicRow } from '../db/clinic-row'
 import { conversations, trackingNumbers } from '../db/schema'
 import type { Config } from '../env'
 import { newId } from '../lib/ids'
@@ -96,7 +97,7 @@ export async function placeCallBack(
     target.kind === 'call'
       ? !target.call.callerHash || target.call.callerKind === 'withheld'
       : !target.conversation.contactSealed
-  if (withheld) throw conflict('The caller withheld their number: there is no one to call.')
+  if (withheld) throw conflict('There is no number to call: the caller withheld it.')
   const staff = staffPhone === undefined ? null : normalisePhone(staffPhone, clinic.country)
   if (staffPhone !== undefined && !staff) {
     throw badRequest('The request is not valid.', [
@@ -141,11 +142,6 @@ export async function placeCallBack(
 }
 
 /** One conversation of the clinic, or null. */
-export async function findClinicConversation(db: Db, clinicId: string, id: string) {
-  const [row] = await db
-    .select()
-    .from(conversations)
-    .where(and(eq(conversations.clinicId, clinicId), eq(conversations.id, id)))
-    .limit(1)
-  return row ?? null
+export function findClinicConversation(db: Db, clinicId: string, id: string) {
+  return findClinicRow(db, conversations, clinicId, id)
 }

@@ -4,18 +4,20 @@
  * Twilio. Every query is scoped to the caller's clinic;
  * another clinic's call answers 404. Callers appear only as `callerHash`.
  */
+
+import type { Context } from 'hono'
 import { audit } from '../audit/audit'
 import { type ClinicRow, findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
 import { parseInstantRange } from '../lib/calendar-date'
-import { actorOf } from '../lib/context'
+import { type AppEnv, actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { newId } from '../lib/ids'
 import { decodeCursor, paginate } from '../lib/pagination'
 import { badRequest, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { callBackAudited, recordingResponse, resolveAudited } from './actions'
-import { findClinicConversation } from './call-back'
+import { type CallBackTarget, findClinicConversation } from './call-back'
 import { identifyCaller } from './caller'
 import {
   callBackRoute,
@@ -69,6 +71,17 @@ async function callStoryView(db: Db, clinic: ClinicRow, row: CallRow) {
   }
 }
 
+/** Places an audited click-to-call for the signed-in member. */
+function clickToCall(
+  c: Context<AppEnv>,
+  clinic: ClinicRow,
+  target: CallBackTarget,
+  body: { staffPhone?: string | undefined },
+) {
+  const deps = { db: c.var.db, config: c.var.config }
+  return callBackAudited(c.env, deps, clinic, target, body.staffPhone, actorOf(c.var.principal))
+}
+
 export const callsRouter = createRouter()
   .openapi(listCallsRoute, async (c) => {
     const query = c.req.valid('query')
@@ -107,39 +120,22 @@ export const callsRouter = createRouter()
     return audio as never
   })
   .openapi(callBackRoute, async (c) => {
-    const { id } = c.req.valid('param')
-    const { staffPhone } = c.req.valid('json')
-    const principal = c.var.principal
-    const { clinic, call } = await clinicCall(c.var.db, principal.clinicId, id)
-    const placed = await callBackAudited(
-      c.env,
-      { db: c.var.db, config: c.var.config },
-      clinic,
-      { kind: 'call', call },
-      staffPhone,
-      actorOf(principal),
+    const { clinic, call } = await clinicCall(
+      c.var.db,
+      c.var.principal.clinicId,
+      c.req.valid('param').id,
     )
-    return c.json(placed, 202)
+    return c.json(await clickToCall(c, clinic, { kind: 'call', call }, c.req.valid('json')), 202)
   })
   .openapi(conversationCallRoute, async (c) => {
-    const { id } = c.req.valid('param')
-    const { staffPhone } = c.req.valid('json')
-    const principal = c.var.principal
-    const db = c.var.db
+    const { clinicId } = c.var.principal
     const [clinic, conversation] = await Promise.all([
-      findClinic(db, principal.clinicId),
-      findClinicConversation(db, principal.clinicId, id),
+      findClinic(c.var.db, clinicId),
+      findClinicConversation(c.var.db, clinicId, c.req.valid('param').id),
     ])
     if (!clinic || !conversation) throw notFound('No such conversation.')
-    const placed = await callBackAudited(
-      c.env,
-      { db, config: c.var.config },
-      clinic,
-      { kind: 'conversation', conversation },
-      staffPhone,
-      actorOf(principal),
-    )
-    return c.json(placed, 202)
+    const target = { kind: 'conversation', conversation } as const
+    return c.json(await clickToCall(c, clinic, target, c.req.valid('json')), 202)
   })
   .openapi(resolveCallRoute, async (c) => {
     const { id } = c.req.valid('param')

@@ -1,7 +1,7 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 
 import { z } from '@hono/zod-openapi'
-import { jsonBody, listResponses, problem, problems } from '../auth/openapi'
+import { IdParamSchema, jsonBody, listResponses, problem, problems } from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
@@ -93,8 +93,6 @@ export const createCallback = guardedRoute('calls:write', {
   },
 })
 
-const CallIdParams = z.object({ id: z.string().min(1).max(64) })
-
 export const ResolutionSchema = z
   .object({
     outcome: z.enum(['called-back', 'booked', 'not-needed']),
@@ -156,7 +154,7 @@ export const getCall = guardedRoute('calls:read', {
   path: '/calls/{id}',
   tags: ['Calls'],
   summary: 'One call',
-  request: { params: z.object({ id: z.string().min(1).max(64) }) },
+  request: { params: IdParamSchema },
   responses: {
     200: {
       description:
@@ -173,7 +171,7 @@ export const getCallRecording = guardedRoute('calls:read', {
   tags: ['Calls'],
   summary: "The voicemail's audio",
   description: 'Audited as a read of personal data. 404 when there is none or it was purged.',
-  request: { params: CallIdParams },
+  request: { params: IdParamSchema },
   responses: {
     200: {
       description: 'The audio',
@@ -206,13 +204,9 @@ export const CallBackAcceptedSchema = z
 const CLICK_TO_CALL =
   "Twilio rings the staff phone, then bridges to the patient with the tracking number as caller id. The patient's number is read from Twilio's record of the call at that moment and is never stored. The bridged leg's status callback records a callback like any other."
 
-export const callBackRoute = guardedRoute('calls:act', {
-  method: 'post',
-  path: '/calls/{id}/call-back',
-  tags: ['Calls'],
-  summary: 'Ring the caller back from a staff phone (click-to-call)',
-  description: CLICK_TO_CALL,
-  request: { params: CallIdParams, body: jsonBody(CallBackBody) },
+/** What both click-to-call routes take and answer. */
+const clickToCall = {
+  request: { params: IdParamSchema, body: jsonBody(CallBackBody) },
   responses: {
     202: {
       description: 'The call is being placed',
@@ -221,6 +215,15 @@ export const callBackRoute = guardedRoute('calls:act', {
     ...problems(400, 401, 403, 404, 409, 415),
     502: problem('Twilio could not place the call; nothing changed.'),
   },
+}
+
+export const callBackRoute = guardedRoute('calls:act', {
+  method: 'post',
+  path: '/calls/{id}/call-back',
+  tags: ['Calls'],
+  summary: 'Ring the caller back from a staff phone (click-to-call)',
+  description: CLICK_TO_CALL,
+  ...clickToCall,
 })
 
 export const conversationCallRoute = guardedRoute('calls:act', {
@@ -229,15 +232,7 @@ export const conversationCallRoute = guardedRoute('calls:act', {
   tags: ['Conversations'],
   summary: "Ring a conversation's contact from a staff phone (click-to-call)",
   description: `${CLICK_TO_CALL} For a conversation, the number is unsealed from the conversation.`,
-  request: { params: CallIdParams, body: jsonBody(CallBackBody) },
-  responses: {
-    202: {
-      description: 'The call is being placed',
-      content: { 'application/json': { schema: CallBackAcceptedSchema } },
-    },
-    ...problems(400, 401, 403, 404, 409, 415),
-    502: problem('Twilio could not place the call; nothing changed.'),
-  },
+  ...clickToCall,
 })
 
 export const resolveCallRoute = guardedRoute('calls:act', {
@@ -248,7 +243,7 @@ export const resolveCallRoute = guardedRoute('calls:act', {
   description:
     'The call leaves the waiting list; its status stays `missed`. Idempotent: the first resolution stands.',
   request: {
-    params: CallIdParams,
+    params: IdParamSchema,
     body: jsonBody(z.object({ outcome: z.enum(['called-back', 'booked', 'not-needed']) })),
   },
   responses: {

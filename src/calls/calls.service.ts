@@ -13,11 +13,11 @@ import {
   isNull,
   lt,
   ne,
-  or,
   type SQL,
   sql,
 } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { findClinicRow, olderThan } from '../db/clinic-row'
 import { calls } from '../db/schema'
 import type { CallStatus } from './state'
 import type { CallRow } from './store'
@@ -27,7 +27,7 @@ export type CallFilters = {
   settledOnly?: boolean | undefined
   status?: CallStatus | undefined
   direction?: 'inbound' | 'outbound' | undefined
-  /** `waiting`: missed or voicemail with no callback yet; `called-back`: any with a callback. */
+  /** `waiting`: inbound missed or voicemail with no callback or resolution yet; `called-back`: any with a callback. */
   callback?: 'waiting' | 'called-back' | undefined
   fromMs?: number | undefined
   toMs?: number | undefined
@@ -48,7 +48,12 @@ export async function listCalls(
   if (filters.status) where.push(eq(calls.status, filters.status))
   if (filters.direction) where.push(eq(calls.direction, filters.direction))
   if (filters.callback === 'waiting') {
-    where.push(inArray(calls.status, ['missed', 'voicemail']), isNull(calls.calledBackAt))
+    where.push(
+      eq(calls.direction, 'inbound'),
+      inArray(calls.status, ['missed', 'voicemail']),
+      isNull(calls.calledBackAt),
+      isNull(calls.resolutionOutcome),
+    )
   }
   if (filters.callback === 'called-back') where.push(isNotNull(calls.calledBackAt))
   if (filters.fromMs !== undefined) where.push(gte(calls.startedAt, filters.fromMs))
@@ -60,14 +65,8 @@ export async function listCalls(
       lt(calls.callerHash, `${filters.callerPrefix}~`),
     )
   }
-  if (cursor) {
-    where.push(
-      or(
-        lt(calls.startedAt, cursor.t),
-        and(eq(calls.startedAt, cursor.t), lt(calls.id, cursor.id)),
-      ) as SQL,
-    )
-  }
+  const older = olderThan(calls.startedAt, calls.id, cursor)
+  if (older) where.push(older)
   return db
     .select()
     .from(calls)
@@ -77,17 +76,8 @@ export async function listCalls(
 }
 
 /** One call of the clinic, or null (another clinic's call is simply not found). */
-export async function findClinicCall(
-  db: Db,
-  clinicId: string,
-  id: string,
-): Promise<CallRow | null> {
-  const [row] = await db
-    .select()
-    .from(calls)
-    .where(and(eq(calls.clinicId, clinicId), eq(calls.id, id)))
-    .limit(1)
-  return row ?? null
+export function findClinicCall(db: Db, clinicId: string, id: string): Promise<CallRow | null> {
+  return findClinicRow(db, calls, clinicId, id)
 }
 
 export type WaitingCaller = {
@@ -156,15 +146,8 @@ export async function listWaitingCallers(
 ): Promise<WaitingCaller[]> {
   const latest = latestMissedPerCaller(db, clinicId)
   const where = waitingWhere(latest)
-  const { cursor } = options
-  if (cursor) {
-    where.push(
-      or(
-        lt(latest.startedAt, cursor.t),
-        and(eq(latest.startedAt, cursor.t), lt(latest.id, cursor.id)),
-      ) as SQL,
-    )
-  }
+  const older = olderThan(latest.startedAt, latest.id, options.cursor)
+  if (older) where.push(older)
   const rows = await db
     .select()
     .from(latest)

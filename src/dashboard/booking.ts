@@ -2,10 +2,7 @@
  * The dashboard's short Book form (on a call and on a conversation): reads the form as the clinic's
  * staff type it and books through the appointments service. One implementation for both pages.
  */
-import { eq } from 'drizzle-orm'
 import { bookAppointment } from '../appointments/service'
-import type { Db } from '../db/client'
-import { treatments } from '../db/schema'
 import { ProblemError } from '../lib/problem'
 import { zonedTimeToUtc } from '../metrics/local-time'
 import { type Ctx, fieldErrorsOf, formOf, type PageState } from './page-kit'
@@ -68,15 +65,3 @@ export async function bookFromForm(c: Ctx, s: PageState, callerHash: string): Pr
 
 /** Where a made booking is shown: the appointment page explains its attribution in full. */
 export const appointmentPath = (id: string) => `/appointments/${encodeURIComponent(id)}`
-
-/** A treatment the Book form offers. */
-export type TreatmentChoice = { id: string; name: string; valuePence: number }
-
-/** The clinic's treatments for the Book form's select, by name. */
-export function treatmentChoices(db: Db, clinicId: string): Promise<TreatmentChoice[]> {
-  return db
-    .select({ id: treatments.id, name: treatments.name, valuePence: treatments.valuePence })
-    .from(treatments)
-    .where(eq(treatments.clinicId, clinicId))
-    .orderBy(treatments.name)
-}

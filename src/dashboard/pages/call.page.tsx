@@ -3,16 +3,18 @@
  * conversation, the booking it recovered (explained), and Call back / Resolve / Book. Also the
  * voicemail's audio route and the Book form's handler (through the appointments service).
  */
+import type { Child } from 'hono/jsx'
 import { recordingResponse } from '../../calls/actions'
 import { findClinicCall } from '../../calls/calls.service'
 import type { CallRow } from '../../calls/store'
 import { type CallStory, loadCallStory } from '../../calls/story'
+import { listTreatments } from '../../clinic/setup'
 import { actorOf } from '../../lib/context'
 import { canEdit } from '../access'
-import { appointmentPath, bookFromForm, type TreatmentChoice, treatmentChoices } from '../booking'
+import { appointmentPath, bookFromForm } from '../booking'
 import { DataTable } from '../components'
 import { callerLabel, formatDuration, formatLocal, formatPence } from '../format'
-import { Badge, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import { Badge, FormErrors, Layout, Notice } from '../layout'
 import { type Ctx, type PageState, page, renderError } from '../page-kit'
 import { actionNotice, CallBackButton, ResolveForm } from './worklist.page'
 
@@ -29,20 +31,17 @@ export function outcomeLabel(call: Pick<CallRow, 'direction' | 'status' | 'final
   ]
 }
 
-type Treatment = TreatmentChoice
+type Treatment = { id: string; name: string; valuePence: number }
 
 function CallPage(props: {
-  viewer: Viewer
-  timezone: string
-  call: CallRow
-  story: CallStory
-  treatments: Treatment[]
-  canAct: boolean
-  canBook: boolean
+  state: PageState
+  data: { call: CallRow; story: CallStory; treatments: Treatment[] }
   notice: string | null
   error?: string | null
 }) {
-  const { call, story, timezone: tz } = props
+  const { call, story } = props.data
+  const tz = props.state.clinic.timezone
+  const role = props.state.principal.role
   const here = `/calls/${encodeURIComponent(call.id)}`
   const waiting =
     call.direction === 'inbound' &&
@@ -62,7 +61,7 @@ function CallPage(props: {
   return (
     <Layout
       title={`Call from ${callerLabel(call.callerHash)}`}
-      viewer={props.viewer}
+      viewer={props.state.viewer}
       active="calls"
     >
       <Notice message={props.notice} />
@@ -93,7 +92,7 @@ function CallPage(props: {
           </audio>
         </section>
       ) : null}
-      {props.canAct && waiting ? (
+      {canEdit(role, 'worklist') && waiting ? (
         <section aria-labelledby="act">
           <h2 id="act">Act</h2>
           <CallBackButton callId={call.id} back={here} />
@@ -112,8 +111,8 @@ function CallPage(props: {
         ) : (
           <p>No booking has been credited to this call.</p>
         )}
-        {props.canBook && call.callerHash ? (
-          <BookForm call={call} treatments={props.treatments} />
+        {canEdit(role, 'appointments') && call.callerHash ? (
+          <BookForm call={call} treatments={props.data.treatments} />
         ) : null}
       </section>
       {story.conversationId ? (
@@ -123,41 +122,49 @@ function CallPage(props: {
           </a>
         </p>
       ) : null}
-      <h2>Their other calls</h2>
-      {story.otherCalls.length === 0 ? (
-        <p>None.</p>
-      ) : (
-        <DataTable
-          rows={story.otherCalls}
-          columns={[
-            {
-              label: 'When',
-              cell: (o) => (
-                <a href={`/calls/${encodeURIComponent(o.id)}`}>
-                  {formatLocal(Date.parse(o.startedAt), tz)}
-                </a>
-              ),
-            },
-            { label: 'Direction', cell: (o) => o.direction },
-            { label: 'Outcome', cell: (o) => outcomeLabel(o) },
-          ]}
-        />
-      )}
-      <h2>Texts to them</h2>
-      {story.texts.length === 0 ? (
-        <p>None.</p>
-      ) : (
-        <DataTable
-          rows={story.texts}
-          columns={[
-            { label: 'When', cell: (t) => formatLocal(Date.parse(t.createdAt), tz) },
-            { label: 'Kind', cell: (t) => `${t.kind} (${t.channel})` },
-            { label: 'To', cell: (t) => t.toMasked },
-            { label: 'Status', cell: (t) => t.status },
-          ]}
-        />
-      )}
+      <Related title="Their other calls" rows={story.otherCalls}>
+        {(rows) => (
+          <DataTable
+            rows={rows}
+            columns={[
+              {
+                label: 'When',
+                cell: (o) => (
+                  <a href={`/calls/${encodeURIComponent(o.id)}`}>
+                    {formatLocal(Date.parse(o.startedAt), tz)}
+                  </a>
+                ),
+              },
+              { label: 'Direction', cell: (o) => o.direction },
+              { label: 'Outcome', cell: (o) => outcomeLabel(o) },
+            ]}
+          />
+        )}
+      </Related>
+      <Related title="Texts to them" rows={story.texts}>
+        {(rows) => (
+          <DataTable
+            rows={rows}
+            columns={[
+              { label: 'When', cell: (t) => formatLocal(Date.parse(t.createdAt), tz) },
+              { label: 'Kind', cell: (t) => `${t.kind} (${t.channel})` },
+              { label: 'To', cell: (t) => t.toMasked },
+              { label: 'Status', cell: (t) => t.status },
+            ]}
+          />
+        )}
+      </Related>
     </Layout>
+  )
+}
+
+/** A titled related list, or "None." when it is empty. */
+function Related<T>(props: { title: string; rows: T[]; children: (rows: T[]) => Child }) {
+  return (
+    <section>
+      <h2>{props.title}</h2>
+      {props.rows.length === 0 ? <p>None.</p> : props.children(props.rows)}
+    </section>
   )
 }
 
@@ -196,19 +203,15 @@ function BookForm(props: { call: CallRow; treatments: Treatment[] }) {
 async function renderCall(c: Ctx, s: PageState, call: CallRow, error?: string) {
   const [story, list] = await Promise.all([
     loadCallStory(c.var.db, s.clinic, call),
-    treatmentChoices(c.var.db, s.clinic.id),
+    // One page of the price list is the whole of it for a clinic (the API's upper limit).
+    listTreatments(c.var.db, s.clinic.id, { limit: 500 }),
   ])
   return c.html(
     <CallPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      call={call}
-      story={story}
-      treatments={list}
-      canAct={canEdit(s.principal.role, 'worklist')}
-      canBook={canEdit(s.principal.role, 'appointments')}
+      state={s}
+      data={{ call, story, treatments: list.items }}
       notice={actionNotice(c)}
-      error={error ?? null}
+      error={error}
     />,
     error ? 400 : 200,
   )

@@ -7,12 +7,12 @@ import { z } from 'zod'
 import { callBackAudited, resolveAudited } from '../../calls/actions'
 import { findClinicCall, listWaitingCallers, type WaitingCaller } from '../../calls/calls.service'
 import { actorOf } from '../../lib/context'
-import { encodeCursor } from '../../lib/pagination'
+import { paginate } from '../../lib/pagination'
 import { ProblemError } from '../../lib/problem'
 import { canEdit } from '../access'
 import { DataTable, Pager } from '../components'
 import { callerLabel, formatDuration, formatLocal } from '../format'
-import { Layout, Notice, pagerHref, type Viewer } from '../layout'
+import { Layout, Notice, pagerHref } from '../layout'
 import {
   type Ctx,
   cursorOf,
@@ -125,15 +125,14 @@ export function WaitingTable(props: {
 }
 
 function WorklistPage(props: {
-  viewer: Viewer
-  timezone: string
+  state: PageState
   rows: WaitingCaller[]
   nextCursor: string | null
   actions: boolean
   notice: string | null
 }) {
   return (
-    <Layout title="To call back" viewer={props.viewer} active="worklist">
+    <Layout title="To call back" viewer={props.state.viewer} active="worklist">
       <Notice message={props.notice} />
       <p class="hint">
         Every missed caller not yet called back, resolved or booked: one line per caller (their
@@ -143,7 +142,11 @@ function WorklistPage(props: {
       {props.rows.length === 0 ? (
         <p>Everyone has been called back. 🎉</p>
       ) : (
-        <WaitingTable rows={props.rows} timezone={props.timezone} actions={props.actions} />
+        <WaitingTable
+          rows={props.rows}
+          timezone={props.state.clinic.timezone}
+          actions={props.actions}
+        />
       )}
       <Pager
         first="/calls/waiting"
@@ -162,17 +165,17 @@ export const worklistPage = page('worklist', async (c, s) => {
     cursor: cursorOf(c.req.query('cursor')),
     now,
   })
-  const shown = rows.slice(0, PAGE_SIZE)
-  const last = shown[shown.length - 1]
-  const nextCursor =
-    rows.length > PAGE_SIZE && last ? encodeCursor({ t: last.lastMissedAt, id: last.callId }) : null
+  const { items, nextCursor } = paginate(rows, PAGE_SIZE, (r) => ({
+    t: r.lastMissedAt,
+    id: r.callId,
+  }))
+  const actions = canEdit(s.principal.role, 'worklist')
   return c.html(
     <WorklistPage
-      viewer={s.viewer}
-      timezone={s.clinic.timezone}
-      rows={shown}
+      state={s}
+      rows={items}
       nextCursor={nextCursor}
-      actions={canEdit(s.principal.role, 'worklist')}
+      actions={actions}
       notice={actionNotice(c)}
     />,
   )
@@ -202,7 +205,7 @@ async function callAction(
     return c.redirect(`${back}?done=${done}`, 303)
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err
-    return renderError(c, err.status === 502 ? 400 : err.status, err.detail ?? 'That did not work.')
+    return renderError(c, err.status, err.detail ?? 'That did not work.')
   }
 }
 
@@ -223,11 +226,11 @@ export const callBackPost = page('worklist', (c, s) =>
 
 const ResolveFormSchema = z.object({ outcome: z.enum(['called-back', 'booked', 'not-needed']) })
 
-/** POST /calls/:id/resolve */
-export const resolvePost = page('worklist', (c, s) =>
-  callAction(c, s, async (call, form) => {
-    const parsed = ResolveFormSchema.safeParse(form)
-    if (!parsed.success) throw new ProblemError(400, 'Choose an outcome.')
+/** POST /calls/:id/resolve (the outcome is checked before the call is looked up). */
+export const resolvePost = page('worklist', async (c, s) => {
+  const parsed = ResolveFormSchema.safeParse(await formOf(c))
+  if (!parsed.success) return renderError(c, 400, 'Choose an outcome.')
+  return callAction(c, s, async (call) => {
     await resolveAudited(
       c.env,
       { db: c.var.db, now: Date.now() },
@@ -236,5 +239,5 @@ export const resolvePost = page('worklist', (c, s) =>
       actorOf(s.principal),
     )
     return 'resolved'
-  }),
-)
+  })
+})
