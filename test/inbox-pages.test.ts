@@ -5,12 +5,15 @@
  */
 import { env } from 'cloudflare:workers'
 import { and, eq } from 'drizzle-orm'
+import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
+import { renderError } from '../src/dashboard/page-kit'
 import {
   type ConversationDetailView,
   type ConversationMessageView,
   ConversationPage,
 } from '../src/dashboard/pages/conversation.page'
+import { type ConversationsPort, inboxHandlers } from '../src/dashboard/pages/inbox.handlers'
 import {
   type ConversationSummaryView,
   InboxPage,
@@ -18,7 +21,10 @@ import {
 } from '../src/dashboard/pages/inbox.page'
 import { createDb } from '../src/db/client'
 import { appointments, conversations } from '../src/db/schema'
+import { getConfig } from '../src/env'
+import type { AppEnv } from '../src/lib/context'
 import { newId } from '../src/lib/ids'
+import { ProblemError } from '../src/lib/problem'
 import { call, createTestClinic } from './helpers/clinic'
 
 const viewer = { role: 'receptionist' as const, clinicName: 'Smile Dental' }
@@ -352,5 +358,143 @@ describe('calling back from a conversation', () => {
     const res = await call('/conversations/cnv_x', { redirect: 'manual' })
     expect(res.status).toBe(303)
     expect(res.headers.get('location')).toBe('/inbox/cnv_x')
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The handlers over a recording stand-in for the conversation service (the real one is wip/engine's)
+
+/** A service stand-in holding one conversation and recording every call the handlers make. */
+function fakeService(clinicId: string, detail: ConversationDetailView) {
+  const calls: [string, unknown][] = []
+  const svc: ConversationsPort = {
+    listConversations: async (_db, id, query) => {
+      calls.push(['list', query])
+      return { items: id === clinicId ? [detail] : [], nextCursor: null }
+    },
+    getConversation: async (deps, id) => {
+      calls.push(['get', { id, actor: deps.actor }])
+      return deps.clinicId === clinicId && id === detail.id ? detail : null
+    },
+    conversationCounts: async () => ({ needsHuman: 1, unread: detail.unreadCount }),
+    replyAsStaff: async (_env, input) => void calls.push(['reply', input]),
+    setConversationStatus: async (_env, input) => void calls.push(['status', input]),
+    assignConversation: async (_db, input) => void calls.push(['assign', input]),
+    markConversationRead: async (_db, input) => void calls.push(['read', input]),
+  }
+  const h = inboxHandlers(svc)
+  const app = new Hono<AppEnv>()
+  app.use('*', async (c, next) => {
+    c.set('config', getConfig(c.env))
+    c.set('db', createDb(c.env.DB))
+    await next()
+  })
+  // As the dashboard router does: a 4xx problem is its error page.
+  app.onError((err, c) =>
+    err instanceof ProblemError && err.status < 500
+      ? renderError(c, err.status, 'x')
+      : c.text('', 500),
+  )
+  app.get('/inbox', h.inboxPage)
+  app.get('/inbox/:id', h.conversationPage)
+  app.post('/inbox/:id/reply', h.replyPost)
+  app.post('/inbox/:id/status', h.statusPost)
+  app.post('/inbox/:id/assign', h.assignPost)
+  const fetchApp = (path: string, init: RequestInit = {}) =>
+    app.request(path, { redirect: 'manual', ...init }, env)
+  return { calls, fetch: fetchApp }
+}
+
+describe('the inbox handlers', () => {
+  const detailFor = (): ConversationDetailView => ({
+    ...summary({ id: 'cnv_h', status: 'ai', unreadCount: 2 }),
+    messages: [message()],
+  })
+
+  it('maps the filters to the service (assigned to me, unassigned; unknown values ignored)', async () => {
+    const clinic = await createTestClinic()
+    const me = await clinic.as('receptionist')
+    const { calls, fetch } = fakeService(clinic.clinicId, detailFor())
+    const page = await (
+      await fetch('/inbox?who=me&status=needs-human&channel=sms', { headers: me.headers })
+    ).text()
+    expect(page).toContain('/inbox/cnv_h')
+    await fetch('/inbox?who=unassigned&status=bogus&cursor=x', { headers: me.headers })
+    expect(calls.filter(([k]) => k === 'list').map(([, q]) => q)).toEqual([
+      { status: 'needs-human', channel: 'sms', assignedTo: me.userId, limit: 50, cursor: null },
+      { status: undefined, channel: undefined, assignedTo: null, limit: 50, cursor: 'x' },
+    ])
+  })
+
+  it('opening a thread reads it through the audited service and marks it read', async () => {
+    const clinic = await createTestClinic()
+    const me = await clinic.as('receptionist')
+    const { calls, fetch } = fakeService(clinic.clinicId, detailFor())
+    const res = await fetch('/inbox/cnv_h', { headers: me.headers })
+    expect(res.status).toBe(200)
+    expect(calls).toContainEqual(['get', { id: 'cnv_h', actor: `user:${me.userId}` }])
+    expect(calls).toContainEqual(['read', { clinicId: clinic.clinicId, conversationId: 'cnv_h' }])
+    expect((await fetch('/inbox/cnv_other', { headers: me.headers })).status).toBe(404)
+  })
+
+  it('a staff reply goes to the service (which sets status human); an empty one re-renders, sending nothing', async () => {
+    const clinic = await createTestClinic()
+    const me = await clinic.as('receptionist')
+    const { calls, fetch } = fakeService(clinic.clinicId, detailFor())
+    const empty = await fetch('/inbox/cnv_h/reply', form({ body: '   ' }, me.headers))
+    expect(empty.status).toBe(400)
+    expect(await empty.text()).toContain('Write a reply first.')
+    expect(calls.some(([k]) => k === 'reply')).toBe(false)
+    const sent = await fetch('/inbox/cnv_h/reply', form({ body: ' See you Tuesday ' }, me.headers))
+    expect(sent.status).toBe(303)
+    expect(sent.headers.get('location')).toBe('/inbox/cnv_h?done=replied')
+    expect(calls).toContainEqual([
+      'reply',
+      {
+        clinicId: clinic.clinicId,
+        conversationId: 'cnv_h',
+        userId: me.userId,
+        body: 'See you Tuesday',
+      },
+    ])
+  })
+
+  it('takes over, hands back, closes and assigns; refuses a status it does not offer', async () => {
+    const clinic = await createTestClinic()
+    const me = await clinic.as('owner')
+    const { calls, fetch } = fakeService(clinic.clinicId, detailFor())
+    for (const status of ['human', 'ai', 'closed']) {
+      const res = await fetch('/inbox/cnv_h/status', form({ status }, me.headers))
+      expect(res.headers.get('location')).toBe(`/inbox/cnv_h?done=status-${status}`)
+    }
+    expect(
+      (await fetch('/inbox/cnv_h/status', form({ status: 'needs-human' }, me.headers))).status,
+    ).toBe(400)
+    expect(calls.filter(([k]) => k === 'status')).toHaveLength(3)
+    const back = await fetch(
+      '/inbox/cnv_h/assign',
+      form({ to: 'me', back: '/inbox?who=me' }, me.headers),
+    )
+    expect(back.headers.get('location')).toBe('/inbox?who=me')
+    const away = await fetch(
+      '/inbox/cnv_h/assign',
+      form({ to: '', back: 'https://evil.example/' }, me.headers),
+    )
+    expect(away.headers.get('location')).toBe('/inbox/cnv_h')
+    expect(calls.filter(([k]) => k === 'assign').map(([, i]) => i)).toEqual([
+      { clinicId: clinic.clinicId, conversationId: 'cnv_h', assignedTo: me.userId },
+      { clinicId: clinic.clinicId, conversationId: 'cnv_h', assignedTo: null },
+    ])
+  })
+
+  it('lets receptionists in, keeps analysts out (conversations:read), and changes nothing for them', async () => {
+    const clinic = await createTestClinic()
+    const analyst = await clinic.as('analyst')
+    const { calls, fetch } = fakeService(clinic.clinicId, detailFor())
+    expect((await fetch('/inbox', { headers: analyst.headers })).status).toBe(403)
+    expect((await fetch('/inbox/cnv_h/reply', form({ body: 'x' }, analyst.headers))).status).toBe(
+      403,
+    )
+    expect(calls).toEqual([])
   })
 })

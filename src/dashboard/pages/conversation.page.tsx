@@ -245,7 +245,6 @@ const THREAD_NOTICES: Record<string, string> = {
   'status-human': 'You have taken over: the AI will not answer.',
   'status-ai': 'Handed back to the AI assistant.',
   'status-closed': 'Conversation closed. A new message from the patient reopens it.',
-  assigned: 'Assignment saved.',
 }
 
 /** The notice named by `?done=` on the thread, if known (the text never comes from the URL). */
