@@ -78,17 +78,31 @@ const InboxQuery = z.object({
   cursor: z.string().max(200).optional().catch(undefined),
 })
 
+/** Ten SMS segments: longer replies belong in a call. */
+const REPLY_MAX = 1600
+const REPLY_TOO_LONG = 'Keep a reply under 1,600 characters (ten text messages).'
 const ReplyForm = z.object({
-  body: z
-    .string()
-    .trim()
-    .min(1, 'Write a reply first.')
-    .max(1600, 'Keep a reply under 1,600 characters (ten text messages).'),
+  body: z.string().trim().min(1, 'Write a reply first.').max(REPLY_MAX, REPLY_TOO_LONG),
 })
 
 const StatusForm = z.object({ status: z.enum(['ai', 'human', 'closed']) })
 
 const AssignForm = z.object({ to: z.enum(['me', '']), back: z.string().optional() })
+
+/**
+ * A thread button's POST: the form checked by `schema` (else a 400 page saying `refused`), then
+ * `act` on the conversation in the path, which answers where to go next.
+ */
+async function formAction<S extends z.ZodType>(
+  c: Ctx,
+  schema: S,
+  refused: string,
+  act: (conversationId: string, form: z.infer<S>) => Promise<string>,
+) {
+  const parsed = schema.safeParse(await formOf(c))
+  if (!parsed.success) return renderError(c, 400, refused)
+  return c.redirect(await act(c.req.param('id') ?? '', parsed.data), 303)
+}
 
 type ThreadExtra = Pick<Parameters<typeof ConversationPage>[0], 'reply' | 'book'>
 
@@ -171,31 +185,26 @@ export function inboxHandlers(svc: ConversationsPort) {
     }),
 
     /** POST /inbox/:id/status: take over, hand back to the AI, or close. */
-    statusPost: page('inbox', async (c, s) => {
-      const parsed = StatusForm.safeParse(await formOf(c))
-      if (!parsed.success) return renderError(c, 400, 'Choose what to do with the conversation.')
-      const conversationId = c.req.param('id') ?? ''
-      await svc.setConversationStatus(c.env, {
-        clinicId: s.clinic.id,
-        conversationId,
-        status: parsed.data.status,
-        userId: s.principal.actorId,
-      })
-      return c.redirect(threadPath(conversationId, `status-${parsed.data.status}`), 303)
-    }),
+    statusPost: page('inbox', (c, s) =>
+      formAction(c, StatusForm, 'Choose what to do with the conversation.', async (id, form) => {
+        const input = { clinicId: s.clinic.id, conversationId: id, userId: s.principal.actorId }
+        await svc.setConversationStatus(c.env, { ...input, status: form.status })
+        return threadPath(id, `status-${form.status}`)
+      }),
+    ),
 
     /** POST /inbox/:id/assign: to me, or to nobody; back to the list or thread it came from. */
-    assignPost: page('inbox', async (c, s) => {
-      const parsed = AssignForm.safeParse(await formOf(c))
-      if (!parsed.success) return renderError(c, 400, 'Choose who the conversation is for.')
-      const conversationId = c.req.param('id') ?? ''
-      await svc.assignConversation(c.var.db, {
-        clinicId: s.clinic.id,
-        conversationId,
-        assignedTo: parsed.data.to === 'me' ? s.principal.actorId : null,
-      })
-      const back = safeNextPath(parsed.data.back)
-      return c.redirect(back.startsWith('/inbox') ? back : threadPath(conversationId), 303)
-    }),
+    assignPost: page('inbox', (c, s) =>
+      formAction(c, AssignForm, 'Choose who the conversation is for.', async (id, form) => {
+        const assignedTo = form.to === 'me' ? s.principal.actorId : null
+        await svc.assignConversation(c.var.db, {
+          clinicId: s.clinic.id,
+          conversationId: id,
+          assignedTo,
+        })
+        const back = safeNextPath(form.back)
+        return back.startsWith('/inbox') ? back : threadPath(id)
+      }),
+    ),
   }
 }
