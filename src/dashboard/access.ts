@@ -9,6 +9,7 @@ export type PageKey =
   | 'overview'
   | 'calls'
   | 'worklist'
+  | 'inbox'
   | 'appointments'
   | 'treatments'
   | 'numbers'
@@ -28,6 +29,7 @@ export const PAGE_ACTIONS: Record<PageKey, { view: Action; edit: Action | null }
   calls: { view: 'calls:read', edit: 'calls:write' },
   // The waiting list and a call's actions (call back, resolve): `calls:act`, people only.
   worklist: { view: 'calls:read', edit: 'calls:act' },
+  inbox: { view: 'conversations:read', edit: 'conversations:write' },
   appointments: { view: 'appointments:read', edit: 'appointments:write' },
   treatments: { view: 'treatments:read', edit: 'treatments:write' },
   numbers: { view: 'numbers:read', edit: 'numbers:write' },

@@ -15,6 +15,7 @@ export const NAV: readonly NavItem[] = [
   { key: 'overview', href: '/', label: 'Overview' },
   { key: 'calls', href: '/calls', label: 'Calls' },
   { key: 'worklist', href: '/calls/waiting', label: 'To call back' },
+  { key: 'inbox', href: '/inbox', label: 'Inbox' },
   { key: 'appointments', href: '/appointments', label: 'Appointments' },
   { key: 'treatments', href: '/treatments', label: 'Treatments' },
   { key: 'numbers', href: '/numbers', label: 'Numbers' },

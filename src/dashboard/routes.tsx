@@ -30,6 +30,11 @@ import { auditGet } from './pages/audit.page'
 import { LoginPage, ResetRequestPage, SignupPage, TokenPasswordPage } from './pages/auth'
 import { bookPost, callPage, callRecording } from './pages/call.page'
 import { callsListPage } from './pages/calls.page'
+import {
+  conversationBookPost,
+  conversationCallPost,
+  conversationRedirect,
+} from './pages/conversation.page'
 import { numbersGet, numbersPost } from './pages/numbers.page'
 import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
@@ -56,6 +61,14 @@ const PATHS = [
   '/calls/:id/call-back',
   '/calls/:id/resolve',
   '/calls/:id/book',
+  '/inbox',
+  '/inbox/:id',
+  '/inbox/:id/reply',
+  '/inbox/:id/status',
+  '/inbox/:id/assign',
+  '/conversations/:id',
+  '/conversations/:id/call',
+  '/conversations/:id/book',
   '/appointments',
   '/appointments/:id',
   '/treatments',
@@ -372,6 +385,9 @@ dashboardRouter.get('/calls/:id/recording', callRecording)
 dashboardRouter.post('/calls/:id/call-back', callBackPost)
 dashboardRouter.post('/calls/:id/resolve', resolvePost)
 dashboardRouter.post('/calls/:id/book', bookPost)
+dashboardRouter.get('/conversations/:id', conversationRedirect)
+dashboardRouter.post('/conversations/:id/call', conversationCallPost)
+dashboardRouter.post('/conversations/:id/book', conversationBookPost)
 dashboardRouter.get('/appointments', appointmentsListPage)
 dashboardRouter.get('/appointments/:id', appointmentDetailPage)
 dashboardRouter.get('/treatments', treatmentsGet)

@@ -4,20 +4,18 @@
  * voicemail's audio route and the Book form's handler (through the appointments service).
  */
 import type { Child } from 'hono/jsx'
-import { bookAppointment } from '../../appointments/service'
 import { recordingResponse } from '../../calls/actions'
 import { findClinicCall } from '../../calls/calls.service'
 import type { CallRow } from '../../calls/store'
 import { type CallStory, loadCallStory } from '../../calls/story'
 import { listTreatments } from '../../clinic/setup'
 import { actorOf } from '../../lib/context'
-import { ProblemError } from '../../lib/problem'
-import { zonedTimeToUtc } from '../../metrics/local-time'
 import { canEdit } from '../access'
+import { appointmentPath, bookFromForm } from '../booking'
 import { DataTable } from '../components'
 import { callerLabel, formatDuration, formatLocal, formatPence } from '../format'
 import { Badge, FormErrors, Layout, Notice } from '../layout'
-import { type Ctx, fieldErrorsOf, formOf, type PageState, page, renderError } from '../page-kit'
+import { type Ctx, type PageState, page, renderError } from '../page-kit'
 import { actionNotice, CallBackButton, ResolveForm } from './worklist.page'
 
 /** What a call came to, in words: an unanswered outbound call is "not answered", never "missed". */
@@ -233,57 +231,12 @@ export const callRecording = page('calls', async (c, s) => {
   return audio ?? renderError(c, 404, 'This call has no recording.')
 })
 
-/** Pounds as typed ("85", "85.50", "£85") to pence; null when empty, NaN when not money. */
-function penceOf(raw: string | undefined): number | null {
-  const text = (raw ?? '').replace(/[£,\s]/g, '')
-  if (text === '') return null
-  return /^\d{1,7}(\.\d{1,2})?$/.test(text) ? Math.round(Number(text) * 100) : Number.NaN
-}
-
-/** A `datetime-local` value, read as the clinic's wall-clock time; null when empty or malformed. */
-function localInstant(raw: string | undefined, timeZone: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(raw ?? '')
-  if (!m) return null
-  const [year, month, day, hour, minute] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]
-  return zonedTimeToUtc({ year, month, day, hour, minute }, timeZone)
-}
-
 /** POST /calls/:id/book: books for this caller through the appointments service, then shows the call. */
 export const bookPost = page('appointments', async (c, s) => {
   const call = await findClinicCall(c.var.db, s.clinic.id, c.req.param('id') ?? '')
   if (!call) return renderError(c, 404, 'No such call.')
   if (!call.callerHash) return renderCall(c, s, call, 'The caller withheld their number.')
-  const form = await formOf(c)
-  const value = penceOf(form.value)
-  if (Number.isNaN(value)) return renderCall(c, s, call, 'The value must be an amount in pounds.')
-  const scheduled = localInstant(form.scheduledFor, s.clinic.timezone)
-  try {
-    const now = Date.now()
-    const { view } = await bookAppointment(
-      c.env,
-      c.var.db,
-      s.clinic,
-      {
-        callerHash: call.callerHash,
-        externalId: null,
-        createdAt: now,
-        scheduledFor: scheduled,
-        treatmentId: form.treatmentId || null,
-        valuePence: value ?? undefined,
-      },
-      now,
-    )
-    // The appointment page explains its attribution in full.
-    return c.redirect(`/appointments/${encodeURIComponent(view.id)}`, 303)
-  } catch (err) {
-    if (!(err instanceof ProblemError) || err.status >= 500) throw err
-    const fields = Object.values(fieldErrorsOf(err)).join(' ')
-    return renderCall(c, s, call, fields || (err.detail ?? 'The booking was refused.'))
-  }
+  const booked = await bookFromForm(c, s, call.callerHash)
+  if ('refused' in booked) return renderCall(c, s, call, booked.refused)
+  return c.redirect(appointmentPath(booked.appointmentId), 303)
 })
