@@ -1,9 +1,3 @@
-/**
- * The turn rule under any interleaving (fast-check): patient messages, staff replies, status
- * changes and AI-reply jobs delivered late, twice or out of order never give more than one AI
- * reply per patient turn, and never an AI reply while a person has the conversation.
- */
-import { env } from 'cloudflare:workers'
 import { and, asc, eq } from 'drizzle-orm'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

@@ -7,7 +7,6 @@ import { and, eq } from 'drizzle-orm'
 import { users } from '../db/schema'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
-import { decodeCursor } from '../lib/pagination'
 import { badRequest, notFound } from '../lib/problem'
 import {
   assignRoute,
@@ -33,9 +32,9 @@ export const conversationsRouter = createRouter()
     const page = await listConversations(c.var.db, c.var.principal.clinicId, {
       status: q.status,
       channel: q.channel,
-      assignedTo: q.assignedTo,
+      assignedTo: q.assignedTo === 'none' ? null : q.assignedTo,
       limit: q.limit,
-      cursor: decodeCursor(q.cursor),
+      cursor: q.cursor ?? null,
     })
     return c.json(page, 200)
   })

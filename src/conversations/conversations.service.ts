@@ -12,7 +12,7 @@ import { conversationMessages, conversations, outboundMessages } from '../db/sch
 import { type Bindings, getConfig } from '../env'
 import { jobQueue } from '../jobs/messages'
 import { newId } from '../lib/ids'
-import { type Cursor, paginate } from '../lib/pagination'
+import { decodeCursor, paginate } from '../lib/pagination'
 import { conflict, notFound } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { clinicKeyring } from '../privacy/crypto'
@@ -57,10 +57,11 @@ export type ConversationDetail = ConversationSummary & { messages: ConversationM
 export type ConversationFilters = {
   status?: ConversationStatus | undefined
   channel?: ConversationChannel | undefined
-  /** A user id, or `none` for unassigned conversations. */
-  assignedTo?: string | undefined
+  /** A member's id; null for unassigned conversations; undefined for anyone's. */
+  assignedTo?: string | null | undefined
   limit: number
-  cursor: Cursor | null
+  /** The previous page's `nextCursor` (a malformed one is a 400). */
+  cursor: string | null
 }
 
 /** How many messages a thread shows (the newest). */
@@ -72,17 +73,18 @@ const inboxKey = sql<number>`(CASE WHEN ${conversations.status} = 'needs-human' 
 
 /** A page of the clinic's conversations, needs-human first, then newest. */
 export async function listConversations(db: Db, clinicId: string, f: ConversationFilters) {
+  const cursor = decodeCursor(f.cursor ?? undefined)
   const where: (SQL | undefined)[] = [
     eq(conversations.clinicId, clinicId),
     f.status ? eq(conversations.status, f.status) : undefined,
     f.channel ? eq(conversations.channel, f.channel) : undefined,
-    f.assignedTo === 'none'
+    f.assignedTo === null
       ? sql`${conversations.assignedTo} IS NULL`
       : f.assignedTo
         ? eq(conversations.assignedTo, f.assignedTo)
         : undefined,
-    f.cursor
-      ? sql`(${inboxKey} < ${f.cursor.t} OR (${inboxKey} = ${f.cursor.t} AND ${conversations.id} < ${f.cursor.id}))`
+    cursor
+      ? sql`(${inboxKey} < ${cursor.t} OR (${inboxKey} = ${cursor.t} AND ${conversations.id} < ${cursor.id}))`
       : undefined,
   ]
   const rows = await db

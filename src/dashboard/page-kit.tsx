@@ -7,6 +7,7 @@ import type { z } from 'zod'
 import { resolveSession } from '../auth/sessions'
 import { countWaitingCallers } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
+import { conversationCounts } from '../conversations/conversations.service'
 import type { AppEnv, Principal, Role, SessionPrincipal } from '../lib/context'
 import { decodeCursor } from '../lib/pagination'
 import type { ProblemError } from '../lib/problem'
@@ -60,12 +61,17 @@ async function viewerOf(c: Ctx, principal: SessionPrincipal): Promise<Viewer | n
 }
 
 /**
- * The navigation's counts, one read each, only for pages the role may open. Add an entry here
- * to badge another page (e.g. conversations needing a human).
+ * The navigation's counts, one read each, only for pages the role may open: callers waiting for
+ * a call back, and conversations waiting on a person.
  */
 async function loadBadges(c: Ctx, clinicId: string, role: Role): Promise<NavBadges> {
   const badges: NavBadges = {}
-  if (canView(role, 'worklist')) badges.worklist = await countWaitingCallers(c.var.db, clinicId)
+  const [waiting, conversations] = await Promise.all([
+    canView(role, 'worklist') ? countWaitingCallers(c.var.db, clinicId) : null,
+    canView(role, 'inbox') ? conversationCounts(c.var.db, clinicId) : null,
+  ])
+  if (waiting !== null) badges.worklist = waiting
+  if (conversations !== null) badges.inbox = conversations.needsHuman
   return badges
 }
 

@@ -16,6 +16,7 @@ import { audit } from '../audit/audit'
 import { acceptInvite, resetPassword, schedulePasswordReset, signUp } from '../auth/service'
 import { endSession, rememberDevice, resolveSession, startSession } from '../auth/sessions'
 import { signIn } from '../auth/sign-in'
+import * as conversationsService from '../conversations/conversations.service'
 import { type AppEnv, actorOf } from '../lib/context'
 import { logError } from '../lib/logger'
 import { ProblemError } from '../lib/problem'
@@ -35,6 +36,7 @@ import {
   conversationCallPost,
   conversationRedirect,
 } from './pages/conversation.page'
+import { inboxHandlers } from './pages/inbox.handlers'
 import { numbersGet, numbersPost } from './pages/numbers.page'
 import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
@@ -377,6 +379,9 @@ dashboardRouter.post('/accept-invite', async (c) => {
 // Pages (each in ./pages/<group>.page.tsx: its loader, reading through the features' services,
 // and its view)
 
+/** The inbox's pages over the one conversations service (the JSON API's too). */
+const inbox = inboxHandlers(conversationsService)
+
 dashboardRouter.get('/', overviewPage)
 dashboardRouter.get('/calls', callsListPage)
 dashboardRouter.get('/calls/waiting', worklistPage)
@@ -385,6 +390,11 @@ dashboardRouter.get('/calls/:id/recording', callRecording)
 dashboardRouter.post('/calls/:id/call-back', callBackPost)
 dashboardRouter.post('/calls/:id/resolve', resolvePost)
 dashboardRouter.post('/calls/:id/book', bookPost)
+dashboardRouter.get('/inbox', inbox.inboxPage)
+dashboardRouter.get('/inbox/:id', inbox.conversationPage)
+dashboardRouter.post('/inbox/:id/reply', inbox.replyPost)
+dashboardRouter.post('/inbox/:id/status', inbox.statusPost)
+dashboardRouter.post('/inbox/:id/assign', inbox.assignPost)
 dashboardRouter.get('/conversations/:id', conversationRedirect)
 dashboardRouter.post('/conversations/:id/call', conversationCallPost)
 dashboardRouter.post('/conversations/:id/book', conversationBookPost)

@@ -4,7 +4,7 @@
  */
 import { RED_FLAG_LABELS, triageReasonInWords } from '../../assistant/safety'
 import { callBackAudited } from '../../calls/actions'
-import { findClinicConversation } from '../../calls/call-back'
+import { findConversation } from '../../conversations/store'
 import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { appointmentPath, bookFromForm } from '../booking'
@@ -257,7 +257,7 @@ export const threadPath = (id: string, done?: string) =>
 /** This clinic's conversation named in the path, or null (another clinic's is not found). */
 function conversationOf(c: Ctx, s: PageState) {
   const id = c.req.param('id') ?? ''
-  return id.length <= 64 ? findClinicConversation(c.var.db, s.clinic.id, id) : Promise.resolve(null)
+  return id.length <= 64 ? findConversation(c.var.db, s.clinic.id, id) : Promise.resolve(null)
 }
 
 /** GET /conversations/:id: the call page links here; the thread lives in the inbox. */
