@@ -39,7 +39,9 @@ import {
   disableMember,
   listApiKeys,
   listTeam,
+  memberById,
   revokeApiKey,
+  setAlerts,
 } from './team'
 
 export const authRouter = createRouter()
@@ -115,9 +117,11 @@ export const authRouter = createRouter()
   })
   .openapi(updateUserRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const { role } = c.req.valid('json')
-    const member = await changeRole(c.var.db, c.var.config, c.env, c.var.principal, id, role)
-    return c.json(member, 200)
+    const { role, alerts } = c.req.valid('json')
+    const { db, config, principal } = c.var
+    let member = role ? await changeRole(db, config, c.env, principal, id, role) : null
+    if (alerts !== undefined) member = await setAlerts(db, config, c.env, principal, id, alerts)
+    return c.json(member ?? (await memberById(db, config, principal.clinicId, id)), 200)
   })
   .openapi(disableUserRoute, async (c) => {
     await disableMember(c.var.db, c.env, c.var.principal, c.req.valid('param').id)

@@ -27,6 +27,9 @@ const TeamMemberSchema = UserSchema.extend({
   status: z.enum(['active', 'invited', 'disabled']),
   createdAt: z.string().openapi({ example: '2026-11-23T09:15:00Z' }),
   lastLoginAt: z.string().nullable(),
+  alerts: z.boolean().openapi({
+    description: 'Gets the staff alert emails (owners and admins by default).',
+  }),
 }).openapi('TeamMember')
 
 /** Every scope a key may carry, each described from the policy table. */
@@ -180,8 +183,17 @@ export const updateUserRoute = guardedRoute('team:write', {
   method: 'patch',
   path: '/users/{id}',
   tags: teamTags,
-  summary: "Change a member's role",
-  request: { params: IdParamSchema, body: jsonBody(z.object({ role: RoleSchema })) },
+  summary: "Change a member's role, or whether they get staff alert emails",
+  request: {
+    params: IdParamSchema,
+    body: jsonBody(
+      z
+        .object({ role: RoleSchema.optional(), alerts: z.boolean().optional() })
+        .refine((b) => b.role !== undefined || b.alerts !== undefined, {
+          message: 'Give a role or alerts.',
+        }),
+    ),
+  },
   responses: {
     200: jsonResponse(TeamMemberSchema, 'Updated'),
     ...problems(400, 401, 403, 404, 409, 415),

@@ -4,6 +4,7 @@
  * exist. Owners alone may make, change or disable owners, and the last active owner stays.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm'
+import { alertsOn } from '../alerts/alerts'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
 import { clinicRowsPage } from '../db/clinic-pages'
@@ -24,6 +25,8 @@ export type TeamMember = {
   status: 'active' | 'invited' | 'disabled'
   createdAt: string
   lastLoginAt: string | null
+  /** Whether they get the staff alert emails (src/alerts). */
+  alerts: boolean
 }
 
 export type ApiKeySummary = {
@@ -49,17 +52,23 @@ export async function listTeam(
   const { items, nextCursor } = await clinicRowsPage(db, users, clinicId, page)
   const keyring = await clinicKeyring(db, config, clinicId)
   return {
-    items: await Promise.all(
-      items.map(async (r) => ({
-        id: r.id,
-        email: await keyring.open(r.emailSealed),
-        role: r.role,
-        status: r.status,
-        createdAt: toIso(r.createdAt),
-        lastLoginAt: toIsoOrNull(r.lastLoginAt),
-      })),
-    ),
+    items: await Promise.all(items.map((r) => teamMemberOf(r, keyring))),
     nextCursor,
+  }
+}
+
+async function teamMemberOf(
+  r: typeof users.$inferSelect,
+  keyring: Awaited<ReturnType<typeof clinicKeyring>>,
+): Promise<TeamMember> {
+  return {
+    id: r.id,
+    email: await keyring.open(r.emailSealed),
+    role: r.role,
+    status: r.status,
+    createdAt: toIso(r.createdAt),
+    lastLoginAt: toIsoOrNull(r.lastLoginAt),
+    alerts: alertsOn(r),
   }
 }
 
@@ -182,7 +191,7 @@ export async function disableMember(
   })
 }
 
-async function memberById(
+export async function memberById(
   db: Db,
   config: Config,
   clinicId: string,
@@ -193,15 +202,31 @@ async function memberById(
     .from(users)
     .where(and(eq(users.id, userId), eq(users.clinicId, clinicId)))
   if (!row) throw notFound()
-  const keyring = await clinicKeyring(db, config, clinicId)
-  return {
-    id: row.id,
-    email: await keyring.open(row.emailSealed),
-    role: row.role,
-    status: row.status,
-    createdAt: toIso(row.createdAt),
-    lastLoginAt: toIsoOrNull(row.lastLoginAt),
-  }
+  return teamMemberOf(row, await clinicKeyring(db, config, clinicId))
+}
+
+/** Turns a member's staff alert emails on or off (their role's default until chosen). */
+export async function setAlerts(
+  db: Db,
+  config: Config,
+  env: Bindings,
+  principal: Principal,
+  userId: string,
+  on: boolean,
+): Promise<TeamMember> {
+  const changed = await db
+    .update(users)
+    .set({ alertsEmail: on })
+    .where(and(eq(users.id, userId), eq(users.clinicId, principal.clinicId)))
+    .returning({ id: users.id })
+  if (changed.length === 0) throw notFound()
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action: 'user.alerts.change',
+    target: `user:${userId}`,
+    details: { alerts: on },
+  })
+  return memberById(db, config, principal.clinicId, userId)
 }
 
 /**

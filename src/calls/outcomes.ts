@@ -1,3 +1,4 @@
+import { alertMissedCall } from '../alerts/alerts'
 import { type notifyAttribution, queueAttribution } from '../attribution/notify'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
@@ -40,7 +41,13 @@ export async function afterInboundChange(
   const { call } = change
   if (call.direction !== 'inbound') return
   if (isMissedStatus(call.status)) {
-    if (change.changed) await linkLaterCallback(deps.db, call)
+    if (change.changed) {
+      await linkLaterCallback(deps.db, call)
+      // Staff hear of a missed call in opening hours (batched); never on the webhook's own path.
+      const alert = () => alertMissedCall(deps.env, clinic, call)
+      if (deps.afterResponse) deps.afterResponse(alert)
+      else await alert()
+    }
     // Not only on the transition: a decision deferred for want of the number (a recording
     // callback carries none) is taken by the next delivery that has it. Idempotent either way.
     if (call.textBackStatus === 'none') {

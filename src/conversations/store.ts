@@ -12,7 +12,7 @@ import type { Config } from '../env'
 import { newId } from '../lib/ids'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
-import { type ClinicKeyring, clinicKeyring } from '../privacy/crypto'
+import { type ClinicKeyring, clinicKeyring, sha256Hex } from '../privacy/crypto'
 import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
 import { type Priority, parseReasons, priorityOf } from './priority'
 
@@ -37,54 +37,58 @@ export type InboundMessage = {
   at: number
 }
 
-export type Joined = {
-  conversationId: string
-  messageId: string
-  /** The message's own time (the first delivery's, on a redelivery). */
-  at: number
-  status: ConversationStatus
+/**
+ * A conversation's id, derived from its key (clinic, contact hash, channel): the webhook can file
+ * a message in the same batch that creates the conversation. The contact hash is already keyed,
+ * so the id reveals nothing it does not.
+ */
+export async function conversationIdFor(
+  clinicId: string,
+  contactHash: string,
+  channel: string,
+): Promise<string> {
+  return `cnv_${(await sha256Hex(`${clinicId}|${contactHash}|${channel}`)).slice(0, 26)}`
 }
 
 /**
- * Files an inbound message under its conversation (created on the first message; a closed one
- * reopens to the AI). Two round trips: the conversation upsert, then one batch that adds the
- * message and, only if this attempt added it, counts it unread.
+ * The statements that file an inbound message under its conversation (created on the first
+ * message; a closed one reopens to the AI), for the caller's batch. Idempotent: the message
+ * dedupes on its MessageSid and only the attempt that added it counts it unread. The last
+ * statement reads back the message's id and time and the conversation's status.
  */
-export async function joinConversation(db: Db, config: Config, m: InboundMessage): Promise<Joined> {
-  const keyring = await clinicKeyring(db, config, m.clinicId)
-  const [conversation] = await db
-    .insert(conversations)
-    .values({
-      id: newId('cnv', m.at),
-      clinicId: m.clinicId,
-      channel: m.channel,
-      contactHash: m.contactHash,
-      contactSealed: await keyring.seal(m.contactE164),
-      phoneMasked: maskPhone(m.contactE164),
-      trackingNumberId: m.trackingNumberId,
-      lastMessageAt: m.at,
-    })
-    .onConflictDoUpdate({
-      target: [conversations.clinicId, conversations.contactHash, conversations.channel],
-      // Replies go out from the number the patient last wrote to.
-      set: { trackingNumberId: sql`excluded.tracking_number_id` },
-    })
-    .returning({ id: conversations.id })
-  if (!conversation) throw new Error('conversation not stored')
-
+export async function joinStatements(db: Db, keyring: ClinicKeyring, m: InboundMessage) {
+  const conversationId = await conversationIdFor(m.clinicId, m.contactHash, m.channel)
   const messageId = newId('cmsg', m.at)
-  const [, , stored] = await db.batch([
+  const dedupeKey = `in:${m.messageSid}`
+  return [
+    db
+      .insert(conversations)
+      .values({
+        id: conversationId,
+        clinicId: m.clinicId,
+        channel: m.channel,
+        contactHash: m.contactHash,
+        contactSealed: await keyring.seal(m.contactE164),
+        phoneMasked: maskPhone(m.contactE164),
+        trackingNumberId: m.trackingNumberId,
+        lastMessageAt: m.at,
+      })
+      .onConflictDoUpdate({
+        target: [conversations.clinicId, conversations.contactHash, conversations.channel],
+        // Replies go out from the number the patient last wrote to.
+        set: { trackingNumberId: sql`excluded.tracking_number_id` },
+      }),
     db
       .insert(conversationMessages)
       .values({
         id: messageId,
         clinicId: m.clinicId,
-        conversationId: conversation.id,
+        conversationId,
         direction: 'inbound',
         author: 'patient',
         bodySealed: await keyring.seal(m.body),
         status: 'received',
-        dedupeKey: `in:${m.messageSid}`,
+        dedupeKey,
         createdAt: m.at,
       })
       .onConflictDoNothing(),
@@ -99,13 +103,15 @@ export async function joinConversation(db: Db, config: Config, m: InboundMessage
       })
       .where(
         and(
-          eq(conversations.id, conversation.id),
+          eq(conversations.clinicId, m.clinicId),
+          eq(conversations.id, conversationId),
           // Only the attempt that added the message counts it (a redone delivery adds nothing).
           sql`EXISTS (SELECT 1 FROM ${conversationMessages} WHERE ${conversationMessages.id} = ${messageId})`,
         ),
       ),
     db
       .select({
+        conversationId: conversationMessages.conversationId,
         messageId: conversationMessages.id,
         at: conversationMessages.createdAt,
         status: conversations.status,
@@ -115,14 +121,28 @@ export async function joinConversation(db: Db, config: Config, m: InboundMessage
       .where(
         and(
           eq(conversationMessages.clinicId, m.clinicId),
-          eq(conversationMessages.dedupeKey, `in:${m.messageSid}`),
+          eq(conversationMessages.dedupeKey, dedupeKey),
         ),
       )
       .limit(1),
-  ])
-  const row = stored[0]
+  ] as const
+}
+
+export type Joined = {
+  conversationId: string
+  messageId: string
+  /** The message's own time (the first delivery's, on a redelivery). */
+  at: number
+  status: ConversationStatus
+}
+
+/** Files an inbound message under its conversation in one batch (see `joinStatements`). */
+export async function joinConversation(db: Db, config: Config, m: InboundMessage): Promise<Joined> {
+  const keyring = await clinicKeyring(db, config, m.clinicId)
+  const results = await db.batch(await joinStatements(db, keyring, m))
+  const row = results[3][0]
   if (!row) throw new Error('conversation message not stored')
-  return { conversationId: conversation.id, ...row }
+  return row
 }
 
 /** One conversation of the clinic, or null (another clinic's id reads as missing). */

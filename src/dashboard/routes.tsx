@@ -42,7 +42,7 @@ import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
 import { privacyGet, privacyPost } from './pages/privacy.page'
 import { settingsGet, settingsPost } from './pages/settings.page'
-import { teamGet, teamPost } from './pages/team.page'
+import { teamAlertsPost, teamGet, teamPost } from './pages/team.page'
 import { treatmentsGet, treatmentsPost } from './pages/treatments.page'
 import { callBackPost, resolvePost, worklistPage } from './pages/worklist.page'
 
@@ -77,6 +77,7 @@ const PATHS = [
   '/numbers',
   '/settings',
   '/team',
+  '/team/:id/alerts',
   '/api-keys',
   '/api-keys/:id/revoke',
   '/outbox',
@@ -408,6 +409,7 @@ dashboardRouter.get('/settings', settingsGet)
 dashboardRouter.post('/settings', settingsPost)
 dashboardRouter.get('/team', teamGet)
 dashboardRouter.post('/team', teamPost)
+dashboardRouter.post('/team/:id/alerts', teamAlertsPost)
 dashboardRouter.get('/api-keys', apiKeysGet)
 dashboardRouter.post('/api-keys', apiKeysPost)
 dashboardRouter.post('/api-keys/:id/revoke', apiKeyRevokePost)

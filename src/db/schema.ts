@@ -66,6 +66,11 @@ export const users = sqliteTable(
       .default('active'),
     createdAt: createdAt(),
     lastLoginAt: integer('last_login_at'),
+    /**
+     * Staff alert emails (src/alerts): true/false as the member chose; null = their role's
+     * default (owners and admins on, others off).
+     */
+    alertsEmail: integer('alerts_email', { mode: 'boolean' }),
   },
   (t) => [
     uniqueIndex('users_email_lookup_uq').on(t.emailLookup),
@@ -599,4 +604,30 @@ export const aiUsage = sqliteTable(
     updatedAt: integer('updated_at'),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.month] })],
+)
+
+/**
+ * Things staff must hear about (a conversation needing a person, a missed call in opening hours),
+ * batched into one email per clinic and few minutes (src/alerts/alerts.ts). Ids only: the email
+ * links to the inbox or the call, it never carries a number or a message.
+ */
+export const staffAlerts = sqliteTable(
+  'staff_alerts',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    kind: text('kind', { enum: ['needs-human', 'missed-call'] }).notNull(),
+    /** The conversation or call id. */
+    ref: text('ref').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** When the digest that carried it was queued; null while pending. */
+    sentAt: integer('sent_at'),
+  },
+  (t) => [
+    // One pending alert per thing: raising it again before the digest goes changes nothing.
+    uniqueIndex('staff_alerts_pending_uq')
+      .on(t.clinicId, t.kind, t.ref)
+      .where(sql`sent_at IS NULL`),
+    index('staff_alerts_clinic_idx').on(t.clinicId, t.sentAt, t.createdAt),
+  ],
 )

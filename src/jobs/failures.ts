@@ -47,6 +47,8 @@ export async function failureRef(job: JobMessage): Promise<FailureRef> {
     case 'ai-reply':
     case 'conversation-send':
       return { ...base, ref: `conversation:${field(job.conversationId)}` }
+    case 'staff-alert-digest':
+      return { ...base, ref: 'digest' }
     case 'cron-fanout':
       return { ...base, ref: `run:${field(job.runDate)}:after:${job.after ?? 'start'}` }
     default:

@@ -1,4 +1,5 @@
 /** Which handler runs each job type. */
+import { staffAlertDigestHandler } from '../alerts/alerts'
 import { notifyAttribution } from '../attribution/notify'
 import { copyRecording } from '../calls/recordings'
 import { createAiReplyHandler } from '../conversations/ai-reply'
@@ -24,6 +25,7 @@ export const jobHandlers: JobHandlers = {
   'text-back': createTextBackHandler(),
   'ai-reply': createAiReplyHandler(),
   'conversation-send': createConversationSendHandler(),
+  'staff-alert-digest': staffAlertDigestHandler,
   'recording-copy': {
     run: async (job, env) => {
       await copyRecording(job, env)

@@ -62,6 +62,9 @@ export type ConversationSendJob = {
   messageId: string
 }
 
+/** Email the clinic's pending staff alerts as one digest (src/alerts/alerts.ts). */
+export type StaffAlertDigestJob = { type: 'staff-alert-digest'; clinicId: string }
+
 /** Fields every daily-cron job carries: the run it belongs to (its scheduled time and UTC date). */
 type DailyRun = {
   /** The cron's `scheduledTime` (ms): every cut-off of the run is computed from it. */
@@ -112,6 +115,7 @@ export type JobMessage =
   | EmailJob
   | AiReplyJob
   | ConversationSendJob
+  | StaffAlertDigestJob
   | DailyJob
 
 export type JobType = JobMessage['type']

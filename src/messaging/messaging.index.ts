@@ -17,7 +17,7 @@ import { queueAttribution } from '../attribution/notify'
 import { audit } from '../audit/audit'
 import { emptyTwiml, twimlResponse } from '../calls/twiml'
 import { queueAiReply } from '../conversations/ai-reply'
-import { joinConversation } from '../conversations/store'
+import { type Joined, joinStatements } from '../conversations/store'
 import {
   calls,
   clinics,
@@ -143,7 +143,19 @@ messagingWebhooks.post('/', async (c) => {
     .from(inboundMessages)
     .where(and(eq(inboundMessages.clinicId, clinicId), eq(inboundMessages.messageSid, messageSid)))
     .limit(1)
-  const [, stored] = consent
+  // Every message, consent keywords included, joins the sender's conversation (visible to staff),
+  // in the same batch.
+  const join = await joinStatements(db, keyring, {
+    clinicId,
+    channel: from.channel,
+    contactHash: senderHash,
+    contactE164: sender.e164,
+    trackingNumberId: line.lineId,
+    messageSid,
+    body,
+    at: receivedAt,
+  })
+  const [, stored, ...rest] = consent
     ? await db.batch([
         insertMessage,
         readBack,
@@ -162,23 +174,14 @@ messagingWebhooks.post('/', async (c) => {
               updatedAt: sql`excluded.updated_at`,
             },
           }),
+        ...join,
       ])
-    : await db.batch([insertMessage, readBack])
+    : await db.batch([insertMessage, readBack, ...join])
   const message = stored[0]
-  if (!message) throw new Error('inbound message not stored')
+  // The join's read-back is the batch's last result.
+  const joined = (rest.at(-1) as Joined[] | undefined)?.[0]
+  if (!message || !joined) throw new Error('inbound message not stored')
   const messageId = message.id
-
-  // Every message, consent keywords included, joins the sender's conversation (visible to staff).
-  const joined = await joinConversation(db, config, {
-    clinicId,
-    channel: from.channel,
-    contactHash: senderHash,
-    contactE164: sender.e164,
-    trackingNumberId: line.lineId,
-    messageSid,
-    body,
-    at: message.receivedAt,
-  })
 
   if (consent) {
     // A consent record for the audit trail: the message id and keyword, never the number.

@@ -1,6 +1,6 @@
 /** The team: members and roles (src/auth/team.ts) and the invite form. */
 import { createInvite } from '../../auth/service'
-import { listTeam } from '../../auth/team'
+import { listTeam, setAlerts } from '../../auth/team'
 import type { Role } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { DataTable } from '../components'
@@ -28,7 +28,14 @@ function TeamPage(props: {
   viewer: Viewer
   canEdit: boolean
   timezone: string
-  rows: { id: string; email: string; role: string; status: string; lastLoginAt: number | null }[]
+  rows: {
+    id: string
+    email: string
+    role: string
+    status: string
+    lastLoginAt: number | null
+    alerts: boolean
+  }[]
   values?: { email?: string; role?: string }
   error?: string | null
   errors?: FieldErrors
@@ -48,8 +55,36 @@ function TeamPage(props: {
           { label: 'Role', cell: (u) => u.role },
           { label: 'Status', cell: (u) => u.status },
           { label: 'Last sign-in', cell: (u) => formatLocal(u.lastLoginAt, props.timezone) },
+          {
+            label: 'Alert emails',
+            cell: (u) =>
+              props.canEdit ? (
+                <form
+                  method="post"
+                  action={`/team/${encodeURIComponent(u.id)}/alerts`}
+                  class="inline"
+                >
+                  <input type="hidden" name="alerts" value={u.alerts ? 'off' : 'on'} />
+                  <button
+                    type="submit"
+                    class="secondary"
+                    aria-label={`${u.alerts ? 'Stop' : 'Send'} alert emails to ${u.email}`}
+                  >
+                    {u.alerts ? 'On — turn off' : 'Off — turn on'}
+                  </button>
+                </form>
+              ) : u.alerts ? (
+                'On'
+              ) : (
+                'Off'
+              ),
+          },
         ]}
       />
+      <p class="hint">
+        Alert emails: one short email every few minutes when a conversation needs a person or a call
+        is missed while you are open.
+      </p>
       <h2>Roles</h2>
       <ul>
         {Object.entries(ROLE_TEXT).map(([, text]) => (
@@ -79,6 +114,7 @@ const teamPage = viewLoader<Extra<typeof TeamPage>>(async (c, s, extra) => {
     role: u.role,
     status: u.status,
     lastLoginAt: u.lastLoginAt ? Date.parse(u.lastLoginAt) : null,
+    alerts: u.alerts,
   }))
   return <TeamPage {...viewOf(c, s, 'team')} rows={rows} {...extra} />
 })
@@ -103,4 +139,19 @@ export const teamPost = page('team', async (c, s) => {
     return teamPage(c, s, status === 400 ? refused : { ...refused, error: err.detail }, status)
   }
   return c.redirect('/team?notice=invited', 303)
+})
+
+/** POST /team/:id/alerts — turn a member's alert emails on or off. */
+export const teamAlertsPost = page('team', async (c, s) => {
+  const form = await formOf(c)
+  if (form.alerts !== 'on' && form.alerts !== 'off') return c.redirect('/team', 303)
+  await setAlerts(
+    c.var.db,
+    c.var.config,
+    c.env,
+    s.principal,
+    c.req.param('id') ?? '',
+    form.alerts === 'on',
+  )
+  return c.redirect('/team?notice=saved', 303)
 })
