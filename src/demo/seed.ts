@@ -6,6 +6,7 @@
  *
  * Fake caller numbers live only in memory here: rows get `contactHash` values and sealed bodies.
  */
+
 import { eq } from 'drizzle-orm'
 import type { ClinicFacts } from '../assistant/facts'
 import { resettleClinic } from '../attribution/notify'
@@ -17,6 +18,7 @@ import { idempotencyKey, newId } from '../lib/ids'
 import { rollUpMetrics } from '../metrics/rollup'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, contactHash, userEmailLookup } from '../privacy/crypto'
+import { seedDemoConversations } from './conversations'
 import { DEMO_CLINIC, DEMO_TREATMENTS, planDemoHistory } from './history'
 
 /** The demo clinic's facts, for the AI receptionist (hours in Europe/London local time). */
@@ -43,6 +45,7 @@ export type SeedCounts = {
   inboundMessages: number
   optOuts: number
   appointments: number
+  conversations: number
 }
 
 export type SeedResult =
@@ -96,6 +99,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
   const db = createDb(env.DB)
   const clinicId = newId('cln')
   const trackingNumberId = newId('num')
+  const ownerId = newId('usr', now - DEMO_CLINIC.historyDays * 24 * 60 * 60 * 1000)
   const treatmentIds = new Map<string, string>(DEMO_TREATMENTS.map((t) => [t.key, newId('trt')]))
   const from = now - DEMO_CLINIC.historyDays * 24 * 60 * 60 * 1000
 
@@ -146,7 +150,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
       ],
       [
         [
-          newId('usr', from),
+          ownerId,
           clinicId,
           await userEmailLookup(config, DEMO_CLINIC.ownerEmail),
           await keyring.seal(DEMO_CLINIC.ownerEmail),
@@ -380,6 +384,13 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
   // Attribution settles the appointments from the stored events; then the daily aggregates.
   await resettleClinic(env, clinicId)
   await rollUpMetrics(env, clinicId, history.from, now)
+  // The inbox, through the real conversation engine (sandbox assistant, sandbox Twilio).
+  const conversations = await seedDemoConversations(
+    env,
+    db,
+    { id: clinicId, trackingNumberId, ownerId },
+    now,
+  )
 
   const inboundCalls = history.calls.filter((c) => c.direction === 'inbound')
   return {
@@ -395,6 +406,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
       inboundMessages: history.inbound.length,
       optOuts: history.optOuts.length,
       appointments: history.appointments.length,
+      conversations,
     },
     elapsedMs: Date.now() - started,
   }

@@ -65,11 +65,7 @@ function TeamPage(props: {
                   class="inline"
                 >
                   <input type="hidden" name="alerts" value={u.alerts ? 'off' : 'on'} />
-                  <button
-                    type="submit"
-                    class="secondary"
-                    aria-label={`${u.alerts ? 'Stop' : 'Send'} alert emails to ${u.email}`}
-                  >
+                  <button type="submit" class="secondary">
                     {u.alerts ? 'On — turn off' : 'Off — turn on'}
                   </button>
                 </form>
