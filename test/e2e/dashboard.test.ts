@@ -171,7 +171,8 @@ describe('the dashboard in a browser', () => {
       'Request recorded (access)',
     )
     const firstRow = page.locator('section[aria-labelledby="requests"] tbody tr').first()
-    expect(await firstRow.locator('td[data-label="Type"]').textContent()).toBe('access')
+    // The request reads in words (src/audit/describe.ts), e.g. "Access: a copy of their data".
+    expect(await firstRow.locator('td[data-label="Request"]').textContent()).toMatch(/access/i)
     expect(await firstRow.locator('td[data-label="Due"]').textContent()).toMatch(
       /\d{1,2} \w{3} \d{4}/,
     )

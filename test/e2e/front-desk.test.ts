@@ -108,8 +108,13 @@ describe('the front desk in a browser', () => {
       CallStatus: 'in-progress',
       DialCallStatus: 'no-answer',
     })
+    // The waiting list names callers by their hash, never their number: newest first.
+    const latest = await owner.request.get(`${BASE}/api/v1/calls?status=missed&limit=1`)
+    const [missed] = ((await latest.json()) as { items: { callerHash: string }[] }).items
     await page.goto(`${BASE}/calls/waiting`)
-    await expect.poll(() => page.locator('main').textContent()).toContain('555')
+    expect(await page.locator('main tbody tr').first().textContent()).toContain(
+      `Caller ${missed!.callerHash.slice(0, 6)}`,
+    )
     await checkPage(page, 'worklist')
 
     // The patient replies to the text-back; the AI answers through the queue.
