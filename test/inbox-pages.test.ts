@@ -184,7 +184,7 @@ describe('the thread page', () => {
     messages: [
       message({
         triage: {
-          intent: 'urgent',
+          intent: 'clinical',
           redFlags: ['knocked-out-tooth'],
           handoff: true,
           reason: 'red-flag:knocked-out-tooth',
@@ -362,7 +362,8 @@ describe('calling back from a conversation', () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// The handlers over a recording stand-in for the conversation service (the real one is wip/engine's)
+// The handlers over a recording stand-in for the conversation service (the real one is tested in
+// test/conversations*.test.ts)
 
 /** A service stand-in holding one conversation and recording every call the handlers make. */
 function fakeService(clinicId: string, detail: ConversationDetailView) {
@@ -377,9 +378,18 @@ function fakeService(clinicId: string, detail: ConversationDetailView) {
       return deps.clinicId === clinicId && id === detail.id ? detail : null
     },
     conversationCounts: async () => ({ needsHuman: 1, unread: detail.unreadCount }),
-    replyAsStaff: async (_env, input) => void calls.push(['reply', input]),
-    setConversationStatus: async (_env, input) => void calls.push(['status', input]),
-    assignConversation: async (_db, input) => void calls.push(['assign', input]),
+    replyAsStaff: async (_env, input) => {
+      calls.push(['reply', input])
+      return { id: 'cmsg_x', status: 'queued' as const }
+    },
+    setConversationStatus: async (_env, input) => {
+      calls.push(['status', input])
+      return detail
+    },
+    assignConversation: async (_db, input) => {
+      calls.push(['assign', input])
+      return detail
+    },
     markConversationRead: async (_db, input) => void calls.push(['read', input]),
   }
   const h = inboxHandlers(svc)

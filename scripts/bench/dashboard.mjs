@@ -1,7 +1,8 @@
 /**
  * Bench module: the dashboard's render time for the demo clinic, and the JavaScript it ships.
  * Seeds the demo clinic (POST /__dev/seed, idempotent), signs in as its owner through the login
- * form, then requests every page `runs` times. It reports the Worker's own render time (the
+ * form, then requests every page `runs` times (the inbox and a thread, the waiting list and a call
+ * included). It reports the Worker's own render time (the
  * `Server-Timing: render;dur=` entry the dashboard sets: from the dashboard's first middleware to
  * its response, D1 and Durable Object calls included) and the wall-clock time per request, plus
  * the gzipped size of every script the pages load. Aims: < 50 ms per page, < 30 KB JS gzipped.
@@ -14,6 +15,8 @@ import { percentile } from './lib.mjs'
 
 const PAGES = [
   '/',
+  '/inbox',
+  '/calls/waiting',
   '/calls',
   '/appointments',
   '/treatments',
@@ -48,10 +51,21 @@ async function measure(base, runs, log = () => {}) {
     await fetch(`${base}/appointments?status=recovered`, { headers: { cookie } })
   ).text()
   const detail = /href="(\/appointments\/[^"?]+)"/.exec(list)?.[1]
-  const pages = detail ? [...PAGES.slice(0, 3), detail, ...PAGES.slice(3)] : PAGES
+  // A thread from the demo inbox (src/demo/conversations.ts) and a call from the waiting list.
+  const inbox = await (await fetch(`${base}/inbox`, { headers: { cookie } })).text()
+  const thread = /href="(\/inbox\/cnv_[^"?]+)"/.exec(inbox)?.[1]
+  const calls = await (await fetch(`${base}/calls?status=missed`, { headers: { cookie } })).text()
+  const call = /href="(\/calls\/[a-z]+_[^"?/]+)"/.exec(calls)?.[1]
+  const pages = [...PAGES, detail, thread, call].filter(Boolean)
   const perPage = {}
   for (const path of pages) {
-    const name = path.startsWith('/appointments/') ? '/appointments/:id' : path
+    const name = path.startsWith('/appointments/')
+      ? '/appointments/:id'
+      : path.startsWith('/inbox/')
+        ? '/inbox/:id'
+        : /^\/calls\/[a-z]+_/.test(path)
+          ? '/calls/:id'
+          : path
     await fetch(`${base}${path}`, { headers: { cookie } }) // warm-up
     const render = []
     const wall = []

@@ -29,6 +29,7 @@ import {
 } from './store'
 
 export type ConversationChannel = ConversationRow['channel']
+export type { ConversationStatus }
 
 export type ConversationSummary = {
   id: string

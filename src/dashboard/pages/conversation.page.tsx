@@ -2,8 +2,13 @@
  * One conversation (the thread): its messages with the triage staff need, the reply box, take
  * over / hand back / close, assignment, Book and Call back. Every action is a plain POST form.
  */
+
 import { RED_FLAG_LABELS, triageReasonInWords } from '../../assistant/safety'
 import { callBackAudited } from '../../calls/actions'
+import type {
+  ConversationDetail,
+  ConversationMessageView,
+} from '../../conversations/conversations.service'
 import { findConversation } from '../../conversations/store'
 import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
@@ -16,7 +21,6 @@ import {
   assigneeWords,
   CHANNEL_WORDS,
   type ConversationStatus,
-  type ConversationSummaryView,
   contactLabel,
   formatIso,
   reasonsInWords,
@@ -24,20 +28,9 @@ import {
 } from './inbox.page'
 import { actionNotice } from './worklist.page'
 
-/** One message as the thread shows it (CONTRACT "Conversations (v1.1)"). */
-export type ConversationMessageView = {
-  id: string
-  direction: 'inbound' | 'outbound'
-  author: 'patient' | 'ai' | 'staff' | 'system'
-  body: string
-  status: string
-  createdAt: string
-  triage: { intent: string; redFlags: string[]; handoff: boolean; reason: string | null } | null
-}
-
-export type ConversationDetailView = ConversationSummaryView & {
-  messages: ConversationMessageView[]
-}
+/** One message and the whole thread as the service (and the API) give them. */
+export type ConversationDetailView = ConversationDetail
+export type { ConversationMessageView }
 
 const AUTHOR_WORDS: Record<ConversationMessageView['author'], string> = {
   patient: 'Patient',

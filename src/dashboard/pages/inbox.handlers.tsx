@@ -2,10 +2,10 @@
  * The inbox and thread handlers, over the conversation service's exports (by their exact names,
  * src/conversations/conversations.service.ts on wip/engine). Wire with `inboxHandlers(service)`.
  */
+
 import { z } from 'zod'
 import { listTreatments } from '../../clinic/setup'
-import type { Db } from '../../db/client'
-import type { Bindings } from '../../env'
+import type * as service from '../../conversations/conversations.service'
 import { actorOf } from '../../lib/context'
 import { notFound } from '../../lib/problem'
 import { safeNextPath } from '../../lib/redirect'
@@ -21,55 +21,23 @@ import {
   viewOf,
   zodFieldErrors,
 } from '../page-kit'
-import {
-  type ConversationDetailView,
-  ConversationPage,
-  threadNotice,
-  threadPath,
-} from './conversation.page'
-import { type ConversationSummaryView, InboxPage } from './inbox.page'
+import { ConversationPage, threadNotice, threadPath } from './conversation.page'
+import { InboxPage } from './inbox.page'
 
-/** What the pages need from the conversation service (one source for the API and the pages). */
-export type ConversationsPort = {
-  listConversations(
-    db: Db,
-    clinicId: string,
-    query: {
-      status?: ConversationSummaryView['status'] | undefined
-      channel?: ConversationSummaryView['channel'] | undefined
-      /** A member's id, or null for unassigned conversations; undefined: anyone. */
-      assignedTo?: string | null | undefined
-      limit: number
-      cursor: string | null
-    },
-  ): Promise<{ items: ConversationSummaryView[]; nextCursor: string | null }>
-  getConversation(
-    deps: { db: Db; env: Bindings; clinicId: string; actor: string },
-    id: string,
-  ): Promise<ConversationDetailView | null>
-  conversationCounts(db: Db, clinicId: string): Promise<{ needsHuman: number; unread: number }>
-  replyAsStaff(
-    env: Bindings,
-    input: { clinicId: string; conversationId: string; userId: string; body: string },
-  ): Promise<unknown>
-  setConversationStatus(
-    env: Bindings,
-    input: {
-      clinicId: string
-      conversationId: string
-      status: 'ai' | 'human' | 'closed'
-      userId: string
-    },
-  ): Promise<unknown>
-  assignConversation(
-    db: Db,
-    input: { clinicId: string; conversationId: string; assignedTo: string | null },
-  ): Promise<unknown>
-  markConversationRead(
-    db: Db,
-    input: { clinicId: string; conversationId: string },
-  ): Promise<unknown>
-}
+/**
+ * What the pages need from the conversation service (one source for the API and the pages);
+ * tests may pass a stand-in with the same functions.
+ */
+export type ConversationsPort = Pick<
+  typeof service,
+  | 'listConversations'
+  | 'getConversation'
+  | 'conversationCounts'
+  | 'replyAsStaff'
+  | 'setConversationStatus'
+  | 'assignConversation'
+  | 'markConversationRead'
+>
 
 const InboxQuery = z.object({
   status: z.enum(['needs-human', 'ai', 'human', 'closed']).optional().catch(undefined),

@@ -3,25 +3,19 @@
  * unread counts and assignment. Views render the CONTRACT's conversation shapes.
  */
 import { triageReasonInWords } from '../../assistant/safety'
+import type {
+  ConversationStatus,
+  ConversationSummary,
+} from '../../conversations/conversations.service'
 import { type Column, DataTable, Pager } from '../components'
 import { callerLabel, formatLocal } from '../format'
 import { FilterForm } from '../forms'
 import { Badge, Layout, Notice, pagerHref, type Viewer } from '../layout'
 
-/** A conversation as the inbox lists it (CONTRACT "Conversations (v1.1)", times as ISO strings). */
-export type ConversationSummaryView = {
-  id: string
-  channel: 'sms' | 'whatsapp' | 'web'
-  contactHash: string
-  status: ConversationStatus
-  priority: { score: number; reasons: string[] }
-  assignedTo: string | null
-  lastMessageAt: string
-  unreadCount: number
-  contact: { displayName: string | null; phoneMasked: string | null }
-}
+/** A conversation as the inbox lists it: the service's (and the API's) shape. */
+export type ConversationSummaryView = ConversationSummary
 
-export type ConversationStatus = 'ai' | 'needs-human' | 'human' | 'closed'
+export type { ConversationStatus }
 
 /** The inbox's filters as the URL carries them (`who`: assigned to me, or to nobody). */
 export type InboxFilters = {
