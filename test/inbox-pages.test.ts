@@ -208,7 +208,7 @@ describe('the thread page', () => {
     expect(page).toContain('<strong>Patient</strong>')
     expect(page).toContain('<strong>AI assistant</strong>')
     expect(page).toContain('1 Dec 2026, 10:15')
-    expect(page).toContain('Read as: urgent')
+    expect(page).toContain('Read as: clinical')
     expect(page).toMatch(/Red flag: [A-Z]/)
     expect(page).not.toContain('knocked-out-tooth')
     expectPhoneSafe(page)
