@@ -159,9 +159,13 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
   },
   // The v1.1 leads feature brings this route; the scope exists already.
   'leads:read': { api: 'no route yet' },
-  'conversations:read': { api: { method: 'GET', path: '/api/v1/conversations' } },
+  'conversations:read': {
+    api: { method: 'GET', path: '/api/v1/conversations' },
+    page: pg('GET', '/inbox', 'inbox'),
+  },
   'conversations:write': {
     api: { method: 'POST', path: '/api/v1/conversations/nope/status', body: {} },
+    page: pg('POST', '/inbox/cnv_none/status', 'inbox'),
   },
   'calls:act': {
     api: { method: 'POST', path: '/api/v1/calls/nope/resolve', body: {} },

@@ -66,7 +66,7 @@ form.inline{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end}
 .field{display:grid;gap:.25rem}
 label{font-weight:600}
 .hint{color:var(--muted);font-size:.875rem;margin:0}
-input[type=text],input[type=email],input[type=password],input[type=number],input[type=tel],input[type=date],select,textarea{font:inherit;padding:.5rem .6rem;border:1px solid #8a94a3;border-radius:4px;background:#fff;color:var(--ink);width:100%;min-height:2.5rem}
+input[type=text],input[type=email],input[type=password],input[type=number],input[type=tel],input[type=date],input[type=datetime-local],select,textarea{font:inherit;padding:.5rem .6rem;border:1px solid #8a94a3;border-radius:4px;background:#fff;color:var(--ink);width:100%;min-height:2.5rem}
 textarea{min-height:5rem}
 .checkbox{display:flex;gap:.5rem;align-items:center;font-weight:400}
 .checkbox input{width:1.2rem;height:1.2rem}
