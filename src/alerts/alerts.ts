@@ -89,6 +89,29 @@ export function alertRecipients(db: Db, clinicId: string) {
     )
 }
 
+/**
+ * Queues one email to each member who gets alerts, through the one email interface; `key` gives
+ * each recipient's idempotency key. Returns how many were queued.
+ */
+export async function emailStaff(
+  env: Bindings,
+  clinicId: string,
+  content: { subject: string; text: string },
+  key: (userId: string) => string,
+): Promise<number> {
+  const db = createDb(env.DB)
+  const config = getConfig(env)
+  const recipients = await alertRecipients(db, clinicId)
+  const keyring = await clinicKeyring(db, config, clinicId)
+  for (const r of recipients) {
+    await queueEmail(
+      { db, config, jobs: env.JOBS },
+      { clinicId, to: await keyring.open(r.emailSealed), ...content, idempotencyKey: key(r.id) },
+    )
+  }
+  return recipients.length
+}
+
 /** Whether a member gets alerts (their choice, else their role's default). */
 export function alertsOn(member: { alertsEmail: boolean | null; role: string }): boolean {
   return member.alertsEmail ?? (member.role === 'owner' || member.role === 'admin')
@@ -139,23 +162,14 @@ export async function sendAlertDigest(env: Bindings, clinicId: string, now: numb
   if (pending.length === 0) return { alerts: 0, emails: 0 }
   const clinic = await findClinic(db, clinicId)
   if (!clinic) return { alerts: 0, emails: 0 }
-  const config = getConfig(env)
-  const recipients = await alertRecipients(db, clinicId)
-  const content = digestText(clinic.name, pending, config.publicBaseUrl)
-  const keyring = await clinicKeyring(db, config, clinicId)
   // The batch is named by its first alert: the same pending set always makes the same email.
   const batch = pending[0]!.id
-  for (const r of recipients) {
-    await queueEmail(
-      { db, config, jobs: env.JOBS },
-      {
-        clinicId,
-        to: await keyring.open(r.emailSealed),
-        ...content,
-        idempotencyKey: idempotencyKey('staff-alerts', clinicId, batch, r.id),
-      },
-    )
-  }
+  const emails = await emailStaff(
+    env,
+    clinicId,
+    digestText(clinic.name, pending, getConfig(env).publicBaseUrl),
+    (userId) => idempotencyKey('staff-alerts', clinicId, batch, userId),
+  )
   await db
     .update(staffAlerts)
     .set({ sentAt: now })
@@ -169,7 +183,7 @@ export async function sendAlertDigest(env: Bindings, clinicId: string, now: numb
         sql`${staffAlerts.sentAt} IS NULL`,
       ),
     )
-  return { alerts: pending.length, emails: recipients.length }
+  return { alerts: pending.length, emails }
 }
 
 /** The queue handler for `staff-alert-digest` jobs. */

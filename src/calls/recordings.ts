@@ -5,15 +5,16 @@
  * key, then deletes it at Twilio so the only copy lives under the clinic's retention (purges and
  * erasure delete the R2 object; see src/privacy/purge.ts). Sandbox mode has no audio to copy.
  */
+
 import { and, eq } from 'drizzle-orm'
-import { createDb } from '../db/client'
 import { calls } from '../db/schema'
-import { type Bindings, type Config, getConfig } from '../env'
+import type { Bindings } from '../env'
 import { PermanentJobError } from '../jobs/consumer'
+import { type JobDeps, jobIo } from '../jobs/deps'
 import type { RecordingCopyJob } from '../jobs/messages'
 import { createTwilioClient, TwilioApiError } from '../twilio/client'
 
-export type RecordingDeps = { fetch?: typeof fetch; config?: Config }
+export type RecordingDeps = JobDeps
 
 export type RecordingCopyOutcome = 'copied' | 'already-copied' | 'sandbox' | 'gone' | 'erased'
 
@@ -22,8 +23,7 @@ export async function copyRecording(
   env: Bindings,
   deps: RecordingDeps = {},
 ): Promise<RecordingCopyOutcome> {
-  const config = deps.config ?? getConfig(env)
-  const db = createDb(env.DB)
+  const { db, config } = jobIo(env, deps)
   // The call may have been purged or erased since: never bring its audio back.
   const [call] = await db
     .select({ key: calls.recordingKey })

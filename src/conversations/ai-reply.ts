@@ -10,6 +10,7 @@
  * that is down is retried through the queue (honouring retry-after); a spent budget is not
  * retried; when retries run out the conversation becomes `needs-human` and staff are told.
  */
+
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { raiseStaffAlert } from '../alerts/alerts'
 import {
@@ -21,8 +22,9 @@ import {
 import { loadClinicFacts } from '../assistant/facts'
 import { createDb, type Db } from '../db/client'
 import { aiUsage, conversationMessages, conversations } from '../db/schema'
-import { type Bindings, type Config, getConfig } from '../env'
+import type { Bindings, Config } from '../env'
 import { type JobHandler, PermanentJobError, RetryLaterError } from '../jobs/consumer'
+import { jobIo } from '../jobs/deps'
 import { type AiReplyJob, jobQueue } from '../jobs/messages'
 import { ProblemError } from '../lib/problem'
 import { clinicKeyring } from '../privacy/crypto'
@@ -60,9 +62,7 @@ export async function answerPatient(
   env: Bindings,
   deps: AiReplyDeps = {},
 ): Promise<AiReplyOutcome> {
-  const config = deps.config ?? getConfig(env)
-  const now = deps.now ?? Date.now
-  const db = createDb(env.DB)
+  const { db, config, now } = jobIo(env, deps)
 
   // 1. Already answered in D1 (an earlier attempt stored the reply): finish its send only.
   const existing = await findReply(db, job)

@@ -4,19 +4,21 @@
  * the contact may still be messaged (STOP, restriction, objection) and, on WhatsApp, the 24-hour
  * window — outside it only the approved template (TWILIO_WHATSAPP_TEMPLATE_SID) may go.
  */
+
 import { and, eq } from 'drizzle-orm'
 import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
 import { findClinicRow } from '../db/clinic-row'
 import { conversationMessages, outboundMessages, trackingNumbers } from '../db/schema'
-import { type Bindings, type Config, getConfig } from '../env'
+import type { Bindings } from '../env'
 import type { JobHandler } from '../jobs/consumer'
+import { type JobDeps, jobIo } from '../jobs/deps'
 import type { ConversationSendJob } from '../jobs/messages'
 import { claimSend, failSend, isSettled, outboxRow, sendClaimed } from '../outbox/send'
 import { clinicKeyring } from '../privacy/crypto'
 import { contactBlock, findConversation, WHATSAPP_WINDOW_MS } from './store'
 
-export type SendDeps = { fetch?: typeof fetch; now?: () => number; config?: Config }
+export type SendDeps = JobDeps
 
 export type SendOutcome = 'sent' | 'sandboxed' | 'already-done' | 'suppressed' | 'gone'
 
@@ -26,9 +28,7 @@ export async function sendConversationMessage(
   env: Bindings,
   deps: SendDeps = {},
 ): Promise<SendOutcome> {
-  const config = deps.config ?? getConfig(env)
-  const now = deps.now ?? Date.now
-  const db = createDb(env.DB)
+  const { db, config, now } = jobIo(env, deps)
   const byMessage = and(
     eq(conversationMessages.clinicId, job.clinicId),
     eq(conversationMessages.id, job.messageId),

@@ -3,14 +3,15 @@
  * recorded in job_failures (ids and counts only) and, for a clinic's job, its owners and admins
  * get an alert email — at most one per clinic per hour. Platform jobs are logged at error level.
  */
-import { and, asc, count, desc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+
+import { and, asc, count, desc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
+import { emailStaff } from '../alerts/alerts'
 import { createDb } from '../db/client'
-import { clinics, jobFailures, users } from '../db/schema'
-import { queueEmail } from '../email/email'
+import { clinics, jobFailures } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
 import { idempotencyKey } from '../lib/ids'
 import { HOUR_MS, toIso } from '../lib/time'
-import { clinicKeyring, sha256Hex } from '../privacy/crypto'
+import { sha256Hex } from '../privacy/crypto'
 import type { JobMessage } from './messages'
 
 /** Who a failure belongs to and a reference a human can act on: never personal data. */
@@ -121,7 +122,8 @@ export function alertText(
 }
 
 /**
- * Emails the clinic's active owners and admins about its open failures, unless one alert already
+ * Emails the clinic's alert recipients (owners and admins by default) about its open failures,
+ * unless one alert already
  * went out this hour. The emails go through the queue (`queueEmail`) with an idempotency key per
  * clinic, hour and recipient, so concurrent dead letters and retries still send one each.
  */
@@ -139,18 +141,6 @@ export async function alertClinic(
     .where(and(eq(jobFailures.clinicId, clinicId), gte(jobFailures.alertedAt, hourStart)))
     .limit(1)
   if (recent) return 'throttled'
-  const config = getConfig(env)
-  const recipients = await db
-    .select({ id: users.id, emailSealed: users.emailSealed })
-    .from(users)
-    .where(
-      and(
-        eq(users.clinicId, clinicId),
-        inArray(users.role, ['owner', 'admin']),
-        eq(users.status, 'active'),
-      ),
-    )
-  if (recipients.length === 0) return 'no-recipients'
   const [clinic, open] = await db.batch([
     db.select({ name: clinics.name }).from(clinics).where(eq(clinics.id, clinicId)).limit(1),
     db
@@ -161,20 +151,15 @@ export async function alertClinic(
       .orderBy(asc(jobFailures.jobType)),
   ])
   const name = clinic[0]?.name ?? 'your clinic'
-  const content = alertText(name, open, config.publicBaseUrl)
-  const keyring = await clinicKeyring(db, config, clinicId)
   const hour = toIso(hourStart)
-  for (const r of recipients) {
-    await queueEmail(
-      { db, config, jobs: env.JOBS },
-      {
-        clinicId,
-        to: await keyring.open(r.emailSealed),
-        ...content,
-        idempotencyKey: idempotencyKey('job-failures', clinicId, hour, r.id),
-      },
-    )
-  }
+  // The same people as every staff alert (owners and admins unless they chose otherwise).
+  const sent = await emailStaff(
+    env,
+    clinicId,
+    alertText(name, open, getConfig(env).publicBaseUrl),
+    (userId) => idempotencyKey('job-failures', clinicId, hour, userId),
+  )
+  if (sent === 0) return 'no-recipients'
   await db.update(jobFailures).set({ alertedAt: now }).where(eq(jobFailures.id, failureRowId))
   return 'alerted'
 }

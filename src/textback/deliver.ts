@@ -4,11 +4,13 @@
  * as far as Twilio allows (the claim, send and record of src/outbox/send.ts), from the tracking
  * number the patient rang, and records the outcome on the call.
  */
+
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { createDb, type Db } from '../db/client'
 import { calls, outboundMessages, trackingNumbers } from '../db/schema'
-import { type Bindings, type Config, getConfig } from '../env'
+import type { Bindings } from '../env'
 import type { JobHandler } from '../jobs/consumer'
+import { type JobDeps, jobIo } from '../jobs/deps'
 import type { TextBackJob } from '../jobs/messages'
 import {
   claimSend,
@@ -30,12 +32,7 @@ export const TextBackInFlightError = SendInFlightError
 export const TextBackTransientError = SendTransientError
 
 /** What the handler needs from the outside world; tests pass a fake Twilio `fetch` and a clock. */
-export type DeliveryDeps = {
-  fetch?: typeof fetch
-  now?: () => number
-  /** Overrides `getConfig(env)` (e.g. a Twilio account pointed at a local fake). */
-  config?: Config
-}
+export type DeliveryDeps = JobDeps
 
 export type DeliveryOutcome =
   | 'sent'
@@ -51,9 +48,7 @@ export async function deliverTextBack(
   env: Bindings,
   deps: DeliveryDeps = {},
 ): Promise<DeliveryOutcome> {
-  const config = deps.config ?? getConfig(env)
-  const now = deps.now ?? Date.now
-  const db = createDb(env.DB)
+  const { db, config, now } = jobIo(env, deps)
   const byJob = outboxRow(job.clinicId, job.outboxId)
 
   const [row] = await db.select().from(outboundMessages).where(byJob).limit(1)
