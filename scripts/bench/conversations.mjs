@@ -57,8 +57,8 @@ export default {
   name: 'conversations',
   description: 'patient SMS → AI reply at the fake Twilio, model answering in 500 ms',
   async run(ctx) {
-    const seed = await fetch(`${ctx.base}/__dev/seed`, { method: 'POST' })
-    if (!seed.ok) throw new Error(`POST /__dev/seed answered ${seed.status}`)
+    const seed = await fetch(`${ctx.base}/__dev/seed/bench`, { method: 'POST' })
+    if (!seed.ok) throw new Error(`POST /__dev/seed/bench answered ${seed.status}`)
     const results = await replyLatency(ctx)
     const overhead = results.p95Ms === null ? null : results.p95Ms - results.modelDelayMs
     return {

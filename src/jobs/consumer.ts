@@ -75,14 +75,19 @@ async function handleDeadJob(
 export function createConsumer(handlers: JobHandlers) {
   return async function consume(batch: MessageBatch<JobMessage>, env: Bindings): Promise<void> {
     const deadLetter = batch.queue === DLQ_NAME || batch.queue.endsWith('-dlq')
-    for (const message of batch.messages) {
+    // A batch's messages run side by side: a patient's AI reply does not wait behind another's
+    // model call. Each is acked or retried on its own; the daily jobs keep to their statement
+    // budgets, so ten together stay under one invocation's D1 limit.
+    await Promise.all(batch.messages.map(handle))
+
+    async function handle(message: Message<JobMessage>): Promise<void> {
       const job = message.body
       const handler = handlers[job?.type as JobType] as JobHandler | undefined
       if (!handler) {
         // Unknown message: nothing can ever handle it; drop it rather than loop.
         logWarn('unknown job type', { queue: batch.queue, id: message.id })
         message.ack()
-        continue
+        return
       }
       let ref: FailureRef | null = null
       try {
@@ -111,7 +116,7 @@ export function createConsumer(handlers: JobHandlers) {
             })
             message.retry({ delaySeconds: retryDelaySeconds(message.attempts) })
           }
-          continue
+          return
         }
         logError('job failed', err, { type: job.type, attempt: message.attempts })
         if (err instanceof PermanentJobError) {
