@@ -10,7 +10,13 @@ import { RED_FLAG_REPLY } from '../src/assistant/safety'
 import { answerPatient, handOverUnanswered } from '../src/conversations/ai-reply'
 import { replyAsStaff, setConversationStatus } from '../src/conversations/conversations.service'
 import { sendConversationMessage } from '../src/conversations/send'
-import { aiUsage, conversationMessages, conversations, optOuts } from '../src/db/schema'
+import {
+  aiUsage,
+  conversationMessages,
+  conversations,
+  optOuts,
+  outboundMessages as outboundMessagesTable,
+} from '../src/db/schema'
 import { getConfig } from '../src/env'
 import { PermanentJobError, RetryLaterError } from '../src/jobs/consumer'
 import { DAY_MS } from '../src/lib/time'
@@ -364,5 +370,84 @@ describe('retention and rights', () => {
     expect(
       await db.select().from(conversations).where(eq(conversations.id, job.conversationId)),
     ).toHaveLength(0)
+  })
+})
+
+describe('WhatsApp text-backs only for contacts who opted in', () => {
+  const sendStart = (
+    clinic: Awaited<ReturnType<typeof createTestClinic>>,
+    from: string,
+    Body: string,
+  ) =>
+    postTwilio('/webhooks/twilio/messaging', {
+      MessageSid: messageSid(),
+      AccountSid: `AC${'1'.repeat(32)}`,
+      From: `whatsapp:${from}`,
+      To: `whatsapp:${clinic.trackingNumber}`,
+      Body,
+    })
+
+  it('texts back by WhatsApp after START on WhatsApp, by SMS otherwise, and by SMS again after STOP', async () => {
+    const { deliverTextBack } = await import('../src/textback/deliver')
+    const { missedCallWithTextBack, CALLER } = await import('./textback-delivery.fixtures')
+    const clinic = await createTestClinic()
+    // No opt-in yet: SMS.
+    const first = await missedCallWithTextBack(clinic)
+    let twilio = fakeTwilio()
+    expect(
+      await deliverTextBack(first.job, env, { config: liveConfig(), fetch: twilio.fetch }),
+    ).toBe('sent')
+    expect(twilio.requests[0]!.form.get('To')).toBe(CALLER)
+
+    expect((await sendStart(clinic, CALLER, 'START')).status).toBe(200)
+    const second = await missedCallWithTextBack(clinic)
+    twilio = fakeTwilio()
+    expect(
+      await deliverTextBack(second.job, env, { config: liveConfig(), fetch: twilio.fetch }),
+    ).toBe('sent')
+    expect(twilio.requests[0]!.form.get('To')).toBe(`whatsapp:${CALLER}`)
+    expect(twilio.requests[0]!.form.get('From')).toBe(`whatsapp:${clinic.trackingNumber}`)
+    const [row] = await db
+      .select()
+      .from(outboundMessagesTable)
+      .where(eq(outboundMessagesTable.id, second.outboxId))
+    expect(row!.channel).toBe('whatsapp')
+
+    // STOP on WhatsApp ends it: no WhatsApp text-back (and the opt-out suppresses any text-back).
+    expect((await sendStart(clinic, CALLER, 'STOP')).status).toBe(200)
+    const c = await db
+      .select()
+      .from(conversations)
+      .where(
+        and(eq(conversations.clinicId, clinic.clinicId), eq(conversations.channel, 'whatsapp')),
+      )
+    expect(c[0]!.whatsappOptInAt).toBeNull()
+  })
+
+  it('outside the 24-hour window uses the approved template, or falls back to SMS without one', async () => {
+    const { deliverTextBack } = await import('../src/textback/deliver')
+    const { missedCallWithTextBack, CALLER } = await import('./textback-delivery.fixtures')
+    const clinic = await createTestClinic()
+    expect((await sendStart(clinic, CALLER, 'START')).status).toBe(200)
+    const later = () => Date.now() + 2 * DAY_MS
+    const noTemplate = await missedCallWithTextBack(clinic)
+    let twilio = fakeTwilio()
+    await deliverTextBack(noTemplate.job, env, {
+      config: liveConfig(),
+      fetch: twilio.fetch,
+      now: later,
+    })
+    expect(twilio.requests[0]!.form.get('To')).toBe(CALLER)
+    const withTemplate = await missedCallWithTextBack(clinic)
+    const base = liveConfig()
+    const template = `HX${'b'.repeat(32)}`
+    twilio = fakeTwilio()
+    await deliverTextBack(withTemplate.job, env, {
+      config: { ...base, twilio: { ...base.twilio, whatsappTemplateSid: template } },
+      fetch: twilio.fetch,
+      now: later,
+    })
+    expect(twilio.requests[0]!.form.get('To')).toBe(`whatsapp:${CALLER}`)
+    expect(twilio.requests[0]!.form.get('ContentSid')).toBe(template)
   })
 })

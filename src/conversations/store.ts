@@ -27,6 +27,8 @@ export const WHATSAPP_WINDOW_MS = DAY_MS
 export const CONVERSATION_RETENTION_MS = 730 * DAY_MS
 
 export type InboundMessage = {
+  /** A consent keyword in the message: on WhatsApp, START opts in to WhatsApp and STOP out. */
+  consent?: 'opt-in' | 'opt-out' | null
   clinicId: string
   channel: Channel
   contactHash: string
@@ -99,6 +101,9 @@ export async function joinStatements(db: Db, keyring: ClinicKeyring, m: InboundM
         lastInboundAt: sql`MAX(COALESCE(${conversations.lastInboundAt}, 0), ${m.at})`,
         unreadCount: sql`${conversations.unreadCount} + 1`,
         status: sql`CASE WHEN ${conversations.status} = 'closed' THEN 'ai' ELSE ${conversations.status} END`,
+        ...(m.channel === 'whatsapp' && m.consent
+          ? { whatsappOptInAt: m.consent === 'opt-in' ? m.at : null }
+          : {}),
         updatedAt: m.at,
       })
       .where(
@@ -265,4 +270,28 @@ export function priorityAfter(
     lastInboundAt: c.lastInboundAt,
     now,
   })
+}
+
+/**
+ * The contact's WhatsApp conversation if they opted in to WhatsApp from the clinic (START on
+ * WhatsApp, not undone by STOP), else null: text-backs go by WhatsApp only to them.
+ */
+export async function whatsappOptedIn(
+  db: Db,
+  clinicId: string,
+  contactHash: string,
+): Promise<ConversationRow | null> {
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.clinicId, clinicId),
+        eq(conversations.contactHash, contactHash),
+        eq(conversations.channel, 'whatsapp'),
+        sql`${conversations.whatsappOptInAt} IS NOT NULL`,
+      ),
+    )
+    .limit(1)
+  return row ?? null
 }

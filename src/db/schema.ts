@@ -541,6 +541,11 @@ export const conversations = sqliteTable(
     unreadCount: integer('unread_count').notNull().default(0),
     /** Whether the assistant's disclosure has been sent. */
     aiDisclosed: integer('ai_disclosed', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * WhatsApp only: when the patient opted in to the clinic messaging them first on WhatsApp
+     * (START sent on WhatsApp). Text-backs go by WhatsApp only to such contacts; STOP ends it.
+     */
+    whatsappOptInAt: integer('whatsapp_opt_in_at'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at'),
   },

@@ -146,6 +146,7 @@ messagingWebhooks.post('/', async (c) => {
   // Every message, consent keywords included, joins the sender's conversation (visible to staff),
   // in the same batch.
   const join = await joinStatements(db, keyring, {
+    consent: consent?.action ?? null,
     clinicId,
     channel: from.channel,
     contactHash: senderHash,

@@ -6,9 +6,11 @@
  */
 
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import { findClinic } from '../clinic/find'
+import { WHATSAPP_WINDOW_MS, whatsappOptedIn } from '../conversations/store'
 import { createDb, type Db } from '../db/client'
 import { calls, outboundMessages, trackingNumbers } from '../db/schema'
-import type { Bindings } from '../env'
+import type { Bindings, Config } from '../env'
 import type { JobHandler } from '../jobs/consumer'
 import { type JobDeps, jobIo } from '../jobs/deps'
 import type { TextBackJob } from '../jobs/messages'
@@ -104,12 +106,29 @@ export async function deliverTextBack(
   if (!sender) return failPermanently(db, job, 'no-sender-number', now())
 
   const byCall = and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))
+  const whatsapp = row.recipientHash
+    ? await whatsappRoute(db, config, job.clinicId, row.recipientHash, body, now())
+    : null
   return sendClaimed(
     db,
     config,
-    { row: byJob, outboxId: row.id, message: { to, from: sender.phoneNumber, body } },
+    {
+      row: byJob,
+      outboxId: row.id,
+      message: whatsapp
+        ? { to: `whatsapp:${to}`, from: `whatsapp:${sender.phoneNumber}`, body, ...whatsapp }
+        : { to, from: sender.phoneNumber, body },
+    },
     { fetch: deps.fetch, now },
     (mode, sentAt) => [
+      ...(whatsapp
+        ? [
+            db
+              .update(outboundMessages)
+              .set({ channel: 'whatsapp' as const })
+              .where(byJob),
+          ]
+        : []),
       db
         .update(calls)
         .set(
@@ -188,6 +207,28 @@ async function suppressionReason(
   if (await isOptedOut(db, clinicId, recipientHash)) return 'opted-out'
   if (await isSubjectSuppressed(db, clinicId, recipientHash)) return 'restricted'
   return null
+}
+
+/**
+ * A text-back goes by WhatsApp only to a contact who opted in to WhatsApp from the clinic
+ * (START on WhatsApp): free-form inside their 24-hour window, else as the approved template.
+ * Everyone else — and an opted-in contact when no template is configured — gets an SMS (null).
+ */
+async function whatsappRoute(
+  db: Db,
+  config: Config,
+  clinicId: string,
+  recipientHash: string,
+  body: string,
+  now: number,
+): Promise<{ content?: { sid: string; variables: Record<string, string> } } | null> {
+  const optedIn = await whatsappOptedIn(db, clinicId, recipientHash)
+  if (!optedIn) return null
+  if (now - (optedIn.lastInboundAt ?? 0) <= WHATSAPP_WINDOW_MS) return {}
+  const template = config.twilio.whatsappTemplateSid
+  if (!template) return null
+  const name = (await findClinic(db, clinicId))?.name ?? ''
+  return { content: { sid: template, variables: { '1': name, '2': body } } }
 }
 
 /** Records a failure that will happen again on every retry, then hands the job to the DLQ path. */

@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `whatsapp_opt_in_at` integer;
