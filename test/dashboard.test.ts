@@ -6,7 +6,7 @@ import { createDb } from '../src/db/client'
 import { appointments, calls, clinics, sessions, trackingNumbers } from '../src/db/schema'
 import { newId } from '../src/lib/ids'
 import { sha256Hex } from '../src/privacy/crypto'
-import { call, createTestClinic, ORIGIN } from './helpers/clinic'
+import { api, call, createTestClinic, ORIGIN } from './helpers/clinic'
 
 const db = createDb(env.DB)
 
@@ -161,6 +161,49 @@ describe('dashboard forms', () => {
     const page = await (await call('/settings?notice=saved', { headers: owner.headers })).text()
     expect(page).toContain('Settings saved.')
     expect(page).toContain('Sorry we missed you at Renamed Clinic! Reply STOP to opt out.')
+  })
+
+  it('saves what the AI may tell patients (address, booking link, hours typed per day) and refuses unreadable hours', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const facts = {
+      ...validSettings,
+      address: '12 High Street, Leeds LS1 4AB',
+      bookingUrl: 'https://book.example.com/renamed',
+      hours_mon: '9:00-13:00, 14:00–17:30',
+      hours_sat: '09:00-12:30',
+      hours_sun: 'closed',
+    }
+    expect((await call('/settings', form(facts, owner.headers))).status).toBe(303)
+    const saved = (await (await api('GET', '/api/v1/clinic', undefined, owner.headers)).json()) as {
+      address: string
+      bookingUrl: string
+      openingHours: unknown
+    }
+    expect(saved).toMatchObject({
+      address: '12 High Street, Leeds LS1 4AB',
+      bookingUrl: 'https://book.example.com/renamed',
+      openingHours: {
+        mon: [
+          ['09:00', '13:00'],
+          ['14:00', '17:30'],
+        ],
+        sat: [['09:00', '12:30']],
+      },
+    })
+    const page = await (await call('/settings', { headers: owner.headers })).text()
+    expect(page).toContain('value="09:00-13:00, 14:00-17:30"')
+    const bad = await call(
+      '/settings',
+      form({ ...facts, hours_tue: 'nine till five' }, owner.headers),
+    )
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain('Write times like 09:00-17:30')
+    const backwards = await call(
+      '/settings',
+      form({ ...facts, hours_wed: '17:00-09:00' }, owner.headers),
+    )
+    expect(backwards.status).toBe(400)
   })
 
   it('re-renders bad settings with inline messages instead of failing', async () => {

@@ -151,3 +151,59 @@ export function describeHours(hours: OpeningHours | null): string | null {
     return `${DAY_NAMES[day]}: ${text}`
   }).join('\n')
 }
+
+/** The weekday names a form shows, in the clinic's week order. */
+export const WEEKDAY_NAMES: Record<Weekday, string> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+}
+
+/** One day's hours as a person types them: `09:00-13:00, 14:00-17:30`; empty = closed. */
+export function formatDayHours(intervals: readonly (readonly [string, string])[] | undefined) {
+  return (intervals ?? []).map(([open, close]) => `${open}-${close}`).join(', ')
+}
+
+/**
+ * Opening hours from one typed line per day (`formatDayHours`' form; `9:00–17:30` and spaces are
+ * fine). Returns the hours, or the days whose line is unreadable or breaks the schema's rules.
+ */
+export function parseWeekHours(
+  lines: Partial<Record<Weekday, string>>,
+): { hours: OpeningHours | null } | { errors: Partial<Record<Weekday, string>> } {
+  const hours: Partial<Record<Weekday, [string, string][]>> = {}
+  const errors: Partial<Record<Weekday, string>> = {}
+  for (const day of WEEKDAYS) {
+    const text = (lines[day] ?? '').trim()
+    if (text === '' || /^closed$/i.test(text)) continue
+    const intervals = text.split(/\s*,\s*/).map((part) => {
+      const m = /^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$/.exec(part)
+      return m
+        ? ([`${m[1]!.padStart(2, '0')}:${m[2]}`, `${m[3]!.padStart(2, '0')}:${m[4]}`] as [
+            string,
+            string,
+          ])
+        : null
+    })
+    if (intervals.some((i) => i === null)) {
+      errors[day] =
+        'Write times like 09:00-17:30 (or 09:00-13:00, 14:00-17:30); leave empty if closed.'
+      continue
+    }
+    hours[day] = intervals as [string, string][]
+  }
+  if (Object.keys(errors).length > 0) return { errors }
+  const parsed = OpeningHoursSchema.safeParse(hours)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const day = issue.path[0] as Weekday
+      errors[day] ??= 'Use real times, each closing after it opens, in order.'
+    }
+    return { errors }
+  }
+  return { hours: Object.keys(parsed.data).length > 0 ? parsed.data : null }
+}

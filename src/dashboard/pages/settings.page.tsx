@@ -2,7 +2,17 @@
  * Clinic settings: text-back, attribution window, hold-out, default value, retention; saved
  * through src/clinic/setup.ts, as the API does.
  */
+
 import { z } from 'zod'
+import {
+  formatDayHours,
+  type OpeningHours,
+  parseOpeningHours,
+  parseWeekHours,
+  WEEKDAY_NAMES,
+  WEEKDAYS,
+  type Weekday,
+} from '../../assistant/facts'
 import type { ClinicRow } from '../../clinic/find'
 import {
   MAX_HOLD_OUT_PERCENT,
@@ -43,7 +53,9 @@ type SettingsValues = {
   retentionCallDays: string | number
   retentionRecordingDays: string | number
   retentionEnquiryDays: string | number
-}
+  address: string
+  bookingUrl: string
+} & Partial<Record<`hours_${Weekday}`, string>>
 
 function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
   return {
@@ -57,7 +69,15 @@ function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsV
     retentionCallDays: clinic.retentionCallDays,
     retentionRecordingDays: clinic.retentionRecordingDays,
     retentionEnquiryDays: clinic.retentionEnquiryDays,
+    address: clinic.address ?? '',
+    bookingUrl: clinic.bookingUrl ?? '',
+    ...hoursValuesOf(parseOpeningHours(clinic.openingHours)),
   }
+}
+
+/** The hours as one typed line per day (`hours_mon`…). */
+function hoursValuesOf(hours: OpeningHours | null) {
+  return Object.fromEntries(WEEKDAYS.map((d) => [`hours_${d}`, formatDayHours(hours?.[d])]))
 }
 
 function Checkbox(props: {
@@ -239,6 +259,31 @@ function SettingsPage(props: {
         <NumberSetting name="retentionRecordingDays" values={v} errors={props.errors} />
         <NumberSetting name="retentionEnquiryDays" values={v} errors={props.errors} />
       </fieldset>
+      <fieldset class="card">
+        <legend>What the AI receptionist may tell patients</legend>
+        <p class="hint">
+          The assistant answers only from these facts and your treatments' prices. Hours are in the
+          clinic's time zone; they also decide when a missed call alerts staff.
+        </p>
+        <Field name="address" label="Address" value={v.address} errors={props.errors} />
+        <Field
+          name="bookingUrl"
+          label="Online booking link"
+          type="url"
+          value={v.bookingUrl}
+          hint="Where patients can book themselves, e.g. https://book.example.com/your-clinic"
+          errors={props.errors}
+        />
+        {WEEKDAYS.map((d) => (
+          <Field
+            name={`hours_${d}`}
+            label={`${WEEKDAY_NAMES[d]} hours`}
+            value={v[`hours_${d}`]}
+            hint="e.g. 09:00-17:30, or 09:00-13:00, 14:00-17:30; leave empty if closed"
+            errors={props.errors}
+          />
+        ))}
+      </fieldset>
     </>
   )
   return (
@@ -294,6 +339,13 @@ const SettingsFormSchema = z.object({
   retentionCallDays: intSetting('retentionCallDays'),
   retentionRecordingDays: intSetting('retentionRecordingDays'),
   retentionEnquiryDays: intSetting('retentionEnquiryDays'),
+  address: z.string().trim().max(300, 'Keep the address under 300 characters.').optional(),
+  bookingUrl: z
+    .string()
+    .trim()
+    .max(500)
+    .refine((u) => u === '' || /^https?:\/\/\S+$/.test(u), 'Give a full link starting https://')
+    .optional(),
 })
 
 /** GET /settings */
@@ -350,9 +402,24 @@ export const settingsPost = page('settings', async (c, s) => {
     })
   }
   const v = parsed.data
+  const week = parseWeekHours(
+    Object.fromEntries(WEEKDAYS.map((d) => [d, form[`hours_${d}`] ?? ''])),
+  )
+  if ('errors' in week) {
+    return settingsRefused(
+      c,
+      s,
+      form,
+      Object.fromEntries(Object.entries(week.errors).map(([d, m]) => [`hours_${d}`, m])),
+    )
+  }
   try {
     await updateClinic(c.var.db, c.env, s.principal, {
       name: v.name,
+      // Fields the form did not send stay as they are; sent empty, they are cleared.
+      ...(v.address === undefined ? {} : { address: v.address || null }),
+      ...(v.bookingUrl === undefined ? {} : { bookingUrl: v.bookingUrl || null }),
+      ...(WEEKDAYS.some((d) => `hours_${d}` in form) ? { openingHours: week.hours } : {}),
       defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
       textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
       callScreening: v.callScreening === 'on',
