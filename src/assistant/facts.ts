@@ -15,7 +15,8 @@ import { wallClockAt } from '../metrics/local-time'
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 export type Weekday = (typeof WEEKDAYS)[number]
 
-const DAY_NAMES: Record<Weekday, string> = {
+/** The weekday names prompts and forms show. */
+export const WEEKDAY_NAMES: Record<Weekday, string> = {
   mon: 'Monday',
   tue: 'Tuesday',
   wed: 'Wednesday',
@@ -148,19 +149,8 @@ export function describeHours(hours: OpeningHours | null): string | null {
       intervals.length === 0
         ? 'closed'
         : intervals.map(([opens, closes]) => `${opens}–${closes}`).join(', ')
-    return `${DAY_NAMES[day]}: ${text}`
+    return `${WEEKDAY_NAMES[day]}: ${text}`
   }).join('\n')
-}
-
-/** The weekday names a form shows, in the clinic's week order. */
-export const WEEKDAY_NAMES: Record<Weekday, string> = {
-  mon: 'Monday',
-  tue: 'Tuesday',
-  wed: 'Wednesday',
-  thu: 'Thursday',
-  fri: 'Friday',
-  sat: 'Saturday',
-  sun: 'Sunday',
 }
 
 /** One day's hours as a person types them: `09:00-13:00, 14:00-17:30`; empty = closed. */

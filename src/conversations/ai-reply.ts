@@ -67,16 +67,7 @@ export async function answerPatient(
   // 1. Already answered in D1 (an earlier attempt stored the reply): finish its send only.
   const existing = await findReply(db, job)
   if (existing) {
-    await sendConversationMessage(
-      {
-        type: 'conversation-send',
-        clinicId: job.clinicId,
-        conversationId: job.conversationId,
-        messageId: existing,
-      },
-      env,
-      deps,
-    )
+    await sendReply(job, existing, env, deps)
     await clinicDo(env, job.clinicId).finishConversationTurn(job.conversationId, job.messageId)
     return 'already-answered'
   }
@@ -135,18 +126,19 @@ export async function answerPatient(
     })
   }
   if (replyId) {
-    await sendConversationMessage(
-      {
-        type: 'conversation-send',
-        clinicId: job.clinicId,
-        conversationId: job.conversationId,
-        messageId: replyId,
-      },
-      env,
-      deps,
-    )
+    await sendReply(job, replyId, env, deps)
   }
   return decision.triage.handoff ? 'handed-over' : 'replied'
+}
+
+/** Sends the turn's stored reply (the same path as a `conversation-send` job). */
+function sendReply(job: AiReplyJob, messageId: string, env: Bindings, deps: AiReplyDeps) {
+  const { clinicId, conversationId } = job
+  return sendConversationMessage(
+    { type: 'conversation-send', clinicId, conversationId, messageId },
+    env,
+    deps,
+  )
 }
 
 async function findReply(db: Db, job: AiReplyJob): Promise<string | null> {

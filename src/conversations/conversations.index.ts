@@ -5,7 +5,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { users } from '../db/schema'
-import { actorOf } from '../lib/context'
+import { actorOf, type Principal } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { badRequest, notFound } from '../lib/problem'
 import {
@@ -25,6 +25,11 @@ import {
   setConversationStatus,
 } from './conversations.service'
 import { findConversation } from './store'
+
+/** Who acts on which conversation: the signed-in member of the clinic. */
+function staffOn(principal: Principal, conversationId: string) {
+  return { clinicId: principal.clinicId, conversationId, userId: principal.actorId }
+}
 
 export const conversationsRouter = createRouter()
   .openapi(listConversationsRoute, async (c) => {
@@ -48,22 +53,16 @@ export const conversationsRouter = createRouter()
     return c.json(found, 200)
   })
   .openapi(postMessageRoute, async (c) => {
-    const principal = c.var.principal
     const queued = await replyAsStaff(c.env, {
-      clinicId: principal.clinicId,
-      conversationId: c.req.valid('param').id,
-      userId: principal.actorId,
+      ...staffOn(c.var.principal, c.req.valid('param').id),
       body: c.req.valid('json').body,
     })
     return c.json(queued, 202)
   })
   .openapi(setStatusRoute, async (c) => {
-    const principal = c.var.principal
     const summary = await setConversationStatus(c.env, {
-      clinicId: principal.clinicId,
-      conversationId: c.req.valid('param').id,
+      ...staffOn(c.var.principal, c.req.valid('param').id),
       status: c.req.valid('json').status,
-      userId: principal.actorId,
     })
     return c.json(summary, 200)
   })
