@@ -23,10 +23,13 @@ export function DataTable<T>(props: {
   rows: readonly T[]
   columns: readonly Column<T>[]
   empty?: Child
+  /** Names the table's scroll box for screen readers (it can be scrolled with the keyboard). */
+  label?: string
 }) {
   if (props.rows.length === 0 && props.empty !== undefined) return <p>{props.empty}</p>
   return (
-    <div class="table-wrap">
+    // Focusable: a wide table scrolls inside its box, and keyboard users must be able to scroll it.
+    <section class="table-wrap" aria-label={props.label ?? 'Table'} tabindex={0}>
       <table class="responsive">
         <thead>
           <tr>
@@ -49,7 +52,7 @@ export function DataTable<T>(props: {
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   )
 }
 
