@@ -311,7 +311,11 @@ describe('reasons in words', () => {
     )
     expect(triageReasonInWords('clinical')).toBe('Clinical question')
     expect(triageReasonInWords('needs-human:model-unavailable')).toBe(
-      'needs-human:model-unavailable',
+      'The AI could not answer in time: a person must reply',
     )
+    // The engine's reasons: a hand-over names its cause; an intent reads as what the patient wants.
+    expect(triageReasonInWords('needs-human:red-flag:chest-pain')).toBe('Red flag: Chest pain')
+    expect(triageReasonInWords('needs-human:clinical')).toBe('Clinical question')
+    expect(triageReasonInWords('intent:booking')).toBe('Wants to book')
   })
 })

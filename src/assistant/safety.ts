@@ -382,7 +382,25 @@ export function triageReasonInWords(reason: string): string {
   if (kind === 'red-flag') return `Red flag: ${RED_FLAG_LABELS[detail] ?? detail}`
   if (kind === 'unsafe-reply') return `Reply held back (${detail})`
   if (kind === 'model-refused') return `The AI service refused the request (${detail})`
+  // The conversation engine's priority reasons (src/conversations/ai-reply.ts).
+  if (kind === 'needs-human') {
+    return detail === 'model-unavailable'
+      ? 'The AI could not answer in time: a person must reply'
+      : triageReasonInWords(detail)
+  }
+  if (kind === 'intent') return INTENT_LABELS[detail as Intent] ?? 'General question'
   return REASON_LABELS[reason] ?? reason
+}
+
+const INTENT_LABELS: Record<Intent, string> = {
+  booking: 'Wants to book',
+  price: 'Asks about prices',
+  hours: 'Asks about opening hours',
+  location: 'Asks where you are',
+  clinical: 'Clinical question',
+  complaint: 'Complaint',
+  cancel: 'Cancellation or change',
+  other: 'General question',
 }
 
 function matches(text: string, rule: Rule): boolean {
