@@ -1,54 +1,19 @@
 // The dashboard in a real browser: Debian's chromium driven by playwright-core against
 // `wrangler dev` with the demo clinic seeded (see global-setup.ts). Every page is checked with
 // axe-core (no serious or critical violations) and photographed at desktop and phone width.
-import { mkdirSync } from 'node:fs'
-import path from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { launchChromium } from './browser'
+import { checkPage, signIn } from './pages'
 
 const BASE = inject('e2eBaseUrl')
-const SHOTS = path.join(import.meta.dirname, 'screenshots')
 const OWNER = { email: 'owner@demo.clinic', password: 'demo-password-123' }
 
 let browser: Browser
 let owner: BrowserContext
 let page: Page
 
-async function signIn(p: Page, email: string, password: string) {
-  await p.goto(`${BASE}/login`)
-  await p.getByLabel('Email').fill(email)
-  await p.getByLabel('Password').fill(password)
-  await p.getByRole('button', { name: 'Sign in' }).click()
-  await p.waitForURL(`${BASE}/`)
-}
-
-/** Serious and critical axe violations on the current page, as readable lines. */
-async function axeProblems(p: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page: p }).analyze()
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-}
-
-/** Screenshots at desktop and 375 px, then the axe check; also asserts no horizontal overflow at 375 px. */
-async function checkPage(p: Page, name: string) {
-  await p.setViewportSize({ width: 1280, height: 900 })
-  await p.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true })
-  await p.setViewportSize({ width: 375, height: 812 })
-  await p.screenshot({ path: path.join(SHOTS, `${name}-375.png`), fullPage: true })
-  // Runs in the page; typed loosely because the project's TS lib has no DOM.
-  const overflow = await p.evaluate(
-    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-  )
-  expect(Number(overflow), `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0)
-  expect(await axeProblems(p), `${name} accessibility`).toEqual([])
-  await p.setViewportSize({ width: 1280, height: 900 })
-}
-
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true })
   browser = await launchChromium()
   owner = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   page = await owner.newPage()
@@ -73,7 +38,7 @@ describe('the dashboard in a browser', () => {
   it('sends a signed-out visitor to sign in, then signs the demo owner in to the overview with charts', async () => {
     await page.goto(`${BASE}/calls`)
     expect(page.url()).toBe(`${BASE}/login?next=%2Fcalls`)
-    await signIn(page, OWNER.email, OWNER.password)
+    await signIn(page, BASE, OWNER.email, OWNER.password)
     await expect.poll(() => page.title()).toBe('Overview · Ringback')
     expect(await page.locator('svg[role="img"]').count()).toBe(2)
     expect(await page.locator('#chart-daily-title').textContent()).toContain('Missed calls')

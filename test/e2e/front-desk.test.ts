@@ -3,16 +3,13 @@
 // real queue and the clinic's Durable Object), a receptionist takes over, books, and the call
 // shows as recovered. Every page on the way is checked with axe and photographed at desktop and
 // 375 px width.
-import { mkdirSync } from 'node:fs'
-import path from 'node:path'
-import AxeBuilder from '@axe-core/playwright'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import twilio from 'twilio'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { launchChromium } from './browser'
+import { checkPage, signIn } from './pages'
 
 const BASE = inject('e2eBaseUrl')
-const SHOTS = path.join(import.meta.dirname, 'screenshots')
 const TOKEN = 'e2e-twilio-auth-token' // global-setup.ts VARS.TWILIO_AUTH_TOKEN
 const TRACKING = '+441134960000' // the demo clinic's tracking number
 const PATIENT = '+447700900555'
@@ -36,37 +33,7 @@ async function webhook(pathname: string, params: Record<string, string>) {
   expect(res.status, pathname).toBe(200)
 }
 
-async function axeProblems(p: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page: p }).analyze()
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-}
-
-/** Screenshots at desktop and 375 px, no sideways scroll on a phone, and axe clean. */
-async function checkPage(p: Page, name: string) {
-  await p.setViewportSize({ width: 1280, height: 900 })
-  await p.screenshot({ path: path.join(SHOTS, `${name}-desktop.png`), fullPage: true })
-  await p.setViewportSize({ width: 375, height: 812 })
-  await p.screenshot({ path: path.join(SHOTS, `${name}-375.png`), fullPage: true })
-  const overflow = await p.evaluate(
-    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-  )
-  expect(Number(overflow), `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0)
-  expect(await axeProblems(p), `${name} accessibility`).toEqual([])
-  await p.setViewportSize({ width: 1280, height: 900 })
-}
-
-async function signIn(p: Page, email: string, password: string) {
-  await p.goto(`${BASE}/login`)
-  await p.getByLabel('Email').fill(email)
-  await p.getByLabel('Password').fill(password)
-  await p.getByRole('button', { name: 'Sign in' }).click()
-  await p.waitForURL(`${BASE}/`)
-}
-
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true })
   browser = await launchChromium()
 })
 
@@ -79,7 +46,7 @@ describe('the front desk in a browser', () => {
     // A receptionist joins the demo clinic (invited by the owner through the API).
     const ownerContext = await browser.newContext()
     const owner = await ownerContext.newPage()
-    await signIn(owner, 'owner@demo.clinic', 'demo-password-123')
+    await signIn(owner, BASE, 'owner@demo.clinic', 'demo-password-123')
     const invite = await owner.request.post(`${BASE}/api/v1/users`, {
       headers: { origin: BASE },
       data: { email: `front.${Date.now()}@demo.clinic`, role: 'receptionist' },
