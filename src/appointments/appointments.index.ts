@@ -82,9 +82,7 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const createAppointmentRoute = guardedRoute('appointments:write', {
-  method: 'post',
-  path: '/appointments',
+const createAppointmentRoute = guardedRoute('appointments:write', 'post /appointments', {
   tags: ['Appointments'],
   summary: 'Record a booking; it is attributed to the missed call that caused it',
   request: {
@@ -102,9 +100,7 @@ const createAppointmentRoute = guardedRoute('appointments:write', {
   },
 })
 
-const getAppointmentRoute = guardedRoute('appointments:read', {
-  method: 'get',
-  path: '/appointments/{id}',
+const getAppointmentRoute = guardedRoute('appointments:read', 'get /appointments/{id}', {
   tags: ['Appointments'],
   summary: 'One appointment with its current attribution',
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
@@ -119,9 +115,7 @@ const getAppointmentRoute = guardedRoute('appointments:read', {
   },
 })
 
-const listAppointmentsRoute = guardedRoute('appointments:read', {
-  method: 'get',
-  path: '/appointments',
+const listAppointmentsRoute = guardedRoute('appointments:read', 'get /appointments', {
   tags: ['Appointments'],
   summary: 'Appointments booked in a time range, newest first',
   request: {
@@ -161,9 +155,7 @@ const MAX_IMPORT_BYTES = 1024 * 1024
 /** What practice systems label CSV uploads with. */
 const CSV_MEDIA_TYPES = new Set(['text/csv', 'application/csv', 'text/plain'])
 
-const importAppointmentsRoute = guardedRoute('appointments:write', {
-  method: 'post',
-  path: '/appointments/import',
+const importAppointmentsRoute = guardedRoute('appointments:write', 'post /appointments/import', {
   tags: ['Appointments'],
   summary: 'Import bookings from a practice-management CSV export',
   description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,

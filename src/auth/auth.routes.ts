@@ -3,7 +3,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { refuseForeignOrigin } from './middleware'
-import { IdParamSchema, jsonBody, jsonResponse, listResponses, problems } from './openapi'
+import {
+  answers,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  noContent,
+  problems,
+} from './openapi'
 import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import { guardedRoute } from './route'
 import {
@@ -83,23 +91,25 @@ export const logInRoute = createRoute({
     'Five failed attempts on one account from one client within 15 minutes lock that client out of that account for 15 minutes (429 with Retry-After); one client across accounts and one account across clients have wider limits (see docs/SECURITY.md).',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(LogInInputSchema) },
-  responses: {
-    200: jsonResponse(z.object({ user: UserSchema }), 'Signed in; the session cookie is set'),
-    ...problems(400, 401, 403, 415, 429),
-  },
+  responses: answers(
+    200,
+    z.object({ user: UserSchema }),
+    'Signed in; the session cookie is set',
+    400,
+    401,
+    403,
+    415,
+    429,
+  ),
 })
 
-export const logOutRoute = guardedRoute('account:self', {
-  method: 'post',
-  path: '/auth/logout',
+export const logOutRoute = guardedRoute('account:self', 'post /auth/logout', {
   tags,
   summary: 'Sign out (revokes the session server-side)',
-  responses: { 204: { description: 'Signed out' }, ...problems(401, 403) },
+  responses: noContent('Signed out', 401, 403),
 })
 
-export const meRoute = guardedRoute('account:self', {
-  method: 'get',
-  path: '/me',
+export const meRoute = guardedRoute('account:self', 'get /me', {
   tags,
   summary: 'The signed-in member and their clinic',
   responses: {
@@ -121,10 +131,15 @@ export const acceptInviteRoute = createRoute({
   summary: 'Accept an invite: set a password and sign in',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(TokenPasswordInputSchema) },
-  responses: {
-    200: jsonResponse(z.object({ user: UserSchema }), 'Signed in; the session cookie is set'),
-    ...problems(400, 403, 415, 429),
-  },
+  responses: answers(
+    200,
+    z.object({ user: UserSchema }),
+    'Signed in; the session cookie is set',
+    400,
+    403,
+    415,
+    429,
+  ),
 })
 
 export const passwordResetRoute = createRoute({
@@ -146,14 +161,12 @@ export const passwordResetConfirmRoute = createRoute({
   summary: 'Set a new password from a reset link (signs out every session)',
   middleware: [refuseForeignOrigin] as const,
   request: { body: jsonBody(TokenPasswordInputSchema) },
-  responses: { 204: { description: 'Password changed' }, ...problems(400, 403, 415, 429) },
+  responses: noContent('Password changed', 400, 403, 415, 429),
 })
 
 // --- Team -------------------------------------------------------------------------------------
 
-export const inviteUserRoute = guardedRoute('team:write', {
-  method: 'post',
-  path: '/users',
+export const inviteUserRoute = guardedRoute('team:write', 'post /users', {
   tags: teamTags,
   summary: 'Invite a team member (emails a one-time link; limited per clinic, 429)',
   request: { body: jsonBody(InviteInputSchema) },
@@ -170,18 +183,14 @@ export const inviteUserRoute = guardedRoute('team:write', {
   },
 })
 
-export const listUsersRoute = guardedRoute('team:read', {
-  method: 'get',
-  path: '/users',
+export const listUsersRoute = guardedRoute('team:read', 'get /users', {
   tags: teamTags,
   summary: 'List the team',
   request: { query: ListQuerySchema },
   responses: listResponses(TeamMemberSchema, 'The team'),
 })
 
-export const updateUserRoute = guardedRoute('team:write', {
-  method: 'patch',
-  path: '/users/{id}',
+export const updateUserRoute = guardedRoute('team:write', 'patch /users/{id}', {
   tags: teamTags,
   summary: "Change a member's role, or whether they get staff alert emails",
   request: {
@@ -194,26 +203,19 @@ export const updateUserRoute = guardedRoute('team:write', {
         }),
     ),
   },
-  responses: {
-    200: jsonResponse(TeamMemberSchema, 'Updated'),
-    ...problems(400, 401, 403, 404, 409, 415),
-  },
+  responses: answers(200, TeamMemberSchema, 'Updated', 400, 401, 403, 404, 409, 415),
 })
 
-export const disableUserRoute = guardedRoute('team:write', {
-  method: 'delete',
-  path: '/users/{id}',
+export const disableUserRoute = guardedRoute('team:write', 'delete /users/{id}', {
   tags: teamTags,
   summary: 'Disable a member and sign them out everywhere',
   request: { params: IdParamSchema },
-  responses: { 204: { description: 'Disabled' }, ...problems(401, 403, 404, 409) },
+  responses: noContent('Disabled', 401, 403, 404, 409),
 })
 
 // --- API keys ---------------------------------------------------------------------------------
 
-export const createApiKeyRoute = guardedRoute('api-keys:manage', {
-  method: 'post',
-  path: '/api-keys',
+export const createApiKeyRoute = guardedRoute('api-keys:manage', 'post /api-keys', {
   tags: teamTags,
   summary: 'Create an API key (shown once)',
   request: {
@@ -243,20 +245,16 @@ export const createApiKeyRoute = guardedRoute('api-keys:manage', {
   },
 })
 
-export const listApiKeysRoute = guardedRoute('api-keys:manage', {
-  method: 'get',
-  path: '/api-keys',
+export const listApiKeysRoute = guardedRoute('api-keys:manage', 'get /api-keys', {
   tags: teamTags,
   summary: "List the clinic's API keys (never the keys themselves)",
   request: { query: ListQuerySchema },
   responses: listResponses(ApiKeySummarySchema, 'Keys'),
 })
 
-export const revokeApiKeyRoute = guardedRoute('api-keys:manage', {
-  method: 'delete',
-  path: '/api-keys/{id}',
+export const revokeApiKeyRoute = guardedRoute('api-keys:manage', 'delete /api-keys/{id}', {
   tags: teamTags,
   summary: 'Revoke an API key',
   request: { params: IdParamSchema },
-  responses: { 204: { description: 'Revoked' }, ...problems(401, 403, 404) },
+  responses: noContent('Revoked', 401, 403, 404),
 })

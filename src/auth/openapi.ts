@@ -31,8 +31,10 @@ export function problem(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } }
 }
 
+type ProblemStatus = keyof typeof DESCRIPTIONS
+
 /** Problem+json responses for the given status codes, with the generic descriptions. */
-export function problems<const S extends readonly (keyof typeof DESCRIPTIONS)[]>(...statuses: S) {
+export function problems<const S extends readonly ProblemStatus[]>(...statuses: S) {
   return Object.fromEntries(statuses.map((s) => [s, problem(DESCRIPTIONS[s] ?? 'Error')])) as {
     [K in S[number]]: {
       description: string
@@ -49,6 +51,28 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 /** A JSON response. */
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } } as const
+}
+
+/**
+ * A route's responses in one line: `status` with `schema` as JSON, or problem+json for each of
+ * `statuses` (generic descriptions). `answers(200, CallSchema, 'The call', 401, 403, 404)`.
+ */
+export function answers<
+  const C extends 200 | 201,
+  T extends z.ZodType,
+  const S extends readonly ProblemStatus[],
+>(status: C, schema: T, description: string, ...statuses: S) {
+  return { [status]: jsonResponse(schema, description), ...problems(...statuses) } as {
+    [K in C]: ReturnType<typeof jsonResponse<T>>
+  } & ReturnType<typeof problems<S>>
+}
+
+/** The responses of a route that answers 204 with no body, or problem+json for `statuses`. */
+export function noContent<const S extends readonly ProblemStatus[]>(
+  description: string,
+  ...statuses: S
+) {
+  return { 204: { description }, ...problems(...statuses) }
 }
 
 /** The paginated list shape every list endpoint answers with: `{items, nextCursor}`. */

@@ -46,9 +46,7 @@ export const ListCallsQuery = z.object({
   cursor: CursorSchema,
 })
 
-export const listCalls = guardedRoute('calls:read', {
-  method: 'get',
-  path: '/calls',
+export const listCalls = guardedRoute('calls:read', 'get /calls', {
   tags: ['Calls'],
   summary: 'List calls, newest first',
   request: { query: ListCallsQuery },
@@ -66,9 +64,7 @@ export const CreateCallbackBody = z.object({
   }),
 })
 
-export const createCallback = guardedRoute('calls:write', {
-  method: 'post',
-  path: '/calls/callbacks',
+export const createCallback = guardedRoute('calls:write', 'post /calls/callbacks', {
   tags: ['Calls'],
   summary: 'Log a callback made outside Twilio',
   description:
@@ -149,9 +145,7 @@ export const CallStoryFields = {
 
 export const CallStorySchema = CallDetailSchema.extend(CallStoryFields).openapi('CallStory')
 
-export const getCall = guardedRoute('calls:read', {
-  method: 'get',
-  path: '/calls/{id}',
+export const getCall = guardedRoute('calls:read', 'get /calls/{id}', {
   tags: ['Calls'],
   summary: 'One call',
   request: { params: IdParamSchema },
@@ -165,9 +159,7 @@ export const getCall = guardedRoute('calls:read', {
   },
 })
 
-export const getCallRecording = guardedRoute('calls:read', {
-  method: 'get',
-  path: '/calls/{id}/recording',
+export const getCallRecording = guardedRoute('calls:read', 'get /calls/{id}/recording', {
   tags: ['Calls'],
   summary: "The voicemail's audio",
   description: 'Audited as a read of personal data. 404 when there is none or it was purged.',
@@ -217,27 +209,21 @@ const clickToCall = {
   },
 }
 
-export const callBackRoute = guardedRoute('calls:act', {
-  method: 'post',
-  path: '/calls/{id}/call-back',
+export const callBackRoute = guardedRoute('calls:act', 'post /calls/{id}/call-back', {
   tags: ['Calls'],
   summary: 'Ring the caller back from a staff phone (click-to-call)',
   description: CLICK_TO_CALL,
   ...clickToCall,
 })
 
-export const conversationCallRoute = guardedRoute('calls:act', {
-  method: 'post',
-  path: '/conversations/{id}/call',
+export const conversationCallRoute = guardedRoute('calls:act', 'post /conversations/{id}/call', {
   tags: ['Conversations'],
   summary: "Ring a conversation's contact from a staff phone (click-to-call)",
   description: `${CLICK_TO_CALL} For a conversation, the number is unsealed from the conversation.`,
   ...clickToCall,
 })
 
-export const resolveCallRoute = guardedRoute('calls:act', {
-  method: 'post',
-  path: '/calls/{id}/resolve',
+export const resolveCallRoute = guardedRoute('calls:act', 'post /calls/{id}/resolve', {
   tags: ['Calls'],
   summary: 'Mark a missed call handled by hand',
   description:

@@ -1,33 +1,34 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 
 import { z } from '@hono/zod-openapi'
-import { IdParamSchema, jsonBody, jsonResponse, listResponses, problems } from '../auth/openapi'
+import {
+  answers,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  noContent,
+  problems,
+} from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
 const ListQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
 
-export const getClinicRoute = guardedRoute('clinic:read', {
-  method: 'get',
-  path: '/clinic',
+export const getClinicRoute = guardedRoute('clinic:read', 'get /clinic', {
   tags: ['Clinic'],
   summary: "The clinic's settings",
   responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
 })
 
-export const patchClinicRoute = guardedRoute('clinic:write', {
-  method: 'patch',
-  path: '/clinic',
+export const patchClinicRoute = guardedRoute('clinic:write', 'patch /clinic', {
   tags: ['Clinic'],
   summary: "Change the clinic's settings (owner, admin)",
   description:
     'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60. address, openingHours (`{mon: [["09:00","17:30"]], …}` in local time; an absent day is closed) and bookingUrl (http or https) are what the AI receptionist may tell patients; null clears one.',
   request: { body: jsonBody(ClinicPatchSchema) },
-  responses: {
-    200: jsonResponse(ClinicSchema, 'The updated clinic'),
-    ...problems(400, 401, 403, 415),
-  },
+  responses: answers(200, ClinicSchema, 'The updated clinic', 400, 401, 403, 415),
 })
 
 // --- Tracking numbers -------------------------------------------------------------------------
@@ -44,9 +45,7 @@ const TrackingNumberSchema = z
   })
   .openapi('TrackingNumber')
 
-export const addNumberRoute = guardedRoute('numbers:write', {
-  method: 'post',
-  path: '/numbers',
+export const addNumberRoute = guardedRoute('numbers:write', 'post /numbers', {
   tags: ['Clinic'],
   summary: 'Add a tracking number and the line it forwards to (owner, admin)',
   request: {
@@ -58,24 +57,17 @@ export const addNumberRoute = guardedRoute('numbers:write', {
       }),
     ),
   },
-  responses: {
-    201: jsonResponse(TrackingNumberSchema, 'Added'),
-    ...problems(400, 401, 403, 409, 415),
-  },
+  responses: answers(201, TrackingNumberSchema, 'Added', 400, 401, 403, 409, 415),
 })
 
-export const listNumbersRoute = guardedRoute('numbers:read', {
-  method: 'get',
-  path: '/numbers',
+export const listNumbersRoute = guardedRoute('numbers:read', 'get /numbers', {
   tags: ['Clinic'],
   summary: "The clinic's tracking numbers",
   request: { query: ListQuerySchema },
   responses: listResponses(TrackingNumberSchema, 'Numbers'),
 })
 
-export const patchNumberRoute = guardedRoute('numbers:write', {
-  method: 'patch',
-  path: '/numbers/{id}',
+export const patchNumberRoute = guardedRoute('numbers:write', 'patch /numbers/{id}', {
   tags: ['Clinic'],
   summary: 'Change where a number forwards to, or its label (owner, admin)',
   request: {
@@ -87,19 +79,14 @@ export const patchNumberRoute = guardedRoute('numbers:write', {
       }),
     ),
   },
-  responses: {
-    200: jsonResponse(TrackingNumberSchema, 'Updated'),
-    ...problems(400, 401, 403, 404, 415),
-  },
+  responses: answers(200, TrackingNumberSchema, 'Updated', 400, 401, 403, 404, 415),
 })
 
-export const deleteNumberRoute = guardedRoute('numbers:write', {
-  method: 'delete',
-  path: '/numbers/{id}',
+export const deleteNumberRoute = guardedRoute('numbers:write', 'delete /numbers/{id}', {
   tags: ['Clinic'],
   summary: 'Remove a tracking number (owner, admin)',
   request: { params: IdParamSchema },
-  responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
+  responses: noContent('Removed', 401, 403, 404),
 })
 
 // --- Treatments -------------------------------------------------------------------------------
@@ -116,47 +103,33 @@ const TreatmentSchema = z
 const TreatmentName = z.string().trim().min(1).max(120).openapi({ example: 'Composite bonding' })
 const ValuePence = z.number().int().min(0).max(10_000_000).openapi({ example: 25000 })
 
-export const addTreatmentRoute = guardedRoute('treatments:write', {
-  method: 'post',
-  path: '/treatments',
+export const addTreatmentRoute = guardedRoute('treatments:write', 'post /treatments', {
   tags: ['Clinic'],
   summary: 'Add a treatment with its value (owner, admin)',
   request: { body: jsonBody(z.object({ name: TreatmentName, valuePence: ValuePence })) },
-  responses: {
-    201: jsonResponse(TreatmentSchema, 'Added'),
-    ...problems(400, 401, 403, 415),
-  },
+  responses: answers(201, TreatmentSchema, 'Added', 400, 401, 403, 415),
 })
 
-export const listTreatmentsRoute = guardedRoute('treatments:read', {
-  method: 'get',
-  path: '/treatments',
+export const listTreatmentsRoute = guardedRoute('treatments:read', 'get /treatments', {
   tags: ['Clinic'],
   summary: "The clinic's treatments",
   request: { query: ListQuerySchema },
   responses: listResponses(TreatmentSchema, 'Treatments'),
 })
 
-export const patchTreatmentRoute = guardedRoute('treatments:write', {
-  method: 'patch',
-  path: '/treatments/{id}',
+export const patchTreatmentRoute = guardedRoute('treatments:write', 'patch /treatments/{id}', {
   tags: ['Clinic'],
   summary: 'Rename or revalue a treatment (owner, admin)',
   request: {
     params: IdParamSchema,
     body: jsonBody(z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() })),
   },
-  responses: {
-    200: jsonResponse(TreatmentSchema, 'Updated'),
-    ...problems(400, 401, 403, 404, 415),
-  },
+  responses: answers(200, TreatmentSchema, 'Updated', 400, 401, 403, 404, 415),
 })
 
-export const deleteTreatmentRoute = guardedRoute('treatments:write', {
-  method: 'delete',
-  path: '/treatments/{id}',
+export const deleteTreatmentRoute = guardedRoute('treatments:write', 'delete /treatments/{id}', {
   tags: ['Clinic'],
   summary: 'Remove a treatment (owner, admin)',
   request: { params: IdParamSchema },
-  responses: { 204: { description: 'Removed' }, ...problems(401, 403, 404) },
+  responses: noContent('Removed', 401, 403, 404),
 })

@@ -1,6 +1,14 @@
 /** Conversations API: zod schemas and OpenAPI route definitions (handlers in conversations.index.ts). */
 import { z } from '@hono/zod-openapi'
-import { IdParamSchema, jsonBody, jsonResponse, listResponses, problems } from '../auth/openapi'
+import {
+  answers,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listResponses,
+  noContent,
+  problems,
+} from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
@@ -54,9 +62,7 @@ const ConversationDetailSchema = ConversationSchema.extend({
 
 const tags = ['Conversations']
 
-export const listConversationsRoute = guardedRoute('conversations:read', {
-  method: 'get',
-  path: '/conversations',
+export const listConversationsRoute = guardedRoute('conversations:read', 'get /conversations', {
   tags,
   summary: 'The inbox: needs-human first, then newest',
   request: {
@@ -75,70 +81,59 @@ export const listConversationsRoute = guardedRoute('conversations:read', {
   responses: listResponses(ConversationSchema, 'A page of conversations'),
 })
 
-export const getConversationRoute = guardedRoute('conversations:read', {
-  method: 'get',
-  path: '/conversations/{id}',
+export const getConversationRoute = guardedRoute('conversations:read', 'get /conversations/{id}', {
   tags,
   summary: 'One conversation with its messages (an audited read)',
   request: { params: IdParamSchema },
-  responses: {
-    200: jsonResponse(ConversationDetailSchema, 'The conversation'),
-    ...problems(401, 403, 404),
-  },
+  responses: answers(200, ConversationDetailSchema, 'The conversation', 401, 403, 404),
 })
 
-export const postMessageRoute = guardedRoute('conversations:write', {
-  method: 'post',
-  path: '/conversations/{id}/messages',
-  tags,
-  summary: 'Reply as staff (the AI stops: the conversation becomes `human`)',
-  description:
-    'Queued and sent from the number the patient wrote to. 409 when the patient has opted out or restricted processing. On WhatsApp outside the 24-hour window the reply goes as the approved template (TWILIO_WHATSAPP_TEMPLATE_SID), or is suppressed when none is configured.',
-  request: {
-    params: IdParamSchema,
-    body: jsonBody(z.object({ body: z.string().trim().min(1).max(1600) })),
+export const postMessageRoute = guardedRoute(
+  'conversations:write',
+  'post /conversations/{id}/messages',
+  {
+    tags,
+    summary: 'Reply as staff (the AI stops: the conversation becomes `human`)',
+    description:
+      'Queued and sent from the number the patient wrote to. 409 when the patient has opted out or restricted processing. On WhatsApp outside the 24-hour window the reply goes as the approved template (TWILIO_WHATSAPP_TEMPLATE_SID), or is suppressed when none is configured.',
+    request: {
+      params: IdParamSchema,
+      body: jsonBody(z.object({ body: z.string().trim().min(1).max(1600) })),
+    },
+    responses: {
+      202: jsonResponse(z.object({ id: z.string(), status: z.literal('queued') }), 'Queued'),
+      ...problems(400, 401, 403, 404, 409, 415),
+    },
   },
-  responses: {
-    202: jsonResponse(z.object({ id: z.string(), status: z.literal('queued') }), 'Queued'),
-    ...problems(400, 401, 403, 404, 409, 415),
-  },
-})
+)
 
-export const setStatusRoute = guardedRoute('conversations:write', {
-  method: 'post',
-  path: '/conversations/{id}/status',
-  tags,
-  summary: 'Hand back to the AI, take over, or close',
-  request: {
-    params: IdParamSchema,
-    body: jsonBody(z.object({ status: z.enum(['ai', 'human', 'closed']) })),
+export const setStatusRoute = guardedRoute(
+  'conversations:write',
+  'post /conversations/{id}/status',
+  {
+    tags,
+    summary: 'Hand back to the AI, take over, or close',
+    request: {
+      params: IdParamSchema,
+      body: jsonBody(z.object({ status: z.enum(['ai', 'human', 'closed']) })),
+    },
+    responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
   },
-  responses: {
-    200: jsonResponse(ConversationSchema, 'The conversation'),
-    ...problems(400, 401, 403, 404, 415),
-  },
-})
+)
 
-export const assignRoute = guardedRoute('conversations:write', {
-  method: 'post',
-  path: '/conversations/{id}/assign',
+export const assignRoute = guardedRoute('conversations:write', 'post /conversations/{id}/assign', {
   tags,
   summary: 'Assign to a member of the team (or nobody)',
   request: {
     params: IdParamSchema,
     body: jsonBody(z.object({ userId: z.string().min(1).max(64).nullable() })),
   },
-  responses: {
-    200: jsonResponse(ConversationSchema, 'The conversation'),
-    ...problems(400, 401, 403, 404, 415),
-  },
+  responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
 })
 
-export const markReadRoute = guardedRoute('conversations:write', {
-  method: 'post',
-  path: '/conversations/{id}/read',
+export const markReadRoute = guardedRoute('conversations:write', 'post /conversations/{id}/read', {
   tags,
   summary: 'Mark every message read',
   request: { params: IdParamSchema },
-  responses: { 204: { description: 'Read' }, ...problems(401, 403, 404) },
+  responses: noContent('Read', 401, 403, 404),
 })

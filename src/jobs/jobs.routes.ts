@@ -1,7 +1,7 @@
 /** Route definitions (zod + OpenAPI) for the clinic's failed background jobs (v1.1 extension). */
 
 import { z } from '@hono/zod-openapi'
-import { jsonResponse, listResponses, problem } from '../auth/openapi'
+import { answers, listResponses } from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
@@ -20,25 +20,20 @@ export const JobFailureSchema = z
   })
   .openapi('JobFailure')
 
-export const listJobFailuresRoute = guardedRoute('jobs:read', {
-  method: 'get',
-  path: '/jobs/failures',
+export const listJobFailuresRoute = guardedRoute('jobs:read', 'get /jobs/failures', {
   tags: ['Jobs'],
   summary: 'Background jobs that failed after every retry, newest failure first',
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
   responses: listResponses(JobFailureSchema, 'A page of failure records'),
 })
 
-export const resolveJobFailureRoute = guardedRoute('jobs:write', {
-  method: 'post',
-  path: '/jobs/failures/{id}/resolve',
-  tags: ['Jobs'],
-  summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
-  request: { params: z.object({ id: z.string().min(1).max(100) }) },
-  responses: {
-    200: jsonResponse(JobFailureSchema, 'The resolved record'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-    404: problem('No such failure in this clinic'),
+export const resolveJobFailureRoute = guardedRoute(
+  'jobs:write',
+  'post /jobs/failures/{id}/resolve',
+  {
+    tags: ['Jobs'],
+    summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
+    request: { params: z.object({ id: z.string().min(1).max(100) }) },
+    responses: answers(200, JobFailureSchema, 'The resolved record', 401, 403, 404),
   },
-})
+)

@@ -66,9 +66,7 @@ const RangeMetricsSchema = z.object(figures).openapi('RangeMetrics', {
 })
 const MonthMetricsSchema = z.object({ month: z.string(), ...figures }).openapi('MonthMetrics')
 
-const dailyRoute = guardedRoute('metrics:read', {
-  method: 'get',
-  path: '/metrics/daily',
+const dailyRoute = guardedRoute('metrics:read', 'get /metrics/daily', {
   tags: ['Metrics'],
   summary: 'Daily figures in the clinic time zone, every day of the range',
   request: {
@@ -98,9 +96,7 @@ const dailyRoute = guardedRoute('metrics:read', {
   },
 })
 
-const monthlyRoute = guardedRoute('metrics:read', {
-  method: 'get',
-  path: '/metrics/monthly',
+const monthlyRoute = guardedRoute('metrics:read', 'get /metrics/monthly', {
   tags: ['Metrics'],
   summary: 'Monthly figures in the clinic time zone, every month of the range',
   request: {

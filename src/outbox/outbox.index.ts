@@ -39,9 +39,7 @@ const OutboxItemSchema = z
 
 const OutboxListSchema = listOf(OutboxItemSchema).openapi('OutboxList')
 
-export const listOutboxRoute = guardedRoute('outbox:read', {
-  method: 'get',
-  path: '/outbox',
+export const listOutboxRoute = guardedRoute('outbox:read', 'get /outbox', {
   tags: ['Messages'],
   summary: 'Messages sent or kept in sandbox mode, newest first',
   request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },

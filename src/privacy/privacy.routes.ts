@@ -1,7 +1,7 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
 
 import { z } from '@hono/zod-openapi'
-import { jsonResponse, listResponses, problem } from '../auth/openapi'
+import { answers, jsonResponse, listResponses, problem } from '../auth/openapi'
 import { guardedRoute } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
@@ -53,9 +53,7 @@ const IdParam = z.object({ id: z.string().min(1).max(100) })
 // DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
 // attributable to a person in the audit log (no API key may carry a privacy or audit scope).
 
-export const createRequestRoute = guardedRoute('privacy:write', {
-  method: 'post',
-  path: '/privacy/requests',
+export const createRequestRoute = guardedRoute('privacy:write', 'post /privacy/requests', {
   tags: ['Privacy'],
   summary: 'Record and carry out a data-subject request',
   request: {
@@ -72,42 +70,30 @@ export const createRequestRoute = guardedRoute('privacy:write', {
   },
 })
 
-export const listRequestsRoute = guardedRoute('privacy:read', {
-  method: 'get',
-  path: '/privacy/requests',
+export const listRequestsRoute = guardedRoute('privacy:read', 'get /privacy/requests', {
   tags: ['Privacy'],
   summary: 'List data-subject requests, newest first',
   request: { query: ListQuery },
   responses: listResponses(PrivacyRequestSchema, 'A page of requests'),
 })
 
-export const getRequestRoute = guardedRoute('privacy:read', {
-  method: 'get',
-  path: '/privacy/requests/{id}',
+export const getRequestRoute = guardedRoute('privacy:read', 'get /privacy/requests/{id}', {
   tags: ['Privacy'],
   summary: 'One data-subject request',
   request: { params: IdParam },
-  responses: {
-    200: jsonResponse(PrivacyRequestSchema, 'The request'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-    404: problem('No such request in this clinic'),
-  },
+  responses: answers(200, PrivacyRequestSchema, 'The request', 401, 403, 404),
 })
 
-export const exportRequestRoute = guardedRoute('privacy:read', {
-  method: 'get',
-  path: '/privacy/requests/{id}/export',
-  tags: ['Privacy'],
-  summary: 'Everything held about the request’s subject, as JSON (access and portability)',
-  request: { params: IdParam },
-  responses: {
-    200: jsonResponse(z.record(z.string(), z.unknown()), 'The subject’s data'),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-    404: problem('No such request in this clinic'),
+export const exportRequestRoute = guardedRoute(
+  'privacy:read',
+  'get /privacy/requests/{id}/export',
+  {
+    tags: ['Privacy'],
+    summary: 'Everything held about the request’s subject, as JSON (access and portability)',
+    request: { params: IdParam },
+    responses: answers(200, z.record(z.string(), z.unknown()), 'The subject’s data', 401, 403, 404),
   },
-})
+)
 
 const PurgeReceiptSchema = z
   .object({
@@ -119,9 +105,7 @@ const PurgeReceiptSchema = z
   })
   .openapi('PurgeReceipt')
 
-export const listPurgesRoute = guardedRoute('privacy:read', {
-  method: 'get',
-  path: '/privacy/purges',
+export const listPurgesRoute = guardedRoute('privacy:read', 'get /privacy/purges', {
   tags: ['Privacy'],
   summary: 'Receipts of the retention purges run for this clinic, newest first',
   request: { query: ListQuery },
@@ -140,26 +124,21 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry')
 
-export const listAuditRoute = guardedRoute('audit:read', {
-  method: 'get',
-  path: '/audit',
+export const listAuditRoute = guardedRoute('audit:read', 'get /audit', {
   tags: ['Audit'],
   summary: 'The clinic’s hash-chained audit log, newest first',
   request: { query: ListQuery },
   responses: listResponses(AuditEntrySchema, 'A page of entries'),
 })
 
-export const verifyAuditRoute = guardedRoute('audit:read', {
-  method: 'get',
-  path: '/audit/verify',
+const AuditVerificationSchema = z.object({
+  valid: z.boolean(),
+  checked: z.number(),
+  firstBrokenId: z.string().nullable(),
+})
+
+export const verifyAuditRoute = guardedRoute('audit:read', 'get /audit/verify', {
   tags: ['Audit'],
   summary: 'Re-computes the whole chain; names the first entry that does not verify',
-  responses: {
-    200: jsonResponse(
-      z.object({ valid: z.boolean(), checked: z.number(), firstBrokenId: z.string().nullable() }),
-      'The verification result',
-    ),
-    401: problem('Not signed in'),
-    403: problem('Not an owner or admin'),
-  },
+  responses: answers(200, AuditVerificationSchema, 'The verification result', 401, 403),
 })
