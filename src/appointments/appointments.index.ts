@@ -7,8 +7,8 @@
 import { z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { listOf, problem } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
+import { answers, IdParamSchema, jsonBody, jsonResponse, listing, problem } from '../auth/openapi'
+import { guardedRoutes } from '../auth/route'
 import { findClinicCall } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
 import { findConversation } from '../conversations/store'
@@ -34,6 +34,8 @@ import {
   toView,
   treatmentsByName,
 } from './service'
+
+const appointmentsRoute = guardedRoutes('Appointments')
 
 const AppointmentSchema = z
   .object({
@@ -82,63 +84,34 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const createAppointmentRoute = guardedRoute('appointments:write', 'post /appointments', {
-  tags: ['Appointments'],
+const createAppointmentRoute = appointmentsRoute('appointments:write', 'post /appointments', {
   summary: 'Record a booking; it is attributed to the missed call that caused it',
-  request: {
-    body: { required: true, content: { 'application/json': { schema: CreateAppointmentSchema } } },
-  },
+  request: { body: jsonBody(CreateAppointmentSchema) },
   responses: {
-    201: { description: 'Created', content: { 'application/json': { schema: AppointmentSchema } } },
-    200: {
-      description: 'The same externalId was sent before: the stored appointment',
-      content: { 'application/json': { schema: AppointmentSchema } },
-    },
-    400: problem('Invalid input'),
-    401: problem('Not signed in'),
-    403: problem('Forbidden'),
+    ...answers(201, AppointmentSchema, 'Created', 400, 401, 403, 415),
+    200: jsonResponse(
+      AppointmentSchema,
+      'The same externalId was sent before: the stored appointment',
+    ),
   },
 })
 
-const getAppointmentRoute = guardedRoute('appointments:read', 'get /appointments/{id}', {
-  tags: ['Appointments'],
+const getAppointmentRoute = appointmentsRoute('appointments:read', 'get /appointments/{id}', {
   summary: 'One appointment with its current attribution',
-  request: { params: z.object({ id: z.string().min(1).max(64) }) },
-  responses: {
-    200: {
-      description: 'The appointment',
-      content: { 'application/json': { schema: AppointmentSchema } },
-    },
-    401: problem('Not signed in'),
-    403: problem('Forbidden'),
-    404: problem('No such appointment'),
-  },
+  request: { params: IdParamSchema },
+  responses: answers(200, AppointmentSchema, 'The appointment', 401, 403, 404),
 })
 
-const listAppointmentsRoute = guardedRoute('appointments:read', 'get /appointments', {
-  tags: ['Appointments'],
+const ListAppointmentsQuery = z.object({
+  from: InstantSchema.optional(),
+  to: InstantSchema.optional(),
+  limit: LimitSchema,
+  cursor: CursorSchema,
+})
+
+const listAppointmentsRoute = appointmentsRoute('appointments:read', 'get /appointments', {
   summary: 'Appointments booked in a time range, newest first',
-  request: {
-    query: z.object({
-      from: InstantSchema.optional(),
-      to: InstantSchema.optional(),
-      limit: LimitSchema,
-      cursor: CursorSchema,
-    }),
-  },
-  responses: {
-    200: {
-      description: 'A page of appointments',
-      content: {
-        'application/json': {
-          schema: listOf(AppointmentSchema).openapi('AppointmentList'),
-        },
-      },
-    },
-    400: problem('Invalid filter or cursor'),
-    401: problem('Not signed in'),
-    403: problem('Forbidden'),
-  },
+  ...listing(AppointmentSchema, 'A page of appointments', ListAppointmentsQuery),
 })
 
 const ImportResultSchema = z
@@ -155,25 +128,28 @@ const MAX_IMPORT_BYTES = 1024 * 1024
 /** What practice systems label CSV uploads with. */
 const CSV_MEDIA_TYPES = new Set(['text/csv', 'application/csv', 'text/plain'])
 
-const importAppointmentsRoute = guardedRoute('appointments:write', 'post /appointments/import', {
-  tags: ['Appointments'],
-  summary: 'Import bookings from a practice-management CSV export',
-  description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
-  request: {
-    body: { required: true, content: { 'text/csv': { schema: z.string() } } },
-  },
-  responses: {
-    200: {
-      description: 'Import summary',
-      content: { 'application/json': { schema: ImportResultSchema } },
+const importAppointmentsRoute = appointmentsRoute(
+  'appointments:write',
+  'post /appointments/import',
+  {
+    summary: 'Import bookings from a practice-management CSV export',
+    description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
+    request: {
+      body: { required: true, content: { 'text/csv': { schema: z.string() } } },
     },
-    400: problem('Not a usable CSV'),
-    401: problem('Not signed in'),
-    403: problem('Forbidden'),
-    413: problem('Larger than 1 MB'),
-    415: problem('Not text/csv'),
+    responses: {
+      200: {
+        description: 'Import summary',
+        content: { 'application/json': { schema: ImportResultSchema } },
+      },
+      400: problem('Not a usable CSV'),
+      401: problem('Not signed in'),
+      403: problem('Forbidden'),
+      413: problem('Larger than 1 MB'),
+      415: problem('Not text/csv'),
+    },
   },
-})
+)
 
 export const appointmentsRouter = createRouter()
 

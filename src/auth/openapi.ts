@@ -3,6 +3,7 @@
  * the security requirements, JSON body/response helpers and the `{items, nextCursor}` list shape.
  */
 import { z } from '@hono/zod-openapi'
+import { PageQuerySchema } from '../lib/pagination'
 import { type Action, isApiKeyScope } from './policy'
 
 export const ProblemSchema = z
@@ -80,9 +81,19 @@ export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() })
 }
 
-/** A list endpoint's responses: a page of items, or a problem (bad cursor/limit, not signed in, role). */
-export function listResponses<T extends z.ZodType>(item: T, description: string) {
-  return { 200: jsonResponse(listOf(item), description), ...problems(400, 401, 403) }
+/**
+ * A list route's request and responses, spread into its config: the `limit`/`cursor` query (or
+ * `query`, which must include them), and a page of `item` or a problem (bad cursor, sign-in, role).
+ */
+export function listing<T extends z.ZodType, Q extends z.ZodObject = typeof PageQuerySchema>(
+  item: T,
+  description: string,
+  query?: Q,
+) {
+  return {
+    request: { query: (query ?? PageQuerySchema) as Q },
+    responses: { 200: jsonResponse(listOf(item), description), ...problems(400, 401, 403) },
+  }
 }
 
 /**

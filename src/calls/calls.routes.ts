@@ -1,10 +1,13 @@
 /** Calls API: zod schemas and OpenAPI route definitions (handlers in calls.index.ts). */
 
 import { z } from '@hono/zod-openapi'
-import { IdParamSchema, jsonBody, listResponses, problem, problems } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
+import { IdParamSchema, jsonBody, listing, problem, problems } from '../auth/openapi'
+import { guardedRoutes } from '../auth/route'
 import { InstantSchema } from '../lib/calendar-date'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
+
+const callsRoute = guardedRoutes('Calls')
+const conversationsRoute = guardedRoutes('Conversations')
 
 export const CallSchema = z
   .object({
@@ -46,11 +49,9 @@ export const ListCallsQuery = z.object({
   cursor: CursorSchema,
 })
 
-export const listCalls = guardedRoute('calls:read', 'get /calls', {
-  tags: ['Calls'],
+export const listCalls = callsRoute('calls:read', 'get /calls', {
   summary: 'List calls, newest first',
-  request: { query: ListCallsQuery },
-  responses: listResponses(CallSchema, 'A page of calls'),
+  ...listing(CallSchema, 'A page of calls', ListCallsQuery),
 })
 
 export const CreateCallbackBody = z.object({
@@ -64,8 +65,7 @@ export const CreateCallbackBody = z.object({
   }),
 })
 
-export const createCallback = guardedRoute('calls:write', 'post /calls/callbacks', {
-  tags: ['Calls'],
+export const createCallback = callsRoute('calls:write', 'post /calls/callbacks', {
   summary: 'Log a callback made outside Twilio',
   description:
     "Records an outbound call to the number and marks that caller's earlier missed calls without a callback as called back.",
@@ -145,8 +145,7 @@ export const CallStoryFields = {
 
 export const CallStorySchema = CallDetailSchema.extend(CallStoryFields).openapi('CallStory')
 
-export const getCall = guardedRoute('calls:read', 'get /calls/{id}', {
-  tags: ['Calls'],
+export const getCall = callsRoute('calls:read', 'get /calls/{id}', {
   summary: 'One call',
   request: { params: IdParamSchema },
   responses: {
@@ -159,8 +158,7 @@ export const getCall = guardedRoute('calls:read', 'get /calls/{id}', {
   },
 })
 
-export const getCallRecording = guardedRoute('calls:read', 'get /calls/{id}/recording', {
-  tags: ['Calls'],
+export const getCallRecording = callsRoute('calls:read', 'get /calls/{id}/recording', {
   summary: "The voicemail's audio",
   description: 'Audited as a read of personal data. 404 when there is none or it was purged.',
   request: { params: IdParamSchema },
@@ -209,22 +207,23 @@ const clickToCall = {
   },
 }
 
-export const callBackRoute = guardedRoute('calls:act', 'post /calls/{id}/call-back', {
-  tags: ['Calls'],
+export const callBackRoute = callsRoute('calls:act', 'post /calls/{id}/call-back', {
   summary: 'Ring the caller back from a staff phone (click-to-call)',
   description: CLICK_TO_CALL,
   ...clickToCall,
 })
 
-export const conversationCallRoute = guardedRoute('calls:act', 'post /conversations/{id}/call', {
-  tags: ['Conversations'],
-  summary: "Ring a conversation's contact from a staff phone (click-to-call)",
-  description: `${CLICK_TO_CALL} For a conversation, the number is unsealed from the conversation.`,
-  ...clickToCall,
-})
+export const conversationCallRoute = conversationsRoute(
+  'calls:act',
+  'post /conversations/{id}/call',
+  {
+    summary: "Ring a conversation's contact from a staff phone (click-to-call)",
+    description: `${CLICK_TO_CALL} For a conversation, the number is unsealed from the conversation.`,
+    ...clickToCall,
+  },
+)
 
-export const resolveCallRoute = guardedRoute('calls:act', 'post /calls/{id}/resolve', {
-  tags: ['Calls'],
+export const resolveCallRoute = callsRoute('calls:act', 'post /calls/{id}/resolve', {
   summary: 'Mark a missed call handled by hand',
   description:
     'The call leaves the waiting list; its status stays `missed`. Idempotent: the first resolution stands.',

@@ -2,18 +2,19 @@
  * Routes: clinic settings, tracking numbers and treatments. Reads are open to every role (and API
  * keys); changes need an owner or admin. The rules live in ./setup.ts, shared with the dashboard.
  */
+
+import type { z } from '@hono/zod-openapi'
+import type { Db } from '../db/client'
+import type { Bindings } from '../env'
+import type { Principal } from '../lib/context'
+import type { AppRouter } from '../lib/create-app'
 import { createRouter } from '../lib/create-app'
 import {
-  addNumberRoute,
-  addTreatmentRoute,
-  deleteNumberRoute,
-  deleteTreatmentRoute,
+  type CollectionRoutes,
   getClinicRoute,
-  listNumbersRoute,
-  listTreatmentsRoute,
+  numberRoutes,
   patchClinicRoute,
-  patchNumberRoute,
-  patchTreatmentRoute,
+  treatmentRoutes,
 } from './clinic.routes'
 import {
   addTrackingNumber,
@@ -28,6 +29,53 @@ import {
   updateTreatment,
 } from './setup'
 
+type Page = { limit: number; cursor?: string | undefined }
+
+/** What a clinic-owned collection's service does; the rules live in ./setup.ts. */
+type CollectionService<New, Patch, Item> = {
+  add(db: Db, env: Bindings, principal: Principal, input: New): Promise<Item>
+  list(db: Db, clinicId: string, page: Page): Promise<{ items: Item[]; nextCursor: string | null }>
+  update(db: Db, env: Bindings, principal: Principal, id: string, input: Patch): Promise<Item>
+  remove(db: Db, env: Bindings, principal: Principal, id: string): Promise<void>
+}
+
+/**
+ * Serves the four routes of `collectionRoutes` with a collection's service. The service's types
+ * are checked against the route's schemas where it is called; inside, hono cannot follow the
+ * generic schemas, hence the casts.
+ */
+function serveCollection<
+  P extends `/${string}`,
+  I extends z.ZodType,
+  N extends z.ZodType,
+  U extends z.ZodType,
+>(
+  router: AppRouter,
+  routes: CollectionRoutes<P, I, N, U>,
+  service: CollectionService<z.output<N>, z.output<U>, z.output<I>>,
+): void {
+  router.openapi(routes.add, async (c) => {
+    const input = c.req.valid('json' as never) as z.output<N>
+    const item = await service.add(c.var.db, c.env, c.var.principal, input)
+    return c.json(item as never, 201)
+  })
+  router.openapi(routes.list, async (c) => {
+    const page = await service.list(c.var.db, c.var.principal.clinicId, c.req.valid('query'))
+    return c.json(page as never, 200)
+  })
+  router.openapi(routes.patch, async (c) => {
+    const { id } = c.req.valid('param' as never) as { id: string }
+    const input = c.req.valid('json' as never) as z.output<U>
+    const item = await service.update(c.var.db, c.env, c.var.principal, id, input)
+    return c.json(item as never, 200)
+  })
+  router.openapi(routes.remove, async (c) => {
+    const { id } = c.req.valid('param' as never) as { id: string }
+    await service.remove(c.var.db, c.env, c.var.principal, id)
+    return c.body(null, 204)
+  })
+}
+
 export const clinicRouter = createRouter()
   .openapi(getClinicRoute, async (c) =>
     c.json(await getClinic(c.var.db, c.var.principal.clinicId), 200),
@@ -36,49 +84,16 @@ export const clinicRouter = createRouter()
     const clinic = await updateClinic(c.var.db, c.env, c.var.principal, c.req.valid('json'))
     return c.json(clinic, 200)
   })
-  .openapi(addNumberRoute, async (c) => {
-    const number = await addTrackingNumber(c.var.db, c.env, c.var.principal, c.req.valid('json'))
-    return c.json(number, 201)
-  })
-  .openapi(listNumbersRoute, async (c) => {
-    const page = c.req.valid('query')
-    return c.json(await listTrackingNumbers(c.var.db, c.var.principal.clinicId, page), 200)
-  })
-  .openapi(patchNumberRoute, async (c) => {
-    const { id } = c.req.valid('param')
-    const number = await updateTrackingNumber(
-      c.var.db,
-      c.env,
-      c.var.principal,
-      id,
-      c.req.valid('json'),
-    )
-    return c.json(number, 200)
-  })
-  .openapi(deleteNumberRoute, async (c) => {
-    await removeTrackingNumber(c.var.db, c.env, c.var.principal, c.req.valid('param').id)
-    return c.body(null, 204)
-  })
-  .openapi(addTreatmentRoute, async (c) => {
-    const treatment = await addTreatment(c.var.db, c.env, c.var.principal, c.req.valid('json'))
-    return c.json(treatment, 201)
-  })
-  .openapi(listTreatmentsRoute, async (c) => {
-    const page = c.req.valid('query')
-    return c.json(await listTreatments(c.var.db, c.var.principal.clinicId, page), 200)
-  })
-  .openapi(patchTreatmentRoute, async (c) => {
-    const { id } = c.req.valid('param')
-    const treatment = await updateTreatment(
-      c.var.db,
-      c.env,
-      c.var.principal,
-      id,
-      c.req.valid('json'),
-    )
-    return c.json(treatment, 200)
-  })
-  .openapi(deleteTreatmentRoute, async (c) => {
-    await removeTreatment(c.var.db, c.env, c.var.principal, c.req.valid('param').id)
-    return c.body(null, 204)
-  })
+
+serveCollection(clinicRouter, numberRoutes, {
+  add: addTrackingNumber,
+  list: listTrackingNumbers,
+  update: updateTrackingNumber,
+  remove: removeTrackingNumber,
+})
+serveCollection(clinicRouter, treatmentRoutes, {
+  add: addTreatment,
+  list: listTreatments,
+  update: updateTreatment,
+  remove: removeTreatment,
+})

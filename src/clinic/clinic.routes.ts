@@ -6,30 +6,77 @@ import {
   IdParamSchema,
   jsonBody,
   jsonResponse,
-  listResponses,
+  listing,
   noContent,
   problems,
 } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
-import { CursorSchema, LimitSchema } from '../lib/pagination'
+import type { Action } from '../auth/policy'
+import { guardedRoutes } from '../auth/route'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
-const ListQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
+const clinicRoute = guardedRoutes('Clinic')
 
-export const getClinicRoute = guardedRoute('clinic:read', 'get /clinic', {
-  tags: ['Clinic'],
+export const getClinicRoute = clinicRoute('clinic:read', 'get /clinic', {
   summary: "The clinic's settings",
   responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
 })
 
-export const patchClinicRoute = guardedRoute('clinic:write', 'patch /clinic', {
-  tags: ['Clinic'],
+export const patchClinicRoute = clinicRoute('clinic:write', 'patch /clinic', {
   summary: "Change the clinic's settings (owner, admin)",
   description:
     'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60. address, openingHours (`{mon: [["09:00","17:30"]], …}` in local time; an absent day is closed) and bookingUrl (http or https) are what the AI receptionist may tell patients; null clears one.',
   request: { body: jsonBody(ClinicPatchSchema) },
   responses: answers(200, ClinicSchema, 'The updated clinic', 400, 401, 403, 415),
 })
+
+/**
+ * The four routes of a clinic-owned collection (tracking numbers, treatments) from one
+ * description: add (201, 409 on a clash), list (paged), patch and remove by id.
+ */
+function collectionRoutes<
+  const P extends `/${string}`,
+  I extends z.ZodType,
+  N extends z.ZodType,
+  U extends z.ZodType,
+>(c: {
+  path: P
+  read: Action
+  write: Action
+  item: I
+  create: N
+  patch: U
+  summaries: { add: string; list: string; patch: string; remove: string }
+}) {
+  const one = { params: IdParamSchema }
+  return {
+    add: clinicRoute(c.write, `post ${c.path}`, {
+      summary: c.summaries.add,
+      request: { body: jsonBody(c.create) },
+      responses: answers(201, c.item, 'Added', 400, 401, 403, 409, 415),
+    }),
+    list: clinicRoute(c.read, `get ${c.path}`, {
+      summary: c.summaries.list,
+      ...listing(c.item, 'A page'),
+    }),
+    patch: clinicRoute(c.write, `patch ${c.path}/{id}`, {
+      summary: c.summaries.patch,
+      request: { ...one, body: jsonBody(c.patch) },
+      responses: answers(200, c.item, 'Updated', 400, 401, 403, 404, 415),
+    }),
+    remove: clinicRoute(c.write, `delete ${c.path}/{id}`, {
+      summary: c.summaries.remove,
+      request: one,
+      responses: noContent('Removed', 401, 403, 404),
+    }),
+  }
+}
+
+export type CollectionRoutes<
+  P extends `/${string}`,
+  I extends z.ZodType,
+  N extends z.ZodType,
+  U extends z.ZodType,
+> = ReturnType<typeof collectionRoutes<P, I, N, U>>
 
 // --- Tracking numbers -------------------------------------------------------------------------
 
@@ -45,48 +92,30 @@ const TrackingNumberSchema = z
   })
   .openapi('TrackingNumber')
 
-export const addNumberRoute = guardedRoute('numbers:write', 'post /numbers', {
-  tags: ['Clinic'],
-  summary: 'Add a tracking number and the line it forwards to (owner, admin)',
-  request: {
-    body: jsonBody(
-      z.object({
-        phoneNumber: PhoneInput.openapi({ example: '0113 496 0000' }),
-        forwardTo: PhoneInput.openapi({ example: '+44 113 496 0999' }),
-        label: z.string().trim().max(80).nullable().optional(),
-      }),
-    ),
+const NewNumberSchema = z.object({
+  phoneNumber: PhoneInput.openapi({ example: '0113 496 0000' }),
+  forwardTo: PhoneInput.openapi({ example: '+44 113 496 0999' }),
+  label: z.string().trim().max(80).nullable().optional(),
+})
+
+const NumberPatchSchema = z.object({
+  forwardTo: PhoneInput.optional(),
+  label: z.string().trim().max(80).nullable().optional(),
+})
+
+export const numberRoutes = collectionRoutes({
+  path: '/numbers',
+  read: 'numbers:read',
+  write: 'numbers:write',
+  item: TrackingNumberSchema,
+  create: NewNumberSchema,
+  patch: NumberPatchSchema,
+  summaries: {
+    add: 'Add a tracking number and the line it forwards to (owner, admin); 409 if any clinic has it',
+    list: "The clinic's tracking numbers",
+    patch: 'Change where a number forwards to, or its label (owner, admin)',
+    remove: 'Remove a tracking number (owner, admin)',
   },
-  responses: answers(201, TrackingNumberSchema, 'Added', 400, 401, 403, 409, 415),
-})
-
-export const listNumbersRoute = guardedRoute('numbers:read', 'get /numbers', {
-  tags: ['Clinic'],
-  summary: "The clinic's tracking numbers",
-  request: { query: ListQuerySchema },
-  responses: listResponses(TrackingNumberSchema, 'Numbers'),
-})
-
-export const patchNumberRoute = guardedRoute('numbers:write', 'patch /numbers/{id}', {
-  tags: ['Clinic'],
-  summary: 'Change where a number forwards to, or its label (owner, admin)',
-  request: {
-    params: IdParamSchema,
-    body: jsonBody(
-      z.object({
-        forwardTo: PhoneInput.optional(),
-        label: z.string().trim().max(80).nullable().optional(),
-      }),
-    ),
-  },
-  responses: answers(200, TrackingNumberSchema, 'Updated', 400, 401, 403, 404, 415),
-})
-
-export const deleteNumberRoute = guardedRoute('numbers:write', 'delete /numbers/{id}', {
-  tags: ['Clinic'],
-  summary: 'Remove a tracking number (owner, admin)',
-  request: { params: IdParamSchema },
-  responses: noContent('Removed', 401, 403, 404),
 })
 
 // --- Treatments -------------------------------------------------------------------------------
@@ -103,33 +132,17 @@ const TreatmentSchema = z
 const TreatmentName = z.string().trim().min(1).max(120).openapi({ example: 'Composite bonding' })
 const ValuePence = z.number().int().min(0).max(10_000_000).openapi({ example: 25000 })
 
-export const addTreatmentRoute = guardedRoute('treatments:write', 'post /treatments', {
-  tags: ['Clinic'],
-  summary: 'Add a treatment with its value (owner, admin)',
-  request: { body: jsonBody(z.object({ name: TreatmentName, valuePence: ValuePence })) },
-  responses: answers(201, TreatmentSchema, 'Added', 400, 401, 403, 415),
-})
-
-export const listTreatmentsRoute = guardedRoute('treatments:read', 'get /treatments', {
-  tags: ['Clinic'],
-  summary: "The clinic's treatments",
-  request: { query: ListQuerySchema },
-  responses: listResponses(TreatmentSchema, 'Treatments'),
-})
-
-export const patchTreatmentRoute = guardedRoute('treatments:write', 'patch /treatments/{id}', {
-  tags: ['Clinic'],
-  summary: 'Rename or revalue a treatment (owner, admin)',
-  request: {
-    params: IdParamSchema,
-    body: jsonBody(z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() })),
+export const treatmentRoutes = collectionRoutes({
+  path: '/treatments',
+  read: 'treatments:read',
+  write: 'treatments:write',
+  item: TreatmentSchema,
+  create: z.object({ name: TreatmentName, valuePence: ValuePence }),
+  patch: z.object({ name: TreatmentName.optional(), valuePence: ValuePence.optional() }),
+  summaries: {
+    add: 'Add a treatment with its value (owner, admin)',
+    list: "The clinic's treatments",
+    patch: 'Rename or revalue a treatment (owner, admin)',
+    remove: 'Remove a treatment (owner, admin)',
   },
-  responses: answers(200, TreatmentSchema, 'Updated', 400, 401, 403, 404, 415),
-})
-
-export const deleteTreatmentRoute = guardedRoute('treatments:write', 'delete /treatments/{id}', {
-  tags: ['Clinic'],
-  summary: 'Remove a treatment (owner, admin)',
-  request: { params: IdParamSchema },
-  responses: noContent('Removed', 401, 403, 404),
 })

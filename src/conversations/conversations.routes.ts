@@ -5,12 +5,14 @@ import {
   IdParamSchema,
   jsonBody,
   jsonResponse,
-  listResponses,
+  listing,
   noContent,
   problems,
 } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
+import { guardedRoutes } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
+
+const conversationsRoute = guardedRoutes('Conversations')
 
 const Status = z.enum(['ai', 'needs-human', 'human', 'closed'])
 const Channel = z.enum(['sms', 'whatsapp', 'web'])
@@ -60,39 +62,41 @@ const ConversationDetailSchema = ConversationSchema.extend({
   messages: z.array(MessageSchema).openapi({ description: 'Oldest first (the newest 200).' }),
 }).openapi('ConversationDetail')
 
-const tags = ['Conversations']
+const ListConversationsQuery = z.object({
+  status: Status.optional(),
+  channel: Channel.optional(),
+  assignedTo: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: 'A member’s id, or `none` for unassigned.' }),
+  limit: LimitSchema,
+  cursor: CursorSchema,
+})
 
-export const listConversationsRoute = guardedRoute('conversations:read', 'get /conversations', {
-  tags,
-  summary: 'The inbox: needs-human first, then newest',
-  request: {
-    query: z.object({
-      status: Status.optional(),
-      channel: Channel.optional(),
-      assignedTo: z
-        .string()
-        .max(64)
-        .optional()
-        .openapi({ description: 'A member’s id, or `none` for unassigned.' }),
-      limit: LimitSchema,
-      cursor: CursorSchema,
-    }),
+export const listConversationsRoute = conversationsRoute(
+  'conversations:read',
+  'get /conversations',
+  {
+    summary: 'The inbox: needs-human first, then newest',
+    ...listing(ConversationSchema, 'A page of conversations', ListConversationsQuery),
   },
-  responses: listResponses(ConversationSchema, 'A page of conversations'),
-})
+)
 
-export const getConversationRoute = guardedRoute('conversations:read', 'get /conversations/{id}', {
-  tags,
-  summary: 'One conversation with its messages (an audited read)',
-  request: { params: IdParamSchema },
-  responses: answers(200, ConversationDetailSchema, 'The conversation', 401, 403, 404),
-})
+export const getConversationRoute = conversationsRoute(
+  'conversations:read',
+  'get /conversations/{id}',
+  {
+    summary: 'One conversation with its messages (an audited read)',
+    request: { params: IdParamSchema },
+    responses: answers(200, ConversationDetailSchema, 'The conversation', 401, 403, 404),
+  },
+)
 
-export const postMessageRoute = guardedRoute(
+export const postMessageRoute = conversationsRoute(
   'conversations:write',
   'post /conversations/{id}/messages',
   {
-    tags,
     summary: 'Reply as staff (the AI stops: the conversation becomes `human`)',
     description:
       'Queued and sent from the number the patient wrote to. 409 when the patient has opted out or restricted processing. On WhatsApp outside the 24-hour window the reply goes as the approved template (TWILIO_WHATSAPP_TEMPLATE_SID), or is suppressed when none is configured.',
@@ -107,11 +111,10 @@ export const postMessageRoute = guardedRoute(
   },
 )
 
-export const setStatusRoute = guardedRoute(
+export const setStatusRoute = conversationsRoute(
   'conversations:write',
   'post /conversations/{id}/status',
   {
-    tags,
     summary: 'Hand back to the AI, take over, or close',
     request: {
       params: IdParamSchema,
@@ -121,19 +124,25 @@ export const setStatusRoute = guardedRoute(
   },
 )
 
-export const assignRoute = guardedRoute('conversations:write', 'post /conversations/{id}/assign', {
-  tags,
-  summary: 'Assign to a member of the team (or nobody)',
-  request: {
-    params: IdParamSchema,
-    body: jsonBody(z.object({ userId: z.string().min(1).max(64).nullable() })),
+export const assignRoute = conversationsRoute(
+  'conversations:write',
+  'post /conversations/{id}/assign',
+  {
+    summary: 'Assign to a member of the team (or nobody)',
+    request: {
+      params: IdParamSchema,
+      body: jsonBody(z.object({ userId: z.string().min(1).max(64).nullable() })),
+    },
+    responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
   },
-  responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
-})
+)
 
-export const markReadRoute = guardedRoute('conversations:write', 'post /conversations/{id}/read', {
-  tags,
-  summary: 'Mark every message read',
-  request: { params: IdParamSchema },
-  responses: noContent('Read', 401, 403, 404),
-})
+export const markReadRoute = conversationsRoute(
+  'conversations:write',
+  'post /conversations/{id}/read',
+  {
+    summary: 'Mark every message read',
+    request: { params: IdParamSchema },
+    responses: noContent('Read', 401, 403, 404),
+  },
+)

@@ -1,9 +1,10 @@
 /** Route definitions (zod + OpenAPI) for the clinic's failed background jobs (v1.1 extension). */
 
 import { z } from '@hono/zod-openapi'
-import { answers, listResponses } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
-import { CursorSchema, LimitSchema } from '../lib/pagination'
+import { answers, listing } from '../auth/openapi'
+import { guardedRoutes } from '../auth/route'
+
+const jobsRoute = guardedRoutes('Jobs')
 
 export const JobFailureSchema = z
   .object({
@@ -20,20 +21,13 @@ export const JobFailureSchema = z
   })
   .openapi('JobFailure')
 
-export const listJobFailuresRoute = guardedRoute('jobs:read', 'get /jobs/failures', {
-  tags: ['Jobs'],
+export const listJobFailuresRoute = jobsRoute('jobs:read', 'get /jobs/failures', {
   summary: 'Background jobs that failed after every retry, newest failure first',
-  request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
-  responses: listResponses(JobFailureSchema, 'A page of failure records'),
+  ...listing(JobFailureSchema, 'A page of failure records'),
 })
 
-export const resolveJobFailureRoute = guardedRoute(
-  'jobs:write',
-  'post /jobs/failures/{id}/resolve',
-  {
-    tags: ['Jobs'],
-    summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
-    request: { params: z.object({ id: z.string().min(1).max(100) }) },
-    responses: answers(200, JobFailureSchema, 'The resolved record', 401, 403, 404),
-  },
-)
+export const resolveJobFailureRoute = jobsRoute('jobs:write', 'post /jobs/failures/{id}/resolve', {
+  summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
+  request: { params: z.object({ id: z.string().min(1).max(100) }) },
+  responses: answers(200, JobFailureSchema, 'The resolved record', 401, 403, 404),
+})

@@ -8,6 +8,9 @@ import { badRequest } from './problem'
 export const LimitSchema = z.coerce.number().int().min(1).max(500).default(50)
 export const CursorSchema = z.string().max(200).optional()
 
+/** The query of a list route that takes nothing but a page: `limit` and `cursor`. */
+export const PageQuerySchema = z.object({ limit: LimitSchema, cursor: CursorSchema })
+
 export type Cursor = { t: number; id: string }
 
 export function encodeCursor(cursor: Cursor): string {

@@ -7,7 +7,7 @@
 
 import { z } from '@hono/zod-openapi'
 import { problem } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
+import { guardedRoutes } from '../auth/route'
 import {
   CalendarDateSchema,
   CalendarMonthSchema,
@@ -18,6 +18,8 @@ import {
 } from '../lib/calendar-date'
 import { createRouter } from '../lib/create-app'
 import { dailyMetricsOf, monthlyMetricsOf } from './metrics.service'
+
+const metricsRoute = guardedRoutes('Metrics')
 
 /** Range caps: bound the work and the response of one request. */
 export const MAX_DAYS = 400
@@ -66,8 +68,7 @@ const RangeMetricsSchema = z.object(figures).openapi('RangeMetrics', {
 })
 const MonthMetricsSchema = z.object({ month: z.string(), ...figures }).openapi('MonthMetrics')
 
-const dailyRoute = guardedRoute('metrics:read', 'get /metrics/daily', {
-  tags: ['Metrics'],
+const dailyRoute = metricsRoute('metrics:read', 'get /metrics/daily', {
   summary: 'Daily figures in the clinic time zone, every day of the range',
   request: {
     query: z.object({
@@ -96,8 +97,7 @@ const dailyRoute = guardedRoute('metrics:read', 'get /metrics/daily', {
   },
 })
 
-const monthlyRoute = guardedRoute('metrics:read', 'get /metrics/monthly', {
-  tags: ['Metrics'],
+const monthlyRoute = metricsRoute('metrics:read', 'get /metrics/monthly', {
   summary: 'Monthly figures in the clinic time zone, every month of the range',
   request: {
     query: z.object({

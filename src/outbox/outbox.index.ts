@@ -6,13 +6,15 @@
 
 import { z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
-import { listOf, problem } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
+import { listing } from '../auth/openapi'
+import { guardedRoutes } from '../auth/route'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
-import { CursorSchema, decodeCursor, LimitSchema, paginate } from '../lib/pagination'
+import { decodeCursor, paginate } from '../lib/pagination'
 import { toIso } from '../lib/time'
 import { listOutbox } from './outbox.service'
+
+const messagesRoute = guardedRoutes('Messages')
 
 const OutboxItemSchema = z
   .object({
@@ -37,21 +39,9 @@ const OutboxItemSchema = z
   })
   .openapi('OutboxMessage')
 
-const OutboxListSchema = listOf(OutboxItemSchema).openapi('OutboxList')
-
-export const listOutboxRoute = guardedRoute('outbox:read', 'get /outbox', {
-  tags: ['Messages'],
+export const listOutboxRoute = messagesRoute('outbox:read', 'get /outbox', {
   summary: 'Messages sent or kept in sandbox mode, newest first',
-  request: { query: z.object({ limit: LimitSchema, cursor: CursorSchema }) },
-  responses: {
-    200: {
-      description: 'A page of outbox messages',
-      content: { 'application/json': { schema: OutboxListSchema } },
-    },
-    400: problem('Invalid limit or cursor'),
-    401: problem('Not signed in'),
-    403: problem('Only owners and admins can read the outbox'),
-  },
+  ...listing(OutboxItemSchema, 'A page of outbox messages'),
 })
 
 export const outboxRouter = createRouter()

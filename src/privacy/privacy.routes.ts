@@ -1,11 +1,11 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
 
 import { z } from '@hono/zod-openapi'
-import { answers, jsonResponse, listResponses, problem } from '../auth/openapi'
-import { guardedRoute } from '../auth/route'
-import { CursorSchema, LimitSchema } from '../lib/pagination'
+import { answers, jsonResponse, listing, problem } from '../auth/openapi'
+import { guardedRoutes } from '../auth/route'
 
-const ListQuery = z.object({ limit: LimitSchema, cursor: CursorSchema })
+const privacyRoute = guardedRoutes('Privacy')
+const auditRoute = guardedRoutes('Audit')
 
 export const REQUEST_TYPES = [
   'access',
@@ -53,8 +53,7 @@ const IdParam = z.object({ id: z.string().min(1).max(100) })
 // DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
 // attributable to a person in the audit log (no API key may carry a privacy or audit scope).
 
-export const createRequestRoute = guardedRoute('privacy:write', 'post /privacy/requests', {
-  tags: ['Privacy'],
+export const createRequestRoute = privacyRoute('privacy:write', 'post /privacy/requests', {
   summary: 'Record and carry out a data-subject request',
   request: {
     body: { content: { 'application/json': { schema: PrivacyRequestBody } }, required: true },
@@ -70,25 +69,21 @@ export const createRequestRoute = guardedRoute('privacy:write', 'post /privacy/r
   },
 })
 
-export const listRequestsRoute = guardedRoute('privacy:read', 'get /privacy/requests', {
-  tags: ['Privacy'],
+export const listRequestsRoute = privacyRoute('privacy:read', 'get /privacy/requests', {
   summary: 'List data-subject requests, newest first',
-  request: { query: ListQuery },
-  responses: listResponses(PrivacyRequestSchema, 'A page of requests'),
+  ...listing(PrivacyRequestSchema, 'A page of requests'),
 })
 
-export const getRequestRoute = guardedRoute('privacy:read', 'get /privacy/requests/{id}', {
-  tags: ['Privacy'],
+export const getRequestRoute = privacyRoute('privacy:read', 'get /privacy/requests/{id}', {
   summary: 'One data-subject request',
   request: { params: IdParam },
   responses: answers(200, PrivacyRequestSchema, 'The request', 401, 403, 404),
 })
 
-export const exportRequestRoute = guardedRoute(
+export const exportRequestRoute = privacyRoute(
   'privacy:read',
   'get /privacy/requests/{id}/export',
   {
-    tags: ['Privacy'],
     summary: 'Everything held about the request’s subject, as JSON (access and portability)',
     request: { params: IdParam },
     responses: answers(200, z.record(z.string(), z.unknown()), 'The subject’s data', 401, 403, 404),
@@ -105,11 +100,9 @@ const PurgeReceiptSchema = z
   })
   .openapi('PurgeReceipt')
 
-export const listPurgesRoute = guardedRoute('privacy:read', 'get /privacy/purges', {
-  tags: ['Privacy'],
+export const listPurgesRoute = privacyRoute('privacy:read', 'get /privacy/purges', {
   summary: 'Receipts of the retention purges run for this clinic, newest first',
-  request: { query: ListQuery },
-  responses: listResponses(PurgeReceiptSchema, 'A page of receipts'),
+  ...listing(PurgeReceiptSchema, 'A page of receipts'),
 })
 
 const AuditEntrySchema = z
@@ -124,11 +117,9 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry')
 
-export const listAuditRoute = guardedRoute('audit:read', 'get /audit', {
-  tags: ['Audit'],
+export const listAuditRoute = auditRoute('audit:read', 'get /audit', {
   summary: 'The clinic’s hash-chained audit log, newest first',
-  request: { query: ListQuery },
-  responses: listResponses(AuditEntrySchema, 'A page of entries'),
+  ...listing(AuditEntrySchema, 'A page of entries'),
 })
 
 const AuditVerificationSchema = z.object({
@@ -137,8 +128,7 @@ const AuditVerificationSchema = z.object({
   firstBrokenId: z.string().nullable(),
 })
 
-export const verifyAuditRoute = guardedRoute('audit:read', 'get /audit/verify', {
-  tags: ['Audit'],
+export const verifyAuditRoute = auditRoute('audit:read', 'get /audit/verify', {
   summary: 'Re-computes the whole chain; names the first entry that does not verify',
   responses: answers(200, AuditVerificationSchema, 'The verification result', 401, 403),
 })
