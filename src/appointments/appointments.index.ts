@@ -7,7 +7,7 @@
 import { z } from '@hono/zod-openapi'
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { answers, IdParamSchema, jsonBody, jsonResponse, listing, problem } from '../auth/openapi'
+import { answers, byId, jsonBody, jsonResponse, listing, problem } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import { findClinicCall } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
@@ -35,7 +35,7 @@ import {
   treatmentsByName,
 } from './service'
 
-const appointmentsRoute = guardedRoutes('Appointments')
+const route = guardedRoutes('Appointments')
 
 const AppointmentSchema = z
   .object({
@@ -84,7 +84,7 @@ const CreateAppointmentSchema = z
   .strict()
   .openapi('CreateAppointment')
 
-const createAppointmentRoute = appointmentsRoute('appointments:write', 'post /appointments', {
+const createAppointmentRoute = route('appointments:write', 'post /appointments', {
   summary: 'Record a booking; it is attributed to the missed call that caused it',
   request: { body: jsonBody(CreateAppointmentSchema) },
   responses: {
@@ -96,10 +96,9 @@ const createAppointmentRoute = appointmentsRoute('appointments:write', 'post /ap
   },
 })
 
-const getAppointmentRoute = appointmentsRoute('appointments:read', 'get /appointments/{id}', {
+const getAppointmentRoute = route('appointments:read', 'get /appointments/{id}', {
   summary: 'One appointment with its current attribution',
-  request: { params: IdParamSchema },
-  responses: answers(200, AppointmentSchema, 'The appointment', 401, 403, 404),
+  ...byId(AppointmentSchema, 'The appointment'),
 })
 
 const ListAppointmentsQuery = z.object({
@@ -109,7 +108,7 @@ const ListAppointmentsQuery = z.object({
   cursor: CursorSchema,
 })
 
-const listAppointmentsRoute = appointmentsRoute('appointments:read', 'get /appointments', {
+const listAppointmentsRoute = route('appointments:read', 'get /appointments', {
   summary: 'Appointments booked in a time range, newest first',
   ...listing(AppointmentSchema, 'A page of appointments', ListAppointmentsQuery),
 })
@@ -128,28 +127,24 @@ const MAX_IMPORT_BYTES = 1024 * 1024
 /** What practice systems label CSV uploads with. */
 const CSV_MEDIA_TYPES = new Set(['text/csv', 'application/csv', 'text/plain'])
 
-const importAppointmentsRoute = appointmentsRoute(
-  'appointments:write',
-  'post /appointments/import',
-  {
-    summary: 'Import bookings from a practice-management CSV export',
-    description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
-    request: {
-      body: { required: true, content: { 'text/csv': { schema: z.string() } } },
-    },
-    responses: {
-      200: {
-        description: 'Import summary',
-        content: { 'application/json': { schema: ImportResultSchema } },
-      },
-      400: problem('Not a usable CSV'),
-      401: problem('Not signed in'),
-      403: problem('Forbidden'),
-      413: problem('Larger than 1 MB'),
-      415: problem('Not text/csv'),
-    },
+const importAppointmentsRoute = route('appointments:write', 'post /appointments/import', {
+  summary: 'Import bookings from a practice-management CSV export',
+  description: `Columns: phone, created, scheduled (optional), treatment (name) or value (pounds) or valuePence, externalId (optional). At most 1 MB and ${MAX_IMPORT_ROWS} rows. Errors name the row as a spreadsheet numbers it (header = row 1). Re-importing the same file changes nothing.`,
+  request: {
+    body: { required: true, content: { 'text/csv': { schema: z.string() } } },
   },
-)
+  responses: {
+    200: {
+      description: 'Import summary',
+      content: { 'application/json': { schema: ImportResultSchema } },
+    },
+    400: problem('Not a usable CSV'),
+    401: problem('Not signed in'),
+    403: problem('Forbidden'),
+    413: problem('Larger than 1 MB'),
+    415: problem('Not text/csv'),
+  },
+})
 
 export const appointmentsRouter = createRouter()
 

@@ -62,19 +62,17 @@ const MeSchema = z.object({
   clinic: z.object({ id: z.string(), name: z.string(), timezone: z.string() }),
 })
 
-export const signUpRoute = openRoute('post /auth/signup', {
+export const signUpRoute = openRoute('post /auth/signup', SignUpInputSchema, {
   summary: 'Create a clinic and its owner, and sign in',
   description:
     'Limited per client (429 with Retry-After). Outside sandbox mode the body must carry a Turnstile token in `cf-turnstile-response` (403 when missing or rejected).',
-  request: { body: jsonBody(SignUpInputSchema) },
   responses: answers(201, SignedUpSchema, 'Created and signed in', 400, 403, 409, 415, 429),
 })
 
-export const logInRoute = openRoute('post /auth/login', {
+export const logInRoute = openRoute('post /auth/login', LogInInputSchema, {
   summary: 'Sign in with email and password',
   description:
     'Five failed attempts on one account from one client within 15 minutes lock that client out of that account for 15 minutes (429 with Retry-After); one client across accounts and one account across clients have wider limits (see docs/SECURITY.md).',
-  request: { body: jsonBody(LogInInputSchema) },
   responses: answers(200, SignedInSchema, 'Signed in (cookie set)', 400, 401, 403, 415, 429),
 })
 
@@ -88,25 +86,30 @@ export const meRoute = authRoute('account:self', 'get /me', {
   responses: answers(200, MeSchema, 'The member and clinic', 401, 403),
 })
 
-export const acceptInviteRoute = openRoute('post /auth/invites/accept', {
+export const acceptInviteRoute = openRoute('post /auth/invites/accept', TokenPasswordInputSchema, {
   summary: 'Accept an invite: set a password and sign in',
-  request: { body: jsonBody(TokenPasswordInputSchema) },
   responses: answers(200, SignedInSchema, 'Signed in (cookie set)', 400, 403, 415, 429),
 })
 
-export const passwordResetRoute = openRoute('post /auth/password-reset', {
-  summary: 'Email a password-reset link',
-  description:
-    'Always 202 in the same time, whether or not the email has an account (the email is queued after the response). Limited per client (429).',
-  request: { body: jsonBody(PasswordResetRequestSchema) },
-  responses: { 202: { description: 'Accepted' }, ...problems(400, 403, 415, 429) },
-})
+export const passwordResetRoute = openRoute(
+  'post /auth/password-reset',
+  PasswordResetRequestSchema,
+  {
+    summary: 'Email a password-reset link',
+    description:
+      'Always 202 in the same time, whether or not the email has an account (the email is queued after the response). Limited per client (429).',
+    responses: { 202: { description: 'Accepted' }, ...problems(400, 403, 415, 429) },
+  },
+)
 
-export const passwordResetConfirmRoute = openRoute('post /auth/password-reset/confirm', {
-  summary: 'Set a new password from a reset link (signs out every session)',
-  request: { body: jsonBody(TokenPasswordInputSchema) },
-  responses: noContent('Password changed', 400, 403, 415, 429),
-})
+export const passwordResetConfirmRoute = openRoute(
+  'post /auth/password-reset/confirm',
+  TokenPasswordInputSchema,
+  {
+    summary: 'Set a new password from a reset link (signs out every session)',
+    responses: noContent('Password changed', 400, 403, 415, 429),
+  },
+)
 
 const InvitedSchema = z.object({
   user: UserSchema.extend({ status: z.literal('invited') }),

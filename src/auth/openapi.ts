@@ -96,6 +96,14 @@ export function listing<T extends z.ZodType, Q extends z.ZodObject = typeof Page
   }
 }
 
+/** A route that reads one item by its `{id}`, spread into its config: the item, or 401/403/404. */
+export function byId<T extends z.ZodType>(item: T, description: string) {
+  return {
+    request: { params: IdParamSchema },
+    responses: answers(200, item, description, 401, 403, 404),
+  }
+}
+
 /**
  * The OpenAPI security requirement of a route guarded by `requireAuth(action)`: a session, plus
  * an API key holding the scope `action` when the policy lets keys carry it.

@@ -2,10 +2,10 @@
  * `guardedRoutes(tag)`: the one way to declare `/api/v1` routes that need a signed-in caller. It adds the OpenAPI security requirement and the `requireAuth(action)` middleware from
  * the one policy, so a route cannot document one permission and enforce another.
  */
-import { createRoute, type RouteConfig } from '@hono/zod-openapi'
+import { createRoute, type RouteConfig, type z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { requireAuth } from './middleware'
-import { securityFor } from './openapi'
+import { jsonBody, securityFor } from './openapi'
 import type { Action } from './policy'
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -14,6 +14,7 @@ type PathOf<E> = E extends `${Method} ${infer P}` ? P : never
 
 /** The `config` of a guarded route: everything but what `guardedRoute` derives itself. */
 type GuardedConfig = Omit<RouteConfig, 'method' | 'path' | 'security' | 'middleware'>
+type OpenConfig = Omit<GuardedConfig, 'request'>
 
 type Endpoint = `${Method} /${string}`
 
@@ -39,11 +40,22 @@ export function guardedRoutes(tag: string) {
 
 /**
  * The declarer of one area's routes that need no sign-in (sign-up, sign-in, password resets):
- * `openRoute('post /auth/login', config)`, each behind `guard` (e.g. the Origin check).
+ * `openRoute('post /auth/login', LogInInputSchema, config)`, each taking a JSON body and behind
+ * `guard` (e.g. the Origin check).
  */
 export function openRoutes(tag: string, guard: MiddlewareHandler) {
-  return <const E extends Endpoint, const R extends GuardedConfig>(endpoint: E, config: R) =>
-    createRoute({ tags: [tag], ...config, ...endpointOf(endpoint), middleware: [guard] as const })
+  return <const E extends Endpoint, B extends z.ZodType, const R extends OpenConfig>(
+    endpoint: E,
+    body: B,
+    config: R,
+  ) =>
+    createRoute({
+      tags: [tag],
+      ...config,
+      request: { body: jsonBody(body) },
+      ...endpointOf(endpoint),
+      middleware: [guard] as const,
+    })
 }
 
 function endpointOf<E extends Endpoint>(endpoint: E) {

@@ -1,27 +1,19 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 
 import { z } from '@hono/zod-openapi'
-import {
-  answers,
-  IdParamSchema,
-  jsonBody,
-  jsonResponse,
-  listing,
-  noContent,
-  problems,
-} from '../auth/openapi'
+import { answers, IdParamSchema, jsonBody, listing, noContent } from '../auth/openapi'
 import type { Action } from '../auth/policy'
 import { guardedRoutes } from '../auth/route'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
 
-const clinicRoute = guardedRoutes('Clinic')
+const route = guardedRoutes('Clinic')
 
-export const getClinicRoute = clinicRoute('clinic:read', 'get /clinic', {
+export const getClinicRoute = route('clinic:read', 'get /clinic', {
   summary: "The clinic's settings",
-  responses: { 200: jsonResponse(ClinicSchema, 'The clinic'), ...problems(401, 403) },
+  responses: answers(200, ClinicSchema, 'The clinic', 401, 403),
 })
 
-export const patchClinicRoute = clinicRoute('clinic:write', 'patch /clinic', {
+export const patchClinicRoute = route('clinic:write', 'patch /clinic', {
   summary: "Change the clinic's settings (owner, admin)",
   description:
     'Retention can only be shortened: callDays ≤ 90, recordingDays ≤ 365, enquiryDays ≤ 730. holdOutPercent 0–50, ringTimeoutSeconds 5–60. address, openingHours (`{mon: [["09:00","17:30"]], …}` in local time; an absent day is closed) and bookingUrl (http or https) are what the AI receptionist may tell patients; null clears one.',
@@ -49,21 +41,21 @@ function collectionRoutes<
 }) {
   const one = { params: IdParamSchema }
   return {
-    add: clinicRoute(c.write, `post ${c.path}`, {
+    add: route(c.write, `post ${c.path}`, {
       summary: c.summaries.add,
       request: { body: jsonBody(c.create) },
       responses: answers(201, c.item, 'Added', 400, 401, 403, 409, 415),
     }),
-    list: clinicRoute(c.read, `get ${c.path}`, {
+    list: route(c.read, `get ${c.path}`, {
       summary: c.summaries.list,
       ...listing(c.item, 'A page'),
     }),
-    patch: clinicRoute(c.write, `patch ${c.path}/{id}`, {
+    patch: route(c.write, `patch ${c.path}/{id}`, {
       summary: c.summaries.patch,
       request: { ...one, body: jsonBody(c.patch) },
       responses: answers(200, c.item, 'Updated', 400, 401, 403, 404, 415),
     }),
-    remove: clinicRoute(c.write, `delete ${c.path}/{id}`, {
+    remove: route(c.write, `delete ${c.path}/{id}`, {
       summary: c.summaries.remove,
       request: one,
       responses: noContent('Removed', 401, 403, 404),

@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi'
 import {
   answers,
+  byId,
   IdParamSchema,
   jsonBody,
   jsonResponse,
@@ -12,7 +13,7 @@ import {
 import { guardedRoutes } from '../auth/route'
 import { CursorSchema, LimitSchema } from '../lib/pagination'
 
-const conversationsRoute = guardedRoutes('Conversations')
+const route = guardedRoutes('Conversations')
 
 const Status = z.enum(['ai', 'needs-human', 'human', 'closed'])
 const Channel = z.enum(['sms', 'whatsapp', 'web'])
@@ -74,75 +75,50 @@ const ListConversationsQuery = z.object({
   cursor: CursorSchema,
 })
 
-export const listConversationsRoute = conversationsRoute(
-  'conversations:read',
-  'get /conversations',
-  {
-    summary: 'The inbox: needs-human first, then newest',
-    ...listing(ConversationSchema, 'A page of conversations', ListConversationsQuery),
-  },
-)
+export const listConversationsRoute = route('conversations:read', 'get /conversations', {
+  summary: 'The inbox: needs-human first, then newest',
+  ...listing(ConversationSchema, 'A page of conversations', ListConversationsQuery),
+})
 
-export const getConversationRoute = conversationsRoute(
-  'conversations:read',
-  'get /conversations/{id}',
-  {
-    summary: 'One conversation with its messages (an audited read)',
-    request: { params: IdParamSchema },
-    responses: answers(200, ConversationDetailSchema, 'The conversation', 401, 403, 404),
-  },
-)
+export const getConversationRoute = route('conversations:read', 'get /conversations/{id}', {
+  summary: 'One conversation with its messages (an audited read)',
+  ...byId(ConversationDetailSchema, 'The conversation'),
+})
 
-export const postMessageRoute = conversationsRoute(
-  'conversations:write',
-  'post /conversations/{id}/messages',
-  {
-    summary: 'Reply as staff (the AI stops: the conversation becomes `human`)',
-    description:
-      'Queued and sent from the number the patient wrote to. 409 when the patient has opted out or restricted processing. On WhatsApp outside the 24-hour window the reply goes as the approved template (TWILIO_WHATSAPP_TEMPLATE_SID), or is suppressed when none is configured.',
-    request: {
-      params: IdParamSchema,
-      body: jsonBody(z.object({ body: z.string().trim().min(1).max(1600) })),
-    },
-    responses: {
-      202: jsonResponse(z.object({ id: z.string(), status: z.literal('queued') }), 'Queued'),
-      ...problems(400, 401, 403, 404, 409, 415),
-    },
+export const postMessageRoute = route('conversations:write', 'post /conversations/{id}/messages', {
+  summary: 'Reply as staff (the AI stops: the conversation becomes `human`)',
+  description:
+    'Queued and sent from the number the patient wrote to. 409 when the patient has opted out or restricted processing. On WhatsApp outside the 24-hour window the reply goes as the approved template (TWILIO_WHATSAPP_TEMPLATE_SID), or is suppressed when none is configured.',
+  request: {
+    params: IdParamSchema,
+    body: jsonBody(z.object({ body: z.string().trim().min(1).max(1600) })),
   },
-)
+  responses: {
+    202: jsonResponse(z.object({ id: z.string(), status: z.literal('queued') }), 'Queued'),
+    ...problems(400, 401, 403, 404, 409, 415),
+  },
+})
 
-export const setStatusRoute = conversationsRoute(
-  'conversations:write',
-  'post /conversations/{id}/status',
-  {
-    summary: 'Hand back to the AI, take over, or close',
-    request: {
-      params: IdParamSchema,
-      body: jsonBody(z.object({ status: z.enum(['ai', 'human', 'closed']) })),
-    },
-    responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
+export const setStatusRoute = route('conversations:write', 'post /conversations/{id}/status', {
+  summary: 'Hand back to the AI, take over, or close',
+  request: {
+    params: IdParamSchema,
+    body: jsonBody(z.object({ status: z.enum(['ai', 'human', 'closed']) })),
   },
-)
+  responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
+})
 
-export const assignRoute = conversationsRoute(
-  'conversations:write',
-  'post /conversations/{id}/assign',
-  {
-    summary: 'Assign to a member of the team (or nobody)',
-    request: {
-      params: IdParamSchema,
-      body: jsonBody(z.object({ userId: z.string().min(1).max(64).nullable() })),
-    },
-    responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
+export const assignRoute = route('conversations:write', 'post /conversations/{id}/assign', {
+  summary: 'Assign to a member of the team (or nobody)',
+  request: {
+    params: IdParamSchema,
+    body: jsonBody(z.object({ userId: z.string().min(1).max(64).nullable() })),
   },
-)
+  responses: answers(200, ConversationSchema, 'The conversation', 400, 401, 403, 404, 415),
+})
 
-export const markReadRoute = conversationsRoute(
-  'conversations:write',
-  'post /conversations/{id}/read',
-  {
-    summary: 'Mark every message read',
-    request: { params: IdParamSchema },
-    responses: noContent('Read', 401, 403, 404),
-  },
-)
+export const markReadRoute = route('conversations:write', 'post /conversations/{id}/read', {
+  summary: 'Mark every message read',
+  request: { params: IdParamSchema },
+  responses: noContent('Read', 401, 403, 404),
+})

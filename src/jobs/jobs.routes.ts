@@ -4,7 +4,7 @@ import { z } from '@hono/zod-openapi'
 import { answers, listing } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 
-const jobsRoute = guardedRoutes('Jobs')
+const route = guardedRoutes('Jobs')
 
 export const JobFailureSchema = z
   .object({
@@ -21,12 +21,12 @@ export const JobFailureSchema = z
   })
   .openapi('JobFailure')
 
-export const listJobFailuresRoute = jobsRoute('jobs:read', 'get /jobs/failures', {
+export const listJobFailuresRoute = route('jobs:read', 'get /jobs/failures', {
   summary: 'Background jobs that failed after every retry, newest failure first',
   ...listing(JobFailureSchema, 'A page of failure records'),
 })
 
-export const resolveJobFailureRoute = jobsRoute('jobs:write', 'post /jobs/failures/{id}/resolve', {
+export const resolveJobFailureRoute = route('jobs:write', 'post /jobs/failures/{id}/resolve', {
   summary: 'Marks a failure as looked after (a new failure of the same job reopens it)',
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: answers(200, JobFailureSchema, 'The resolved record', 401, 403, 404),

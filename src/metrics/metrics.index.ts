@@ -6,7 +6,7 @@
  */
 
 import { z } from '@hono/zod-openapi'
-import { problem } from '../auth/openapi'
+import { answers } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import {
   CalendarDateSchema,
@@ -19,7 +19,7 @@ import {
 import { createRouter } from '../lib/create-app'
 import { dailyMetricsOf, monthlyMetricsOf } from './metrics.service'
 
-const metricsRoute = guardedRoutes('Metrics')
+const route = guardedRoutes('Metrics')
 
 /** Range caps: bound the work and the response of one request. */
 export const MAX_DAYS = 400
@@ -68,63 +68,39 @@ const RangeMetricsSchema = z.object(figures).openapi('RangeMetrics', {
 })
 const MonthMetricsSchema = z.object({ month: z.string(), ...figures }).openapi('MonthMetrics')
 
-const dailyRoute = metricsRoute('metrics:read', 'get /metrics/daily', {
+const MonthFrom = CalendarMonthSchema.openapi({ example: '2026-01' })
+const MonthTo = CalendarMonthSchema.openapi({ example: '2026-12' })
+
+const DailyMetricsSchema = z
+  .object({
+    timezone: z.string(),
+    days: z.array(DayMetricsSchema),
+    total: RangeMetricsSchema,
+    holdOut: HoldOutSchema,
+  })
+  .openapi('DailyMetrics')
+
+const MonthlyMetricsSchema = z
+  .object({ timezone: z.string(), months: z.array(MonthMetricsSchema), holdOut: HoldOutSchema })
+  .openapi('MonthlyMetrics')
+
+const dailyRoute = route('metrics:read', 'get /metrics/daily', {
   summary: 'Daily figures in the clinic time zone, every day of the range',
+  description: `400 for an invalid date (years ${MIN_YEAR}–${MAX_YEAR}) or more than ${MAX_DAYS} days.`,
   request: {
     query: z.object({
       from: CalendarDateSchema.openapi({ example: '2026-11-01' }),
       to: CalendarDateSchema.openapi({ example: '2026-11-30' }),
     }),
   },
-  responses: {
-    200: {
-      description: 'Daily figures',
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              timezone: z.string(),
-              days: z.array(DayMetricsSchema),
-              total: RangeMetricsSchema,
-              holdOut: HoldOutSchema,
-            })
-            .openapi('DailyMetrics'),
-        },
-      },
-    },
-    400: problem(`Invalid dates (years ${MIN_YEAR}–${MAX_YEAR}), or more than ${MAX_DAYS} days`),
-    401: problem('Not signed in'),
-  },
+  responses: answers(200, DailyMetricsSchema, 'Daily figures', 400, 401, 403),
 })
 
-const monthlyRoute = metricsRoute('metrics:read', 'get /metrics/monthly', {
+const monthlyRoute = route('metrics:read', 'get /metrics/monthly', {
   summary: 'Monthly figures in the clinic time zone, every month of the range',
-  request: {
-    query: z.object({
-      from: CalendarMonthSchema.openapi({ example: '2026-01' }),
-      to: CalendarMonthSchema.openapi({ example: '2026-12' }),
-    }),
-  },
-  responses: {
-    200: {
-      description: 'Monthly figures',
-      content: {
-        'application/json': {
-          schema: z
-            .object({
-              timezone: z.string(),
-              months: z.array(MonthMetricsSchema),
-              holdOut: HoldOutSchema,
-            })
-            .openapi('MonthlyMetrics'),
-        },
-      },
-    },
-    400: problem(
-      `Invalid months (years ${MIN_YEAR}–${MAX_YEAR}), or more than ${MAX_MONTHS} months`,
-    ),
-    401: problem('Not signed in'),
-  },
+  description: `400 for an invalid month (years ${MIN_YEAR}–${MAX_YEAR}) or more than ${MAX_MONTHS} months.`,
+  request: { query: z.object({ from: MonthFrom, to: MonthTo }) },
+  responses: answers(200, MonthlyMetricsSchema, 'Monthly figures', 400, 401, 403),
 })
 
 export const metricsRouter = createRouter()

@@ -8,13 +8,14 @@ import { z } from '@hono/zod-openapi'
 import { audit } from '../audit/audit'
 import { listing } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
+import { outboundMessages } from '../db/schema'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { decodeCursor, paginate } from '../lib/pagination'
 import { toIso } from '../lib/time'
 import { listOutbox } from './outbox.service'
 
-const messagesRoute = guardedRoutes('Messages')
+const route = guardedRoutes('Messages')
 
 const OutboxItemSchema = z
   .object({
@@ -26,20 +27,12 @@ const OutboxItemSchema = z
     body: z.string().nullable().openapi({
       description: 'The message text; null when the clinic key that sealed it is gone.',
     }),
-    status: z.enum([
-      'queued',
-      'sending',
-      'sent',
-      'delivered',
-      'undelivered',
-      'failed',
-      'sandboxed',
-    ]),
+    status: z.enum(outboundMessages.status.enumValues),
     createdAt: z.string().openapi({ example: '2026-11-23T09:15:00Z' }),
   })
   .openapi('OutboxMessage')
 
-export const listOutboxRoute = messagesRoute('outbox:read', 'get /outbox', {
+export const listOutboxRoute = route('outbox:read', 'get /outbox', {
   summary: 'Messages sent or kept in sandbox mode, newest first',
   ...listing(OutboxItemSchema, 'A page of outbox messages'),
 })

@@ -1,7 +1,7 @@
 /** Route definitions (zod + OpenAPI) for data-subject requests, purge receipts and the audit log. */
 
 import { z } from '@hono/zod-openapi'
-import { answers, jsonResponse, listing, problem } from '../auth/openapi'
+import { answers, byId, jsonResponse, listing, problem } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 
 const privacyRoute = guardedRoutes('Privacy')
@@ -48,8 +48,6 @@ const PrivacyRequestSchema = z
   })
   .openapi('PrivacyRequest')
 
-const IdParam = z.object({ id: z.string().min(1).max(100) })
-
 // DSRs expose and destroy patients' data: a signed-in owner or admin must run them, so each is
 // attributable to a person in the audit log (no API key may carry a privacy or audit scope).
 
@@ -76,8 +74,7 @@ export const listRequestsRoute = privacyRoute('privacy:read', 'get /privacy/requ
 
 export const getRequestRoute = privacyRoute('privacy:read', 'get /privacy/requests/{id}', {
   summary: 'One data-subject request',
-  request: { params: IdParam },
-  responses: answers(200, PrivacyRequestSchema, 'The request', 401, 403, 404),
+  ...byId(PrivacyRequestSchema, 'The request'),
 })
 
 export const exportRequestRoute = privacyRoute(
@@ -85,8 +82,7 @@ export const exportRequestRoute = privacyRoute(
   'get /privacy/requests/{id}/export',
   {
     summary: 'Everything held about the request’s subject, as JSON (access and portability)',
-    request: { params: IdParam },
-    responses: answers(200, z.record(z.string(), z.unknown()), 'The subject’s data', 401, 403, 404),
+    ...byId(z.record(z.string(), z.unknown()), 'The subject’s data'),
   },
 )
 
