@@ -15,8 +15,7 @@ import {
   parseScopes,
   roleCan,
 } from '../src/auth/policy'
-import { canEdit, canView, PAGE_ACTIONS, type PageKey } from '../src/dashboard/access'
-import { NAV } from '../src/dashboard/layout'
+import { canEdit, canView, NAV, PAGES, type PageKey } from '../src/dashboard/access'
 import { apiKeys } from '../src/db/schema'
 import { ROLES, type Role } from '../src/lib/context'
 import { api, call, createTestClinic, ORIGIN } from './helpers/clinic'
@@ -265,8 +264,7 @@ describe('walking the table against the API and the pages', () => {
       if (WALK[a].api === 'no route yet') expect(PENDING).toContain(a)
       const page = WALK[a].page
       if (!page) continue
-      const need =
-        page.method === 'GET' ? PAGE_ACTIONS[page.page].view : PAGE_ACTIONS[page.page].edit
+      const need = page.method === 'GET' ? PAGES[page.page].view : PAGES[page.page].edit
       expect(need, `${page.method} ${page.path}`).toBe(a)
     }
   })
@@ -382,8 +380,8 @@ describe('walking the table against the API and the pages', () => {
       const nav = /<nav class="main-nav"[\s\S]*?<\/nav>/.exec(html)?.[0] ?? ''
       const hrefs = [...nav.matchAll(/href="([^"]+)"/g)].map((m) => m[1])
       expect(hrefs, role).toEqual(NAV.filter((n) => canView(role, n.key)).map((n) => n.href))
-      for (const key of Object.keys(PAGE_ACTIONS) as PageKey[]) {
-        const edit = PAGE_ACTIONS[key].edit
+      for (const key of Object.keys(PAGES) as PageKey[]) {
+        const edit = PAGES[key].edit
         expect(canEdit(role, key)).toBe(edit !== null && roleCan(role, edit) && canView(role, key))
       }
     }

@@ -5,7 +5,7 @@
  */
 
 import { z } from '@hono/zod-openapi'
-import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm'
+import { and, desc, eq, gte, lte } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { answers, byId, jsonBody, jsonResponse, listing, problem } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
@@ -13,6 +13,7 @@ import { findClinicCall } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
 import { findConversation } from '../conversations/store'
 import type { Db } from '../db/client'
+import { olderThan } from '../db/clinic-row'
 import { appointments } from '../db/schema'
 import type { Config } from '../env'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
@@ -238,12 +239,7 @@ appointmentsRouter.openapi(listAppointmentsRoute, async (c) => {
         eq(appointments.clinicId, clinic.id),
         fromMs !== undefined ? gte(appointments.createdAt, fromMs) : undefined,
         toMs !== undefined ? lte(appointments.createdAt, toMs) : undefined,
-        after
-          ? or(
-              lt(appointments.createdAt, after.t),
-              and(eq(appointments.createdAt, after.t), lt(appointments.id, after.id)),
-            )
-          : undefined,
+        olderThan(appointments.createdAt, appointments.id, after),
       ),
     )
     .orderBy(desc(appointments.createdAt), desc(appointments.id))

@@ -87,12 +87,19 @@ export type Filter = {
 }
 
 /** A list's filter bar: a GET form of selects (the URL keeps the filters, so a link shares them). */
-export function FilterForm(props: { action: string; label: string; filters: readonly Filter[] }) {
+export function FilterForm(props: {
+  action: string
+  label: string
+  filters: readonly Filter[]
+  /** Further fields after the selects (dates, a hidden filter carried along). */
+  children?: Child
+}) {
   return (
     <form class="inline card" method="get" action={props.action} aria-label={props.label}>
       {props.filters.map((f) => (
         <Select {...f} />
       ))}
+      {props.children}
       <button type="submit">Filter</button>
     </form>
   )

@@ -6,26 +6,8 @@
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { Role } from '../lib/context'
-import { canView, type PageKey } from './access'
+import { canView, NAV, type PageKey } from './access'
 import { ASSET_PATHS } from './asset-paths'
-
-type NavItem = { key: PageKey; href: string; label: string }
-
-export const NAV: readonly NavItem[] = [
-  { key: 'overview', href: '/', label: 'Overview' },
-  { key: 'calls', href: '/calls', label: 'Calls' },
-  { key: 'worklist', href: '/calls/waiting', label: 'To call back' },
-  { key: 'inbox', href: '/inbox', label: 'Inbox' },
-  { key: 'appointments', href: '/appointments', label: 'Appointments' },
-  { key: 'treatments', href: '/treatments', label: 'Treatments' },
-  { key: 'numbers', href: '/numbers', label: 'Numbers' },
-  { key: 'settings', href: '/settings', label: 'Settings' },
-  { key: 'team', href: '/team', label: 'Team' },
-  { key: 'api-keys', href: '/api-keys', label: 'API keys' },
-  { key: 'outbox', href: '/outbox', label: 'Outbox' },
-  { key: 'privacy', href: '/privacy', label: 'Privacy' },
-  { key: 'audit', href: '/audit', label: 'Audit log' },
-]
 
 /** Counts shown next to navigation entries, keyed by page; loaded once per page render. */
 export type NavBadges = Partial<Record<PageKey, number>>

@@ -6,12 +6,19 @@ import { and, eq, type SQL, sql } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Cursor } from '../lib/pagination'
 import type { Db } from './client'
-import type { calls, conversationMessages, conversations, trackingNumbers } from './schema'
+import type {
+  calls,
+  conversationMessages,
+  conversations,
+  privacyRequests,
+  trackingNumbers,
+} from './schema'
 
 type OwnedTable =
   | typeof calls
   | typeof conversations
   | typeof conversationMessages
+  | typeof privacyRequests
   | typeof trackingNumbers
 
 /** One row of `table` owned by the clinic, or null (another clinic's row is simply not found). */

@@ -1,11 +1,7 @@
-/**
- * Routes (mounted at /api/v1): data-subject requests and their exports, retention-purge
- * receipts, and the clinic's hash-chained audit log. Owners and admins only; every query is
- * scoped to the caller's clinic, so another clinic's request answers 404.
- */
-import { and, eq } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import type { AuditEntry } from '../audit/chain'
+import type { Db } from '../db/client'
+import { findClinicRow } from '../db/clinic-row'
 import { privacyRequests } from '../db/schema'
 import { actorOf } from '../lib/context'
 import { createRouter } from '../lib/create-app'
@@ -138,16 +134,8 @@ export const privacyRouter = createRouter()
     return c.json(result, 200)
   })
 
-async function findRequest(
-  db: import('../db/client').Db,
-  clinicId: string,
-  id: string,
-): Promise<PrivacyRequestRow> {
-  const [row] = await db
-    .select()
-    .from(privacyRequests)
-    .where(and(eq(privacyRequests.clinicId, clinicId), eq(privacyRequests.id, id)))
-    .limit(1)
+async function findRequest(db: Db, clinicId: string, id: string): Promise<PrivacyRequestRow> {
+  const row = await findClinicRow(db, privacyRequests, clinicId, id)
   if (!row) throw notFound()
   return row
 }

@@ -6,7 +6,8 @@ import { encodeCursor } from '../../lib/pagination'
 import { addDays, isCalendarDate, startOfLocalDay } from '../../metrics/local-time'
 import { DataTable, Pager } from '../components'
 import { callerLabel, formatLocal } from '../format'
-import { Badge, Layout, pagerHref, Select, type Viewer } from '../layout'
+import { type Filter, FilterForm } from '../forms'
+import { Badge, Layout, pagerHref, type Viewer } from '../layout'
 import { cursorOf, PAGE_SIZE, page } from '../page-kit'
 import { outcomeLabel } from './call.page'
 
@@ -45,6 +46,38 @@ function textBackState(c: CallRow): string {
   }
 }
 
+const ANY: [string, string] = ['', 'Any']
+
+/** The calls list's filters, each showing the query's current choice. */
+function callFilters(query: CallsQuery): Filter[] {
+  return [
+    {
+      name: 'status',
+      label: 'Status',
+      value: query.status,
+      options: [
+        ANY,
+        ['missed', 'Missed'],
+        ['voicemail', 'Voicemail'],
+        ['answered', 'Answered'],
+        ['ringing', 'Ringing'],
+      ],
+    },
+    {
+      name: 'direction',
+      label: 'Direction',
+      value: query.direction,
+      options: [ANY, ['inbound', 'Inbound'], ['outbound', 'Outbound']],
+    },
+    {
+      name: 'callback',
+      label: 'Callback',
+      value: query.callback,
+      options: [ANY, ['waiting', 'Waiting for a callback'], ['called-back', 'Called back']],
+    },
+  ]
+}
+
 function CallsPage(props: {
   viewer: Viewer
   timezone: string
@@ -56,39 +89,7 @@ function CallsPage(props: {
   const { query, timezone: tz } = props
   return (
     <Layout title="Calls" viewer={props.viewer} active="calls">
-      <form class="inline card" method="get" action="/calls" aria-label="Filter calls">
-        <Select
-          name="status"
-          label="Status"
-          value={query.status}
-          options={[
-            ['', 'Any'],
-            ['missed', 'Missed'],
-            ['voicemail', 'Voicemail'],
-            ['answered', 'Answered'],
-            ['ringing', 'Ringing'],
-          ]}
-        />
-        <Select
-          name="direction"
-          label="Direction"
-          value={query.direction}
-          options={[
-            ['', 'Any'],
-            ['inbound', 'Inbound'],
-            ['outbound', 'Outbound'],
-          ]}
-        />
-        <Select
-          name="callback"
-          label="Callback"
-          value={query.callback}
-          options={[
-            ['', 'Any'],
-            ['waiting', 'Waiting for a callback'],
-            ['called-back', 'Called back'],
-          ]}
-        />
+      <FilterForm action="/calls" label="Filter calls" filters={callFilters(query)}>
         <div class="field">
           <label for="f-from">From</label>
           <input id="f-from" type="date" name="from" value={query.from} />
@@ -98,8 +99,7 @@ function CallsPage(props: {
           <input id="f-to" type="date" name="to" value={query.to} />
         </div>
         {query.caller ? <input type="hidden" name="caller" value={query.caller} /> : null}
-        <button type="submit">Filter</button>
-      </form>
+      </FilterForm>
       {props.error ? (
         <div class="alert alert-error" role="alert">
           {props.error}

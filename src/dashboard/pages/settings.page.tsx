@@ -31,6 +31,7 @@ import {
 } from '../../textback/template'
 import { canEdit } from '../access'
 import { renderTextBack } from '../format'
+import { bound } from '../forms'
 import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
 import {
   type Ctx,
@@ -159,14 +160,12 @@ function NumberSetting(props: {
   const spec = NUMBER_SETTINGS[props.name]
   return (
     <Field
-      name={props.name}
+      {...bound({ values: props.values, errors: props.errors }, props.name)}
       label={spec.label}
       type="number"
       min={spec.min}
       max={spec.max}
-      value={props.values[props.name]}
       hint={spec.hint}
-      errors={props.errors}
     />
   )
 }
@@ -187,14 +186,12 @@ function SettingsPage(props: {
     <>
       <fieldset class="card">
         <legend>Clinic</legend>
-        <Field name="name" label="Clinic name" value={v.name} errors={props.errors} required />
+        <Field {...bound(props, 'name')} label="Clinic name" required />
         <Field
-          name="defaultAppointmentValue"
+          {...bound(props, 'defaultAppointmentValue')}
           label="Default appointment value (£)"
           inputmode="decimal"
-          value={v.defaultAppointmentValue}
           hint="Counted for a recovered booking with no value and no treatment."
-          errors={props.errors}
         />
       </fieldset>
       <fieldset class="card">
@@ -265,22 +262,18 @@ function SettingsPage(props: {
           The assistant answers only from these facts and your treatments' prices. Hours are in the
           clinic's time zone; they also decide when a missed call alerts staff.
         </p>
-        <Field name="address" label="Address" value={v.address} errors={props.errors} />
+        <Field {...bound(props, 'address')} label="Address" />
         <Field
-          name="bookingUrl"
+          {...bound(props, 'bookingUrl')}
           label="Online booking link"
           type="url"
-          value={v.bookingUrl}
           hint="Where patients can book themselves, e.g. https://book.example.com/your-clinic"
-          errors={props.errors}
         />
         {WEEKDAYS.map((d) => (
           <Field
-            name={`hours_${d}`}
+            {...bound(props, `hours_${d}`)}
             label={`${WEEKDAY_NAMES[d]} hours`}
-            value={v[`hours_${d}`]}
             hint="e.g. 09:00-17:30, or 09:00-13:00, 14:00-17:30; leave empty if closed"
-            errors={props.errors}
           />
         ))}
       </fieldset>
