@@ -3,7 +3,7 @@
  * settle its attribution in the clinic's Durable Object, and present it. Shared by the JSON API
  * and the CSV import.
  */
-import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { settleFacts } from '../attribution/notify'
 import { writeOutcomes } from '../attribution/outcomes'
 import { explainOutcome } from '../attribution/rules'
@@ -12,6 +12,7 @@ import { findClinicCall } from '../calls/calls.service'
 import type { CallRow } from '../calls/store'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
+import { olderThan } from '../db/clinic-row'
 import { appointments, calls, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
@@ -324,14 +325,8 @@ export async function listCountedAppointments(
 ): Promise<CountedAppointment[]> {
   const where: SQL[] = [eq(appointments.clinicId, clinic.id)]
   if (filters.status) where.push(eq(appointments.attributionStatus, filters.status))
-  if (cursor) {
-    where.push(
-      or(
-        lt(appointments.createdAt, cursor.t),
-        and(eq(appointments.createdAt, cursor.t), lt(appointments.id, cursor.id)),
-      ) as SQL,
-    )
-  }
+  const older = olderThan(appointments.createdAt, appointments.id, cursor)
+  if (older) where.push(older)
   const rows = await db
     .select(countedSelect(clinic.defaultAppointmentValuePence))
     .from(appointments)

@@ -17,6 +17,7 @@ import {
   sql,
 } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { newestRows } from '../db/clinic-pages'
 import { findClinicRow, olderThan } from '../db/clinic-row'
 import { calls } from '../db/schema'
 import type { CallStatus } from './state'
@@ -65,14 +66,7 @@ export async function listCalls(
       lt(calls.callerHash, `${filters.callerPrefix}~`),
     )
   }
-  const older = olderThan(calls.startedAt, calls.id, cursor)
-  if (older) where.push(older)
-  return db
-    .select()
-    .from(calls)
-    .where(and(...where))
-    .orderBy(desc(calls.startedAt), desc(calls.id))
-    .limit(limit + 1)
+  return newestRows(db, calls, calls.startedAt, where, limit, cursor)
 }
 
 /** One call of the clinic, or null (another clinic's call is simply not found). */

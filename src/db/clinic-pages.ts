@@ -1,8 +1,23 @@
-/** The one keyset page over a clinic's rows in id order (numbers, treatments, team, API keys). */
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
-import { decodeCursor, paginate } from '../lib/pagination'
+/**
+ * The keyset pages over a clinic's rows: in id order (numbers, treatments, team, API keys), and
+ * newest first on (time, id) (calls, the outbox, privacy requests, purge receipts, job failures).
+ */
+import { and, asc, desc, eq, gt, type SQL } from 'drizzle-orm'
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
+import { type Cursor, decodeCursor, paginate } from '../lib/pagination'
 import type { Db } from './client'
-import type { apiKeys, trackingNumbers, treatments, users } from './schema'
+import { olderThan } from './clinic-row'
+import type {
+  apiKeys,
+  calls,
+  jobFailures,
+  outboundMessages,
+  privacyRequests,
+  purgeRuns,
+  trackingNumbers,
+  treatments,
+  users,
+} from './schema'
 
 type ClinicTable = typeof trackingNumbers | typeof treatments | typeof users | typeof apiKeys
 
@@ -22,4 +37,32 @@ export async function clinicRowsPage<T extends ClinicTable>(
     .orderBy(asc(table.id))
     .limit(page.limit + 1)
   return paginate(rows, page.limit, (r) => ({ t: 0, id: r.id }))
+}
+
+type NewestTable =
+  | typeof calls
+  | typeof outboundMessages
+  | typeof privacyRequests
+  | typeof purgeRuns
+  | typeof jobFailures
+
+/**
+ * Up to `limit + 1` rows of `table` matching every `where`, newest first on (`time`, id), after
+ * `cursor` (null: the first page). The caller scopes `where` to the clinic.
+ */
+export async function newestRows<T extends NewestTable>(
+  db: Db,
+  table: T,
+  time: SQLiteColumn,
+  where: (SQL | undefined)[],
+  limit: number,
+  cursor: Cursor | null,
+): Promise<T['$inferSelect'][]> {
+  const rows = await db
+    .select()
+    .from(table as NewestTable)
+    .where(and(...where, olderThan(time, table.id, cursor)))
+    .orderBy(desc(time), desc(table.id))
+    .limit(limit + 1)
+  return rows as T['$inferSelect'][]
 }

@@ -4,9 +4,10 @@
  * get an alert email — at most one per clinic per hour. Platform jobs are logged at error level.
  */
 
-import { and, asc, count, desc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gte, isNull, sql } from 'drizzle-orm'
 import { emailStaff } from '../alerts/alerts'
 import { createDb } from '../db/client'
+import { newestRows } from '../db/clinic-pages'
 import { clinics, jobFailures } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
 import { idempotencyKey } from '../lib/ids'
@@ -173,20 +174,6 @@ export async function listJobFailures(
   limit: number,
   after: { t: number; id: string } | null,
 ): Promise<JobFailureRow[]> {
-  return createDb(d1)
-    .select()
-    .from(jobFailures)
-    .where(
-      and(
-        eq(jobFailures.clinicId, clinicId),
-        after
-          ? or(
-              lt(jobFailures.lastFailedAt, after.t),
-              and(eq(jobFailures.lastFailedAt, after.t), lt(jobFailures.id, after.id)),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(jobFailures.lastFailedAt), desc(jobFailures.id))
-    .limit(limit + 1)
+  const mine = eq(jobFailures.clinicId, clinicId)
+  return newestRows(createDb(d1), jobFailures, jobFailures.lastFailedAt, [mine], limit, after)
 }

@@ -2,10 +2,12 @@
  * The outbox's read, shared by the JSON API and the dashboard: a clinic's messages newest first,
  * bodies opened with the clinic key (null once that key is destroyed). Callers audit the read.
  */
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { newestRows } from '../db/clinic-pages'
 import { outboundMessages } from '../db/schema'
 import type { Config } from '../env'
+import type { Cursor } from '../lib/pagination'
 import { clinicKeyring } from '../privacy/crypto'
 
 export type OutboxMessage = {
@@ -25,37 +27,28 @@ export async function listOutbox(
   config: Config,
   clinicId: string,
   limit: number,
-  cursor: { t: number; id: string } | null,
+  cursor: Cursor | null,
 ): Promise<OutboxMessage[]> {
-  const where: SQL[] = [eq(outboundMessages.clinicId, clinicId)]
-  if (cursor) {
-    where.push(
-      or(
-        lt(outboundMessages.createdAt, cursor.t),
-        and(eq(outboundMessages.createdAt, cursor.t), lt(outboundMessages.id, cursor.id)),
-      ) as SQL,
-    )
-  }
-  const rows = await db
-    .select({
-      id: outboundMessages.id,
-      kind: outboundMessages.kind,
-      channel: outboundMessages.channel,
-      toMasked: outboundMessages.toMasked,
-      bodySealed: outboundMessages.bodySealed,
-      status: outboundMessages.status,
-      createdAt: outboundMessages.createdAt,
-    })
-    .from(outboundMessages)
-    .where(and(...where))
-    .orderBy(desc(outboundMessages.createdAt), desc(outboundMessages.id))
-    .limit(limit + 1)
+  const mine = eq(outboundMessages.clinicId, clinicId)
+  const rows = await newestRows(
+    db,
+    outboundMessages,
+    outboundMessages.createdAt,
+    [mine],
+    limit,
+    cursor,
+  )
   if (rows.length === 0) return []
   const keyring = await clinicKeyring(db, config, clinicId)
   return Promise.all(
-    rows.map(async ({ bodySealed, ...r }) => ({
-      ...r,
-      body: await keyring.open(bodySealed).catch(() => null),
+    rows.map(async (r) => ({
+      id: r.id,
+      kind: r.kind,
+      channel: r.channel,
+      toMasked: r.toMasked,
+      status: r.status,
+      createdAt: r.createdAt,
+      body: await keyring.open(r.bodySealed).catch(() => null),
     })),
   )
 }

@@ -2,8 +2,9 @@
  * Privacy reads shared by the JSON API and the dashboard: a clinic's data-subject requests and
  * its retention-purge receipts, newest first, keyset-paginated.
  */
-import { and, desc, eq, isNull, lt, or, type SQL } from 'drizzle-orm'
+import { eq, isNull, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { newestRows } from '../db/clinic-pages'
 import { privacyRequests, purgeRuns } from '../db/schema'
 import type { PrivacyRequestRow } from './requests'
 
@@ -18,21 +19,8 @@ export function listPrivacyRequests(
   limit: number,
   cursor: Cursor,
 ): Promise<PrivacyRequestRow[]> {
-  const where: SQL[] = [eq(privacyRequests.clinicId, clinicId)]
-  if (cursor) {
-    where.push(
-      or(
-        lt(privacyRequests.createdAt, cursor.t),
-        and(eq(privacyRequests.createdAt, cursor.t), lt(privacyRequests.id, cursor.id)),
-      ) as SQL,
-    )
-  }
-  return db
-    .select()
-    .from(privacyRequests)
-    .where(and(...where))
-    .orderBy(desc(privacyRequests.createdAt), desc(privacyRequests.id))
-    .limit(limit + 1)
+  const mine = eq(privacyRequests.clinicId, clinicId)
+  return newestRows(db, privacyRequests, privacyRequests.createdAt, [mine], limit, cursor)
 }
 
 /**
@@ -46,23 +34,7 @@ export function listPurgeRuns(
   cursor: Cursor,
   options: { withPlatformRuns?: boolean } = {},
 ): Promise<PurgeRunRow[]> {
-  const where: SQL[] = [
-    options.withPlatformRuns
-      ? (or(eq(purgeRuns.clinicId, clinicId), isNull(purgeRuns.clinicId)) as SQL)
-      : eq(purgeRuns.clinicId, clinicId),
-  ]
-  if (cursor) {
-    where.push(
-      or(
-        lt(purgeRuns.ranAt, cursor.t),
-        and(eq(purgeRuns.ranAt, cursor.t), lt(purgeRuns.id, cursor.id)),
-      ) as SQL,
-    )
-  }
-  return db
-    .select()
-    .from(purgeRuns)
-    .where(and(...where))
-    .orderBy(desc(purgeRuns.ranAt), desc(purgeRuns.id))
-    .limit(limit + 1)
+  const mine = eq(purgeRuns.clinicId, clinicId)
+  const scope = options.withPlatformRuns ? or(mine, isNull(purgeRuns.clinicId)) : mine
+  return newestRows(db, purgeRuns, purgeRuns.ranAt, [scope], limit, cursor)
 }
