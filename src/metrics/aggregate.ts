@@ -24,39 +24,35 @@ export type MetricCall = {
 /** One recovered appointment as the roll-up reads it. */
 export type MetricAppointment = { createdAt: number; valuePence: number }
 
-/** A stored day (table daily_metrics), without its keys. */
-export type DayAggregate = {
-  inboundCalls: number
-  missedCalls: number
-  answeredCalls: number
-  voicemails: number
-  callbacks: number
-  textBacks: number
-  callbackSeconds: number[]
-  recoveredAppointments: number
-  recoveredRevenuePence: number
-  heldOutMissedCalls: number
-  heldOutRecovered: number
-  textBackMissedCalls: number
-  textBackRecovered: number
-}
+/** The counts the API shows of a day, a month or any range of days. */
+export const SHOWN_COUNTS = [
+  'inboundCalls',
+  'missedCalls',
+  'answeredCalls',
+  'voicemails',
+  'callbacks',
+  'textBacks',
+  'recoveredAppointments',
+  'recoveredRevenuePence',
+] as const
+
+/** The counts a day stores (table daily_metrics) and a range sums: the shown ones and the cohorts'. */
+export const DAY_COUNTS = [
+  ...SHOWN_COUNTS,
+  'heldOutMissedCalls',
+  'heldOutRecovered',
+  'textBackMissedCalls',
+  'textBackRecovered',
+] as const
+
+export type DayCount = (typeof DAY_COUNTS)[number]
+
+/** A stored day, without its keys: the counts, and every callback's seconds (for the median). */
+export type DayAggregate = Record<DayCount, number> & { callbackSeconds: number[] }
 
 export function emptyDay(): DayAggregate {
-  return {
-    inboundCalls: 0,
-    missedCalls: 0,
-    answeredCalls: 0,
-    voicemails: 0,
-    callbacks: 0,
-    textBacks: 0,
-    callbackSeconds: [],
-    recoveredAppointments: 0,
-    recoveredRevenuePence: 0,
-    heldOutMissedCalls: 0,
-    heldOutRecovered: 0,
-    textBackMissedCalls: 0,
-    textBackRecovered: 0,
-  }
+  const counts = Object.fromEntries(DAY_COUNTS.map((k) => [k, 0])) as Record<DayCount, number>
+  return { ...counts, callbackSeconds: [] }
 }
 
 /**
@@ -119,19 +115,8 @@ export function aggregateDays(
 export function sumDays(days: readonly DayAggregate[]): DayAggregate {
   const total = emptyDay()
   for (const d of days) {
-    total.inboundCalls += d.inboundCalls
-    total.missedCalls += d.missedCalls
-    total.answeredCalls += d.answeredCalls
-    total.voicemails += d.voicemails
-    total.callbacks += d.callbacks
-    total.textBacks += d.textBacks
+    for (const k of DAY_COUNTS) total[k] += d[k]
     total.callbackSeconds.push(...d.callbackSeconds)
-    total.recoveredAppointments += d.recoveredAppointments
-    total.recoveredRevenuePence += d.recoveredRevenuePence
-    total.heldOutMissedCalls += d.heldOutMissedCalls
-    total.heldOutRecovered += d.heldOutRecovered
-    total.textBackMissedCalls += d.textBackMissedCalls
-    total.textBackRecovered += d.textBackRecovered
   }
   total.callbackSeconds.sort((a, b) => a - b)
   return total

@@ -17,7 +17,7 @@ import {
   parseMonthRange,
 } from '../lib/calendar-date'
 import { createRouter } from '../lib/create-app'
-import { dailyMetricsOf, monthlyMetricsOf } from './metrics.service'
+import { dailyFiguresOf, loadDays, monthlyMetricsOf } from './metrics.service'
 
 const route = guardedRoutes('Metrics')
 
@@ -108,10 +108,8 @@ export const metricsRouter = createRouter()
 metricsRouter.openapi(dailyRoute, async (c) => {
   const query = c.req.valid('query')
   const { from, to } = parseDateRange(query.from, query.to, MAX_DAYS)
-  return c.json(
-    await dailyMetricsOf(c.env, c.var.db, c.var.principal.clinicId, from, to, Date.now()),
-    200,
-  )
+  const stored = await loadDays(c.env, c.var.db, c.var.principal.clinicId, from, to, Date.now())
+  return c.json(dailyFiguresOf(stored), 200)
 })
 
 metricsRouter.openapi(monthlyRoute, async (c) => {

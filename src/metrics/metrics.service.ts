@@ -15,22 +15,15 @@ import {
   type HoldOutSummary,
   holdOutSummary,
   median,
+  SHOWN_COUNTS,
   sumDays,
 } from './aggregate'
 import { addDays, datesBetween, localDateOf } from './local-time'
 import { rollUpMetrics } from './rollup'
 
 /** The figures of one day, one month or any range of days (the API's shape). */
-export type Figures = {
-  inboundCalls: number
-  missedCalls: number
-  answeredCalls: number
-  voicemails: number
-  callbacks: number
-  textBacks: number
+export type Figures = Record<(typeof SHOWN_COUNTS)[number], number> & {
   medianCallbackSeconds: number | null
-  recoveredAppointments: number
-  recoveredRevenuePence: number
   holdOut: HoldOutSummary
 }
 
@@ -39,16 +32,13 @@ export type StoredDays = { timezone: string; days: Map<string, DayAggregate> }
 
 /** The figures of an aggregate (a day, or days summed with `sumDays`). */
 export function figuresOf(day: DayAggregate): Figures {
+  const counts = Object.fromEntries(SHOWN_COUNTS.map((k) => [k, day[k]])) as Record<
+    (typeof SHOWN_COUNTS)[number],
+    number
+  >
   return {
-    inboundCalls: day.inboundCalls,
-    missedCalls: day.missedCalls,
-    answeredCalls: day.answeredCalls,
-    voicemails: day.voicemails,
-    callbacks: day.callbacks,
-    textBacks: day.textBacks,
+    ...counts,
     medianCallbackSeconds: median(day.callbackSeconds),
-    recoveredAppointments: day.recoveredAppointments,
-    recoveredRevenuePence: day.recoveredRevenuePence,
     holdOut: holdOutSummary(day),
   }
 }
@@ -178,18 +168,6 @@ export function monthlyFiguresOf(stored: StoredDays, months: readonly string[]):
     months: months.map((month) => ({ month, ...figuresOf(sumDays(byMonth.get(month) ?? [])) })),
     holdOut: holdOutSummary(sumDays(counted)),
   }
-}
-
-/** `/metrics/daily`: every local day of [from, to] (validated dates). */
-export async function dailyMetricsOf(
-  env: Bindings,
-  db: Db,
-  clinicId: string,
-  from: string,
-  to: string,
-  now: number,
-): Promise<DailyFigures> {
-  return dailyFiguresOf(await loadDays(env, db, clinicId, from, to, now))
 }
 
 /** `/metrics/monthly`: every local month of the given (validated, ascending) months. */
