@@ -5,7 +5,7 @@
  */
 
 import { z } from '@hono/zod-openapi'
-import { and, desc, eq, gte, lte } from 'drizzle-orm'
+import { desc, gte, lte } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { answers, byId, jsonBody, jsonResponse, listing, problem } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
@@ -13,7 +13,7 @@ import { findClinicCall } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
 import { findConversation } from '../conversations/store'
 import type { Db } from '../db/client'
-import { olderThan } from '../db/clinic-row'
+import { olderThan, ownedBy } from '../db/clinic-row'
 import { appointments } from '../db/schema'
 import type { Config } from '../env'
 import { InstantSchema, parseInstantRange } from '../lib/calendar-date'
@@ -235,8 +235,9 @@ appointmentsRouter.openapi(listAppointmentsRoute, async (c) => {
     .select({ id: appointments.id, createdAt: appointments.createdAt })
     .from(appointments)
     .where(
-      and(
-        eq(appointments.clinicId, clinic.id),
+      ownedBy(
+        appointments,
+        clinic.id,
         fromMs !== undefined ? gte(appointments.createdAt, fromMs) : undefined,
         toMs !== undefined ? lte(appointments.createdAt, toMs) : undefined,
         olderThan(appointments.createdAt, appointments.id, after),

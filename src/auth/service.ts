@@ -15,6 +15,7 @@ import { isSupportedCountry } from 'libphonenumber-js/max'
 import { audit } from '../audit/audit'
 import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
+import { refuseTaken } from '../db/clinic-row'
 import { authTokens, clinics, loginThrottle, sessions, users } from '../db/schema'
 import { queueEmail } from '../email/email'
 import { inviteEmail, passwordResetEmail } from '../email/templates'
@@ -177,12 +178,8 @@ export async function signUp(
   const { clinicName, email, password, timezone, country } = parsed
   await requireTurnstile(config, parsed[TURNSTILE_FIELD], client.ip)
   const emailLookup = await userEmailLookup(config, email)
-  const [taken] = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(eq(users.emailLookup, emailLookup))
-    .limit(1)
-  if (taken) throw conflict('An account with this email already exists. Sign in instead.')
+  const registered = 'An account with this email already exists. Sign in instead.'
+  await refuseTaken(db, users, users.emailLookup, emailLookup, registered)
 
   const clinicId = newId('cln')
   const userId = newId('usr')
@@ -461,16 +458,6 @@ async function redeemToken(
   return { now, found, user, passwordHash: await hashPassword(password) }
 }
 
-/** Audits what a spent token did and answers with its user. */
-async function tokenUsed(
-  env: Bindings,
-  user: { id: string; clinicId: string; email: string; role: AuthUser['role'] },
-  action: string,
-): Promise<AuthUser> {
-  await audit(env, user.clinicId, { actor: `user:${user.id}`, action, target: `user:${user.id}` })
-  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
-}
-
 /**
  * Accepts an invite: sets the password, activates the user and spends the token, atomically (see
  * `whileTokenLive`). The caller starts the session. 400 for an unknown, used or expired token.
@@ -501,8 +488,20 @@ export async function acceptInvite(
       .returning({ id: users.id }),
     spendToken(db, found.tokenHash, now),
   ])
-  if (activated.length === 0) throw invalidToken()
-  return tokenUsed(env, user, 'user.invite.accept')
+  return tokenUsed(env, user, activated, 'user.invite.accept')
+}
+
+/** Audits what a spent token did and answers with its user. */
+async function tokenUsed(
+  env: Bindings,
+  user: { id: string; clinicId: string; email: string; role: AuthUser['role'] },
+  applied: readonly unknown[],
+  action: string,
+): Promise<AuthUser> {
+  // The batch's first write returns the user only while the token was live: 400 if it was spent.
+  if (applied.length === 0) throw invalidToken()
+  await audit(env, user.clinicId, { actor: `user:${user.id}`, action, target: `user:${user.id}` })
+  return { id: user.id, clinicId: user.clinicId, email: user.email, role: user.role }
 }
 
 /**
@@ -631,8 +630,7 @@ export async function resetPassword(
       ),
     spendToken(db, found.tokenHash, now),
   ])
-  if (changed.length === 0) throw invalidToken()
-  return tokenUsed(env, user, 'auth.password-reset')
+  return tokenUsed(env, user, changed, 'auth.password-reset')
 }
 
 /** The signed-in member and their clinic, for `/me` and the dashboard header. */

@@ -9,6 +9,7 @@ import { resettleAttributionWindow } from '../attribution/notify'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
 import { clinicRowsPage } from '../db/clinic-pages'
+import { refuseTaken } from '../db/clinic-row'
 import { clinics, trackingNumbers, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { actorOf, type Principal } from '../lib/context'
@@ -150,12 +151,8 @@ export async function addTrackingNumber(
       { path: 'forwardTo', message: 'A number cannot forward to itself.' },
     ])
   }
-  const [taken] = await db
-    .select({ id: trackingNumbers.id })
-    .from(trackingNumbers)
-    .where(eq(trackingNumbers.phoneNumber, phoneNumber))
-    .limit(1)
-  if (taken) throw conflict('This number is already in use.')
+  const inUse = 'This number is already in use.'
+  await refuseTaken(db, trackingNumbers, trackingNumbers.phoneNumber, phoneNumber, inUse)
   const id = newId('num')
   let row: typeof trackingNumbers.$inferSelect | undefined
   try {
@@ -170,10 +167,10 @@ export async function addTrackingNumber(
       })
       .returning()
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('This number is already in use.')
+    if (isUniqueViolation(err)) throw conflict(inUse)
     throw err
   }
-  if (!row) throw conflict('This number is already in use.')
+  if (!row) throw conflict(inUse)
   await audit(env, principal.clinicId, {
     actor: actorOf(principal),
     action: 'number.add',

@@ -11,7 +11,7 @@
  * retried; when retries run out the conversation becomes `needs-human` and staff are told.
  */
 
-import { and, asc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import { raiseStaffAlert } from '../alerts/alerts'
 import {
   decideReply,
@@ -21,10 +21,11 @@ import {
 } from '../assistant/assistant'
 import { loadClinicFacts } from '../assistant/facts'
 import { createDb, type Db } from '../db/client'
+import { ownedBy } from '../db/clinic-row'
 import { aiUsage, conversationMessages, conversations } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { type JobHandler, PermanentJobError, RetryLaterError } from '../jobs/consumer'
-import { jobIo } from '../jobs/deps'
+import { withJobIo } from '../jobs/deps'
 import { type AiReplyJob, jobQueue } from '../jobs/messages'
 import { ProblemError } from '../lib/problem'
 import { clinicKeyring } from '../privacy/crypto'
@@ -57,79 +58,77 @@ export type AiReplyOutcome =
 const clinicDo = (env: Bindings, clinicId: string) => env.CLINIC.getByName(clinicId)
 
 /** Runs one `ai-reply` job. Throws RetryLaterError / PermanentJobError for the consumer. */
-export async function answerPatient(
-  job: AiReplyJob,
-  env: Bindings,
-  deps: AiReplyDeps = {},
-): Promise<AiReplyOutcome> {
-  const { db, config, now } = jobIo(env, deps)
+export const answerPatient = withJobIo<AiReplyJob, AiReplyOutcome, AiReplyDeps>(
+  async (job, ctx) => {
+    const { db, config, now, env, deps } = ctx
 
-  // 1. Already answered in D1 (an earlier attempt stored the reply): finish its send only.
-  const existing = await findReply(db, job)
-  if (existing) {
-    await sendReply(job, existing, env, deps)
-    await clinicDo(env, job.clinicId).finishConversationTurn(job.conversationId, job.messageId)
-    return 'already-answered'
-  }
-
-  // 2. The checks, before any model call.
-  const gate = await mayAnswer(db, job, now())
-  if (gate !== 'ok') return gate
-
-  // 3. The turn, from the clinic's Durable Object.
-  const stub = clinicDo(env, job.clinicId)
-  const claim = await stub.claimConversationTurn(job.conversationId, job.messageId, job.at, now())
-  if (claim === 'stale') return 'stale'
-  if (claim === 'answered') return 'already-answered'
-  if (claim === 'busy') throw new RetryLaterError('another attempt holds this turn', 5)
-
-  let decision: ReplyDecision
-  let conversation: ConversationRow
-  try {
-    const found = await findConversation(db, job.clinicId, job.conversationId)
-    if (!found) return 'gone'
-    conversation = found
-    decision = await decideReply(
-      {
-        facts: await loadClinicFacts(db, job.clinicId),
-        history: await history(db, config, conversation),
-        needsDisclosure: !conversation.aiDisclosed,
-        channel: conversation.channel,
-      },
-      { config, ...(deps.modelFetch ? { fetch: deps.modelFetch } : {}) },
-    )
-  } catch (err) {
-    await stub.releaseConversationTurn(job.conversationId, job.messageId)
-    if (err instanceof ModelUnavailableError) {
-      throw new RetryLaterError('model unavailable', err.retryAfterSeconds)
+    // 1. Already answered in D1 (an earlier attempt stored the reply): finish its send only.
+    const existing = await findReply(db, job)
+    if (existing) {
+      await sendReply(job, existing, env, deps)
+      await clinicDo(env, job.clinicId).finishConversationTurn(job.conversationId, job.messageId)
+      return 'already-answered'
     }
-    if (err instanceof ModelBudgetError) throw new PermanentJobError('model-budget-spent')
-    // The clinic is gone (loadClinicFacts' 404): nothing to answer, ever.
-    if (err instanceof ProblemError && err.status === 404) return 'gone'
-    throw err
-  }
 
-  // 4. Checked again just before storing: a staff take-over or a STOP may have come meanwhile.
-  const again = await mayAnswer(db, job, now())
-  if (again !== 'ok') {
-    await stub.releaseConversationTurn(job.conversationId, job.messageId)
-    return again
-  }
-  const replyId = await storeDecision(db, config, conversation, job, decision, now())
-  await stub.finishConversationTurn(job.conversationId, job.messageId)
-  if (decision.triage.handoff) {
-    await raiseStaffAlert(env, {
-      clinicId: job.clinicId,
-      kind: 'needs-human',
-      ref: job.conversationId,
-      at: now(),
-    })
-  }
-  if (replyId) {
-    await sendReply(job, replyId, env, deps)
-  }
-  return decision.triage.handoff ? 'handed-over' : 'replied'
-}
+    // 2. The checks, before any model call.
+    const gate = await mayAnswer(db, job, now())
+    if (gate !== 'ok') return gate
+
+    // 3. The turn, from the clinic's Durable Object.
+    const stub = clinicDo(env, job.clinicId)
+    const claim = await stub.claimConversationTurn(job.conversationId, job.messageId, job.at, now())
+    if (claim === 'stale') return 'stale'
+    if (claim === 'answered') return 'already-answered'
+    if (claim === 'busy') throw new RetryLaterError('another attempt holds this turn', 5)
+
+    let decision: ReplyDecision
+    let conversation: ConversationRow
+    try {
+      const found = await findConversation(db, job.clinicId, job.conversationId)
+      if (!found) return 'gone'
+      conversation = found
+      decision = await decideReply(
+        {
+          facts: await loadClinicFacts(db, job.clinicId),
+          history: await history(db, config, conversation),
+          needsDisclosure: !conversation.aiDisclosed,
+          channel: conversation.channel,
+        },
+        { config, ...(deps.modelFetch ? { fetch: deps.modelFetch } : {}) },
+      )
+    } catch (err) {
+      await stub.releaseConversationTurn(job.conversationId, job.messageId)
+      if (err instanceof ModelUnavailableError) {
+        throw new RetryLaterError('model unavailable', err.retryAfterSeconds)
+      }
+      if (err instanceof ModelBudgetError) throw new PermanentJobError('model-budget-spent')
+      // The clinic is gone (loadClinicFacts' 404): nothing to answer, ever.
+      if (err instanceof ProblemError && err.status === 404) return 'gone'
+      throw err
+    }
+
+    // 4. Checked again just before storing: a staff take-over or a STOP may have come meanwhile.
+    const again = await mayAnswer(db, job, now())
+    if (again !== 'ok') {
+      await stub.releaseConversationTurn(job.conversationId, job.messageId)
+      return again
+    }
+    const replyId = await storeDecision(db, config, conversation, job, decision, now())
+    await stub.finishConversationTurn(job.conversationId, job.messageId)
+    if (decision.triage.handoff) {
+      await raiseStaffAlert(env, {
+        clinicId: job.clinicId,
+        kind: 'needs-human',
+        ref: job.conversationId,
+        at: now(),
+      })
+    }
+    if (replyId) {
+      await sendReply(job, replyId, env, deps)
+    }
+    return decision.triage.handoff ? 'handed-over' : 'replied'
+  },
+)
 
 /** Sends the turn's stored reply (the same path as a `conversation-send` job). */
 function sendReply(job: AiReplyJob, messageId: string, env: Bindings, deps: AiReplyDeps) {
@@ -178,18 +177,15 @@ async function mayAnswer(
 
 /** The thread as the assistant reads it: the last HISTORY_LIMIT messages, oldest first. */
 async function history(db: Db, config: Config, c: ConversationRow) {
-  const rows = await db
-    .select({ author: conversationMessages.author, bodySealed: conversationMessages.bodySealed })
-    .from(conversationMessages)
-    .where(
-      and(
-        eq(conversationMessages.clinicId, c.clinicId),
-        eq(conversationMessages.conversationId, c.id),
-      ),
-    )
-    .orderBy(asc(conversationMessages.createdAt), asc(conversationMessages.id))
+  const m = conversationMessages
+  const newest = await db
+    .select({ author: m.author, bodySealed: m.bodySealed })
+    .from(m)
+    .where(ownedBy(m, c.clinicId, eq(m.conversationId, c.id)))
+    .orderBy(desc(m.createdAt), desc(m.id))
+    .limit(HISTORY_LIMIT)
   const keyring = await clinicKeyring(db, config, c.clinicId)
-  const recent = rows.slice(-HISTORY_LIMIT)
+  const recent = newest.reverse()
   return Promise.all(
     recent.map(async (r) => ({
       author: r.author,

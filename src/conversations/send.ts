@@ -10,9 +10,8 @@ import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
 import { findClinicRow } from '../db/clinic-row'
 import { conversationMessages, outboundMessages, trackingNumbers } from '../db/schema'
-import type { Bindings } from '../env'
 import type { JobHandler } from '../jobs/consumer'
-import { type JobDeps, jobIo } from '../jobs/deps'
+import { type JobDeps, withJobIo } from '../jobs/deps'
 import type { ConversationSendJob } from '../jobs/messages'
 import { claimSend, failSend, isSettled, outboxRow, sendClaimed } from '../outbox/send'
 import { clinicKeyring } from '../privacy/crypto'
@@ -23,85 +22,83 @@ export type SendDeps = JobDeps
 export type SendOutcome = 'sent' | 'sandboxed' | 'already-done' | 'suppressed' | 'gone'
 
 /** Sends the job's message. Throws to ask the queue for a retry (or, permanently, to give up). */
-export async function sendConversationMessage(
-  job: ConversationSendJob,
-  env: Bindings,
-  deps: SendDeps = {},
-): Promise<SendOutcome> {
-  const { db, config, now } = jobIo(env, deps)
-  const byMessage = and(
-    eq(conversationMessages.clinicId, job.clinicId),
-    eq(conversationMessages.id, job.messageId),
-  )
-  const message = await findClinicRow(db, conversationMessages, job.clinicId, job.messageId)
-  const conversation = await findConversation(db, job.clinicId, job.conversationId)
-  if (!message?.outboxId || !conversation || message.conversationId !== conversation.id) {
-    return 'gone'
-  }
-  const row = outboxRow(job.clinicId, message.outboxId)
-  const [outbox] = await db.select().from(outboundMessages).where(row).limit(1)
-  if (!outbox) return 'gone'
-  if (isSettled(outbox.status)) return 'already-done'
+export const sendConversationMessage = withJobIo<ConversationSendJob, SendOutcome, SendDeps>(
+  async (job, ctx) => {
+    const { db, config, now, deps } = ctx
+    const byMessage = and(
+      eq(conversationMessages.clinicId, job.clinicId),
+      eq(conversationMessages.id, job.messageId),
+    )
+    const message = await findClinicRow(db, conversationMessages, job.clinicId, job.messageId)
+    const conversation = await findConversation(db, job.clinicId, job.conversationId)
+    if (!message?.outboxId || !conversation || message.conversationId !== conversation.id) {
+      return 'gone'
+    }
+    const row = outboxRow(job.clinicId, message.outboxId)
+    const [outbox] = await db.select().from(outboundMessages).where(row).limit(1)
+    if (!outbox) return 'gone'
+    if (isSettled(outbox.status)) return 'already-done'
 
-  const suppress = async (reason: string) => {
-    await db.batch([
-      db
-        .update(outboundMessages)
-        .set({ status: 'failed', lastError: reason, updatedAt: now() })
-        .where(row),
-      db.update(conversationMessages).set({ status: 'suppressed' }).where(byMessage),
-    ])
-    return 'suppressed' as const
-  }
-  // Consent can change between queueing and now (a STOP in between): checked last.
-  const blocked = await contactBlock(db, job.clinicId, conversation.contactHash)
-  if (blocked) return suppress(blocked)
+    const suppress = async (reason: string) => {
+      await db.batch([
+        db
+          .update(outboundMessages)
+          .set({ status: 'failed', lastError: reason, updatedAt: now() })
+          .where(row),
+        db.update(conversationMessages).set({ status: 'suppressed' }).where(byMessage),
+      ])
+      return 'suppressed' as const
+    }
+    // Consent can change between queueing and now (a STOP in between): checked last.
+    const blocked = await contactBlock(db, job.clinicId, conversation.contactHash)
+    if (blocked) return suppress(blocked)
 
-  const whatsapp = conversation.channel === 'whatsapp'
-  const outsideWindow = whatsapp && now() - (conversation.lastInboundAt ?? 0) > WHATSAPP_WINDOW_MS
-  const template = config.twilio.whatsappTemplateSid
-  // Outside the window the AI stays silent; staff may send the approved template, if there is one.
-  if (outsideWindow && (message.author !== 'staff' || !template)) {
-    return suppress('outside-whatsapp-window')
-  }
+    const whatsapp = conversation.channel === 'whatsapp'
+    const outsideWindow = whatsapp && now() - (conversation.lastInboundAt ?? 0) > WHATSAPP_WINDOW_MS
+    const template = config.twilio.whatsappTemplateSid
+    // Outside the window the AI stays silent; staff may send the approved template, if there is one.
+    if (outsideWindow && (message.author !== 'staff' || !template)) {
+      return suppress('outside-whatsapp-window')
+    }
 
-  if ((await claimSend(db, row, now())) === 'settled') return 'already-done'
-  const keyring = await clinicKeyring(db, config, job.clinicId)
-  let to: string
-  let body: string
-  try {
-    to = await keyring.open(outbox.toSealed ?? '')
-    body = await keyring.open(outbox.bodySealed)
-  } catch {
-    return failSend(db, row, 'sealed-data-unreadable', now())
-  }
-  const line = conversation.trackingNumberId
-    ? await findClinicRow(db, trackingNumbers, job.clinicId, conversation.trackingNumberId)
-    : null
-  if (!line) return failSend(db, row, 'no-sender-number', now())
-  const from = line.phoneNumber
+    if ((await claimSend(db, row, now())) === 'settled') return 'already-done'
+    const keyring = await clinicKeyring(db, config, job.clinicId)
+    let to: string
+    let body: string
+    try {
+      to = await keyring.open(outbox.toSealed ?? '')
+      body = await keyring.open(outbox.bodySealed)
+    } catch {
+      return failSend(db, row, 'sealed-data-unreadable', now())
+    }
+    const line = conversation.trackingNumberId
+      ? await findClinicRow(db, trackingNumbers, job.clinicId, conversation.trackingNumberId)
+      : null
+    if (!line) return failSend(db, row, 'no-sender-number', now())
+    const from = line.phoneNumber
 
-  const prefix = whatsapp ? 'whatsapp:' : ''
-  const clinicName = outsideWindow ? ((await findClinic(db, job.clinicId))?.name ?? '') : ''
-  return sendClaimed(
-    db,
-    config,
-    {
-      row,
-      outboxId: outbox.id,
-      message: {
-        to: `${prefix}${to}`,
-        from: `${prefix}${from}`,
-        body,
-        ...(outsideWindow && template
-          ? { content: { sid: template, variables: { '1': clinicName, '2': body } } }
-          : {}),
+    const prefix = whatsapp ? 'whatsapp:' : ''
+    const clinicName = outsideWindow ? ((await findClinic(db, job.clinicId))?.name ?? '') : ''
+    return sendClaimed(
+      db,
+      config,
+      {
+        row,
+        outboxId: outbox.id,
+        message: {
+          to: `${prefix}${to}`,
+          from: `${prefix}${from}`,
+          body,
+          ...(outsideWindow && template
+            ? { content: { sid: template, variables: { '1': clinicName, '2': body } } }
+            : {}),
+        },
       },
-    },
-    { fetch: deps.fetch, now },
-    (mode) => [db.update(conversationMessages).set({ status: mode }).where(byMessage)],
-  )
-}
+      { fetch: deps.fetch, now },
+      (mode) => [db.update(conversationMessages).set({ status: mode }).where(byMessage)],
+    )
+  },
+)
 
 /** The queue handler for `conversation-send` jobs. */
 export function createConversationSendHandler(

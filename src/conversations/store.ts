@@ -4,9 +4,9 @@
  * Every write is idempotent (messages dedupe on `clinic_id, dedupe_key`), so a redone webhook or
  * job never adds a message twice. Numbers and bodies are sealed with the clinic's key.
  */
-import { and, desc, eq, gt, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { findClinicRow } from '../db/clinic-row'
+import { findClinicRow, ownedBy } from '../db/clinic-row'
 import { conversationMessages, conversations, outboundMessages } from '../db/schema'
 import type { Config } from '../env'
 import { newId } from '../lib/ids'
@@ -168,30 +168,19 @@ export async function contactBlock(
 
 /** The newest patient message of the conversation and whether staff wrote after it. */
 export async function latestTurn(db: Db, clinicId: string, conversationId: string) {
+  const m = conversationMessages
+  const inThread = and(eq(m.clinicId, clinicId), eq(m.conversationId, conversationId))
   const [patient] = await db
-    .select({ id: conversationMessages.id, at: conversationMessages.createdAt })
-    .from(conversationMessages)
-    .where(
-      and(
-        eq(conversationMessages.clinicId, clinicId),
-        eq(conversationMessages.conversationId, conversationId),
-        eq(conversationMessages.author, 'patient'),
-      ),
-    )
-    .orderBy(desc(conversationMessages.createdAt), desc(conversationMessages.id))
+    .select({ id: m.id, at: m.createdAt })
+    .from(m)
+    .where(and(inThread, eq(m.author, 'patient')))
+    .orderBy(desc(m.createdAt), desc(m.id))
     .limit(1)
   if (!patient) return null
   const [staff] = await db
-    .select({ id: conversationMessages.id })
-    .from(conversationMessages)
-    .where(
-      and(
-        eq(conversationMessages.clinicId, clinicId),
-        eq(conversationMessages.conversationId, conversationId),
-        eq(conversationMessages.author, 'staff'),
-        gt(conversationMessages.createdAt, patient.at),
-      ),
-    )
+    .select({ id: m.id })
+    .from(m)
+    .where(and(inThread, eq(m.author, 'staff'), gt(m.createdAt, patient.at)))
     .limit(1)
   return { messageId: patient.id, at: patient.at, staffReplied: staff !== undefined }
 }
@@ -281,17 +270,12 @@ export async function whatsappOptedIn(
   clinicId: string,
   contactHash: string,
 ): Promise<ConversationRow | null> {
+  const c = conversations
+  const theirs = ownedBy(c, clinicId, eq(c.contactHash, contactHash), eq(c.channel, 'whatsapp'))
   const [row] = await db
     .select()
-    .from(conversations)
-    .where(
-      and(
-        eq(conversations.clinicId, clinicId),
-        eq(conversations.contactHash, contactHash),
-        eq(conversations.channel, 'whatsapp'),
-        sql`${conversations.whatsappOptInAt} IS NOT NULL`,
-      ),
-    )
+    .from(c)
+    .where(and(theirs, isNotNull(c.whatsappOptInAt)))
     .limit(1)
   return row ?? null
 }

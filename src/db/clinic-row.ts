@@ -1,10 +1,11 @@
 /**
- * Small query pieces every clinic-scoped read repeats: one row of the clinic by id, and the
- * "older than the cursor" condition of a newest-first keyset page on (time, id).
+ * Small query pieces the services repeat: one row of the clinic by id, the "older than the
+ * cursor" condition of a newest-first keyset page on (time, id), and "is this value taken?".
  */
 import { and, eq, type SQL, sql } from 'drizzle-orm'
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { Cursor } from '../lib/pagination'
+import { conflict } from '../lib/problem'
 import type { Db } from './client'
 import type {
   calls,
@@ -21,6 +22,15 @@ type OwnedTable =
   | typeof privacyRequests
   | typeof trackingNumbers
 
+/** `clinic_id = clinicId AND …conditions`: the scope every clinic-owned query starts from. */
+export function ownedBy(
+  table: { clinicId: SQLiteColumn },
+  clinicId: string,
+  ...conditions: (SQL | undefined)[]
+): SQL {
+  return and(eq(table.clinicId, clinicId), ...conditions) as SQL
+}
+
 /** One row of `table` owned by the clinic, or null (another clinic's row is simply not found). */
 export async function findClinicRow<T extends OwnedTable>(
   db: Db,
@@ -31,7 +41,7 @@ export async function findClinicRow<T extends OwnedTable>(
   const [row] = await db
     .select()
     .from(table as OwnedTable)
-    .where(and(eq(table.clinicId, clinicId), eq(table.id, id)))
+    .where(ownedBy(table, clinicId, eq(table.id, id)))
     .limit(1)
   return (row as T['$inferSelect'] | undefined) ?? null
 }
@@ -44,4 +54,19 @@ export function olderThan(
 ): SQL | undefined {
   if (!cursor) return undefined
   return sql`(${time} < ${cursor.t} or (${time} = ${cursor.t} and ${id} < ${cursor.id}))`
+}
+
+/**
+ * 409 with `message` when a row of `table` already holds `value` in `column`: a clear answer
+ * before an insert that the unique index would refuse anyway.
+ */
+export async function refuseTaken(
+  db: Db,
+  table: SQLiteTable,
+  column: SQLiteColumn,
+  value: string,
+  message: string,
+): Promise<void> {
+  const [taken] = await db.select({ one: sql`1` }).from(table).where(eq(column, value)).limit(1)
+  if (taken) throw conflict(message)
 }

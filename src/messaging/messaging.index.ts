@@ -15,17 +15,12 @@ import { and, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { queueAttribution } from '../attribution/notify'
 import { audit } from '../audit/audit'
+import { readLine } from '../calls/lines'
 import { emptyTwiml, twimlResponse } from '../calls/twiml'
 import { queueAiReply } from '../conversations/ai-reply'
 import { type Joined, joinStatements } from '../conversations/store'
-import {
-  calls,
-  clinics,
-  inboundMessages,
-  optOuts,
-  outboundMessages,
-  trackingNumbers,
-} from '../db/schema'
+import { ownedBy } from '../db/clinic-row'
+import { calls, inboundMessages, optOuts, outboundMessages } from '../db/schema'
 import { idempotencyKey, newId } from '../lib/ids'
 import { badRequest } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
@@ -64,22 +59,13 @@ messagingWebhooks.post('/', async (c) => {
 
   const to = stripChannelPrefix(rawTo)
   const toE164 = normalisePhone(to.address)?.e164 ?? to.address
-  const [line] = await db
-    .select({
-      clinicId: trackingNumbers.clinicId,
-      country: clinics.country,
-      lineId: trackingNumbers.id,
-    })
-    .from(trackingNumbers)
-    .innerJoin(clinics, eq(clinics.id, trackingNumbers.clinicId))
-    .where(eq(trackingNumbers.phoneNumber, toE164))
-    .limit(1)
+  const line = await readLine(db, toE164)
   // Not one of our numbers: nothing to record, and nothing to tell the sender.
   if (!line) return twiml()
-  const clinicId = line.clinicId
+  const clinicId = line.clinic.id
 
   const from = stripChannelPrefix(rawFrom)
-  const sender = parseCaller(from.address, line.country)
+  const sender = parseCaller(from.address, line.clinic.country)
   // A short code or alphanumeric sender cannot be hashed as a person or replied to.
   if (sender.kind !== 'number') return twiml()
 
@@ -102,8 +88,9 @@ messagingWebhooks.post('/', async (c) => {
       .select({ callId: outboundMessages.callId })
       .from(outboundMessages)
       .where(
-        and(
-          eq(outboundMessages.clinicId, clinicId),
+        ownedBy(
+          outboundMessages,
+          clinicId,
           eq(outboundMessages.recipientHash, senderHash),
           eq(outboundMessages.kind, 'text-back'),
           inArray(outboundMessages.status, TEXT_BACK_SENT),
@@ -151,7 +138,7 @@ messagingWebhooks.post('/', async (c) => {
     channel: from.channel,
     contactHash: senderHash,
     contactE164: sender.e164,
-    trackingNumberId: line.lineId,
+    trackingNumberId: line.trackingNumberId,
     messageSid,
     body,
     at: receivedAt,

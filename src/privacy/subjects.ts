@@ -5,6 +5,7 @@
  */
 import { and, eq, inArray, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { ownedBy } from '../db/clinic-row'
 import {
   appointments,
   calls,
@@ -142,17 +143,14 @@ export async function exportSubject(
     ? await db
         .select()
         .from(optOuts)
-        .where(and(eq(optOuts.clinicId, clinicId), inArray(optOuts.contactHash, hashes)))
+        .where(ownedBy(optOuts, clinicId, inArray(optOuts.contactHash, hashes)))
     : []
   const restrictionRows = hashes.length
     ? await db
         .select()
         .from(subjectRestrictions)
         .where(
-          and(
-            eq(subjectRestrictions.clinicId, clinicId),
-            inArray(subjectRestrictions.subjectHash, hashes),
-          ),
+          ownedBy(subjectRestrictions, clinicId, inArray(subjectRestrictions.subjectHash, hashes)),
         )
     : []
   const requestRows = await subjectRequests(db, clinicId, subject)

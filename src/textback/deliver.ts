@@ -12,7 +12,7 @@ import { createDb, type Db } from '../db/client'
 import { calls, outboundMessages, trackingNumbers } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import type { JobHandler } from '../jobs/consumer'
-import { type JobDeps, jobIo } from '../jobs/deps'
+import { type JobDeps, withJobIo } from '../jobs/deps'
 import type { TextBackJob } from '../jobs/messages'
 import {
   claimSend,
@@ -45,108 +45,106 @@ export type DeliveryOutcome =
   | 'gone'
 
 /** Sends one text-back job. Returns what happened; throws to ask the queue for a retry. */
-export async function deliverTextBack(
-  job: TextBackJob,
-  env: Bindings,
-  deps: DeliveryDeps = {},
-): Promise<DeliveryOutcome> {
-  const { db, config, now } = jobIo(env, deps)
-  const byJob = outboxRow(job.clinicId, job.outboxId)
+export const deliverTextBack = withJobIo<TextBackJob, DeliveryOutcome, DeliveryDeps>(
+  async (job, ctx) => {
+    const { db, config, now, deps } = ctx
+    const byJob = outboxRow(job.clinicId, job.outboxId)
 
-  const [row] = await db.select().from(outboundMessages).where(byJob).limit(1)
-  // Gone (erased or purged) or not a text-back for this call: there is nothing right to send.
-  if (row?.kind !== 'text-back' || row.callId !== job.callId) return 'gone'
-  if (isSettled(row.status)) return 'already-done'
-  if ((await claimSend(db, byJob, now())) === 'settled') return 'already-done'
+    const [row] = await db.select().from(outboundMessages).where(byJob).limit(1)
+    // Gone (erased or purged) or not a text-back for this call: there is nothing right to send.
+    if (row?.kind !== 'text-back' || row.callId !== job.callId) return 'gone'
+    if (isSettled(row.status)) return 'already-done'
+    if ((await claimSend(db, byJob, now())) === 'settled') return 'already-done'
 
-  // Consent can change between the missed call and now (a STOP in between): check last.
-  if (row.recipientHash) {
-    const suppressed = await suppressionReason(db, job.clinicId, row.recipientHash)
-    if (suppressed) {
-      await db.batch([
-        db
-          .update(outboundMessages)
-          .set({ status: 'failed', lastError: suppressed, updatedAt: now() })
-          .where(byJob),
+    // Consent can change between the missed call and now (a STOP in between): check last.
+    if (row.recipientHash) {
+      const suppressed = await suppressionReason(db, job.clinicId, row.recipientHash)
+      if (suppressed) {
+        await db.batch([
+          db
+            .update(outboundMessages)
+            .set({ status: 'failed', lastError: suppressed, updatedAt: now() })
+            .where(byJob),
+          db
+            .update(calls)
+            .set({ textBackStatus: 'suppressed', textBackReason: suppressed, updatedAt: now() })
+            .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))),
+        ])
+        return suppressed === 'opted-out' ? 'suppressed-opted-out' : 'suppressed-restricted'
+      }
+    }
+
+    const keyring = await clinicKeyring(db, config, job.clinicId)
+    let to: string
+    let body: string
+    try {
+      to = await keyring.open(job.toSealed)
+      body = await keyring.open(row.bodySealed)
+    } catch {
+      // The clinic's key is gone (crypto-shredded) or the message was tampered with.
+      return failPermanently(db, job, 'sealed-data-unreadable', now())
+    }
+    if (row.recipientHash && (await contactHash(config, job.clinicId, to)) !== row.recipientHash) {
+      return failPermanently(db, job, 'recipient-mismatch', now())
+    }
+
+    const [sender] = await db
+      .select({ phoneNumber: trackingNumbers.phoneNumber })
+      .from(calls)
+      .innerJoin(
+        trackingNumbers,
+        and(
+          eq(trackingNumbers.id, calls.trackingNumberId),
+          eq(trackingNumbers.clinicId, calls.clinicId),
+        ),
+      )
+      .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId)))
+      .limit(1)
+    if (!sender) return failPermanently(db, job, 'no-sender-number', now())
+
+    const byCall = and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))
+    const whatsapp = row.recipientHash
+      ? await whatsappRoute(db, config, job.clinicId, row.recipientHash, body, now())
+      : null
+    return sendClaimed(
+      db,
+      config,
+      {
+        row: byJob,
+        outboxId: row.id,
+        message: whatsapp
+          ? { to: `whatsapp:${to}`, from: `whatsapp:${sender.phoneNumber}`, body, ...whatsapp }
+          : { to, from: sender.phoneNumber, body },
+      },
+      { fetch: deps.fetch, now },
+      (mode, sentAt) => [
+        ...(whatsapp
+          ? [
+              db
+                .update(outboundMessages)
+                .set({ channel: 'whatsapp' as const })
+                .where(byJob),
+            ]
+          : []),
         db
           .update(calls)
-          .set({ textBackStatus: 'suppressed', textBackReason: suppressed, updatedAt: now() })
-          .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))),
-      ])
-      return suppressed === 'opted-out' ? 'suppressed-opted-out' : 'suppressed-restricted'
-    }
-  }
-
-  const keyring = await clinicKeyring(db, config, job.clinicId)
-  let to: string
-  let body: string
-  try {
-    to = await keyring.open(job.toSealed)
-    body = await keyring.open(row.bodySealed)
-  } catch {
-    // The clinic's key is gone (crypto-shredded) or the message was tampered with.
-    return failPermanently(db, job, 'sealed-data-unreadable', now())
-  }
-  if (row.recipientHash && (await contactHash(config, job.clinicId, to)) !== row.recipientHash) {
-    return failPermanently(db, job, 'recipient-mismatch', now())
-  }
-
-  const [sender] = await db
-    .select({ phoneNumber: trackingNumbers.phoneNumber })
-    .from(calls)
-    .innerJoin(
-      trackingNumbers,
-      and(
-        eq(trackingNumbers.id, calls.trackingNumberId),
-        eq(trackingNumbers.clinicId, calls.clinicId),
-      ),
+          .set(
+            mode === 'sent'
+              ? {
+                  textBackStatus: 'sent',
+                  textBackReason: null,
+                  textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
+                  updatedAt: sentAt,
+                }
+              : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
+                // (and neither the metrics nor a later reply count it as a text-back).
+                { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
+          )
+          .where(byCall),
+      ],
     )
-    .where(and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId)))
-    .limit(1)
-  if (!sender) return failPermanently(db, job, 'no-sender-number', now())
-
-  const byCall = and(eq(calls.clinicId, job.clinicId), eq(calls.id, job.callId))
-  const whatsapp = row.recipientHash
-    ? await whatsappRoute(db, config, job.clinicId, row.recipientHash, body, now())
-    : null
-  return sendClaimed(
-    db,
-    config,
-    {
-      row: byJob,
-      outboxId: row.id,
-      message: whatsapp
-        ? { to: `whatsapp:${to}`, from: `whatsapp:${sender.phoneNumber}`, body, ...whatsapp }
-        : { to, from: sender.phoneNumber, body },
-    },
-    { fetch: deps.fetch, now },
-    (mode, sentAt) => [
-      ...(whatsapp
-        ? [
-            db
-              .update(outboundMessages)
-              .set({ channel: 'whatsapp' as const })
-              .where(byJob),
-          ]
-        : []),
-      db
-        .update(calls)
-        .set(
-          mode === 'sent'
-            ? {
-                textBackStatus: 'sent',
-                textBackReason: null,
-                textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
-                updatedAt: sentAt,
-              }
-            : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
-              // (and neither the metrics nor a later reply count it as a text-back).
-              { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
-        )
-        .where(byCall),
-    ],
-  )
-}
+  },
+)
 
 /**
  * The dead-letter path: retries are exhausted (or the failure was permanent). Marks the outbox row
