@@ -29,10 +29,10 @@ import { withJobIo } from '../jobs/deps'
 import { type AiReplyJob, jobQueue } from '../jobs/messages'
 import { ProblemError } from '../lib/problem'
 import { clinicKeyring } from '../privacy/crypto'
+import { contactBlock } from '../privacy/subjects'
 import { type SendDeps, sendConversationMessage } from './send'
 import {
   type ConversationRow,
-  contactBlock,
   findConversation,
   latestTurn,
   outboundStatements,
@@ -300,11 +300,7 @@ export async function queueAiReply(env: Bindings, job: Omit<AiReplyJob, 'type'>)
 /** The queue handler for `ai-reply` jobs. */
 export function createAiReplyHandler(deps: AiReplyDeps = {}): JobHandler<AiReplyJob> {
   return {
-    async run(job, env) {
-      await answerPatient(job, env, deps)
-    },
-    async deadLetter(job, env) {
-      await handOverUnanswered(job, env, (deps.now ?? Date.now)())
-    },
+    run: (job, env) => answerPatient(job, env, deps),
+    deadLetter: (job, env) => handOverUnanswered(job, env, (deps.now ?? Date.now)()),
   }
 }

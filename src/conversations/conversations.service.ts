@@ -3,6 +3,7 @@
  * pages read and write through. Reads of message bodies are audited; writes that send go through
  * the queue (`conversation-send`), and a staff reply takes the conversation from the AI.
  */
+
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { Triage } from '../assistant/assistant'
 import { audit } from '../audit/audit'
@@ -16,12 +17,12 @@ import { decodeCursor, paginate } from '../lib/pagination'
 import { conflict, notFound } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { clinicKeyring } from '../privacy/crypto'
+import { contactBlock } from '../privacy/subjects'
 import { queueAiReply } from './ai-reply'
 import { parseReasons } from './priority'
 import {
   type ConversationRow,
   type ConversationStatus,
-  contactBlock,
   findConversation,
   latestTurn,
   outboundStatements,

@@ -5,17 +5,18 @@
  * window — outside it only the approved template (TWILIO_WHATSAPP_TEMPLATE_SID) may go.
  */
 
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
-import { findClinicRow } from '../db/clinic-row'
+import { findClinicRow, ownedBy } from '../db/clinic-row'
 import { conversationMessages, outboundMessages, trackingNumbers } from '../db/schema'
 import type { JobHandler } from '../jobs/consumer'
 import { type JobDeps, withJobIo } from '../jobs/deps'
 import type { ConversationSendJob } from '../jobs/messages'
 import { claimSend, failSend, isSettled, outboxRow, sendClaimed } from '../outbox/send'
 import { clinicKeyring } from '../privacy/crypto'
-import { contactBlock, findConversation, WHATSAPP_WINDOW_MS } from './store'
+import { contactBlock } from '../privacy/subjects'
+import { findConversation, WHATSAPP_WINDOW_MS } from './store'
 
 export type SendDeps = JobDeps
 
@@ -25,10 +26,7 @@ export type SendOutcome = 'sent' | 'sandboxed' | 'already-done' | 'suppressed' |
 export const sendConversationMessage = withJobIo<ConversationSendJob, SendOutcome, SendDeps>(
   async (job, ctx) => {
     const { db, config, now, deps } = ctx
-    const byMessage = and(
-      eq(conversationMessages.clinicId, job.clinicId),
-      eq(conversationMessages.id, job.messageId),
-    )
+    const byMessage = messageOf(job)
     const message = await findClinicRow(db, conversationMessages, job.clinicId, job.messageId)
     const conversation = await findConversation(db, job.clinicId, job.conversationId)
     if (!message?.outboxId || !conversation || message.conversationId !== conversation.id) {
@@ -100,26 +98,19 @@ export const sendConversationMessage = withJobIo<ConversationSendJob, SendOutcom
   },
 )
 
+/** The job's message row, in its clinic. */
+function messageOf(job: ConversationSendJob) {
+  return ownedBy(conversationMessages, job.clinicId, eq(conversationMessages.id, job.messageId))
+}
+
 /** The queue handler for `conversation-send` jobs. */
 export function createConversationSendHandler(
   deps: SendDeps = {},
 ): JobHandler<ConversationSendJob> {
   return {
-    async run(job, env) {
-      await sendConversationMessage(job, env, deps)
-    },
+    run: (job, env) => sendConversationMessage(job, env, deps),
     // The outbox row says `failed` with the last error; the thread shows it. Staff see it there.
-    async deadLetter(job, env) {
-      const db = createDb(env.DB)
-      await db
-        .update(conversationMessages)
-        .set({ status: 'failed' })
-        .where(
-          and(
-            eq(conversationMessages.clinicId, job.clinicId),
-            eq(conversationMessages.id, job.messageId),
-          ),
-        )
-    },
+    deadLetter: (job, env) =>
+      createDb(env.DB).update(conversationMessages).set({ status: 'failed' }).where(messageOf(job)),
   }
 }

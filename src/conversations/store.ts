@@ -13,7 +13,6 @@ import { newId } from '../lib/ids'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
 import { type ClinicKeyring, clinicKeyring, sha256Hex } from '../privacy/crypto'
-import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
 import { type Priority, parseReasons, priorityOf } from './priority'
 
 export type Channel = 'sms' | 'whatsapp'
@@ -153,17 +152,6 @@ export async function joinConversation(db: Db, config: Config, m: InboundMessage
 /** One conversation of the clinic, or null (another clinic's id reads as missing). */
 export function findConversation(db: Db, clinicId: string, id: string) {
   return findClinicRow(db, conversations, clinicId, id)
-}
-
-/** Why no automated or staff message may go to this contact now, or null when one may. */
-export async function contactBlock(
-  db: Db,
-  clinicId: string,
-  contactHash: string,
-): Promise<'opted-out' | 'restricted' | null> {
-  if (await isOptedOut(db, clinicId, contactHash)) return 'opted-out'
-  if (await isSubjectSuppressed(db, clinicId, contactHash)) return 'restricted'
-  return null
 }
 
 /** The newest patient message of the conversation and whether staff wrote after it. */

@@ -28,8 +28,9 @@ export class RetryLaterError extends Error {
 }
 
 export type JobHandler<T extends JobMessage = JobMessage> = {
-  run(job: T, env: Bindings, attempt: number): Promise<void>
-  deadLetter(job: T, env: Bindings): Promise<void>
+  /** What it resolves to (an outcome, for tests and logs) is not the consumer's business. */
+  run(job: T, env: Bindings, attempt: number): Promise<unknown>
+  deadLetter(job: T, env: Bindings): Promise<unknown>
 }
 
 export type JobHandlers = { [K in JobType]: JobHandler<Extract<JobMessage, { type: K }>> }

@@ -19,7 +19,7 @@ import {
 } from './daily'
 
 /** The daily jobs need no clean-up of their own when dead: the next run redoes what is due. */
-const nothingToUndo = async () => {}
+const nothingToUndo = async () => undefined
 
 export const jobHandlers: JobHandlers = {
   'text-back': createTextBackHandler(),
@@ -27,18 +27,14 @@ export const jobHandlers: JobHandlers = {
   'conversation-send': createConversationSendHandler(),
   'staff-alert-digest': staffAlertDigestHandler,
   'recording-copy': {
-    run: async (job, env) => {
-      await copyRecording(job, env)
-    },
+    run: (job, env) => copyRecording(job, env),
     // The audio stays at Twilio; the call keeps its key so a human can retry the copy.
     deadLetter: async (job) => {
       logWarn('recording copy dead-lettered', { clinicId: job.clinicId, callId: job.callId })
     },
   },
   email: {
-    run: async (job, env) => {
-      await deliverEmailJob(job, { db: createDb(env.DB), config: getConfig(env) })
-    },
+    run: (job, env) => deliverEmailJob(job, { db: createDb(env.DB), config: getConfig(env) }),
     // The intent's outbox row (if the send got that far) says `failed`; nothing else to undo.
     deadLetter: async (job) => {
       logWarn('email dead-lettered', { clinicId: job.clinicId })
@@ -53,21 +49,15 @@ export const jobHandlers: JobHandlers = {
     },
   },
   'cron-fanout': {
-    run: async (job, env) => {
-      await runCronFanout(job, env)
-    },
+    run: (job, env) => runCronFanout(job, env),
     deadLetter: nothingToUndo,
   },
   'clinic-purge': {
-    run: async (job, env) => {
-      await runClinicPurge(job, env)
-    },
+    run: (job, env) => runClinicPurge(job, env),
     deadLetter: nothingToUndo,
   },
   'clinic-rollup': {
-    run: async (job, env) => {
-      await runClinicRollup(job, env)
-    },
+    run: (job, env) => runClinicRollup(job, env),
     deadLetter: nothingToUndo,
   },
   'platform-housekeeping': { run: runPlatformHousekeeping, deadLetter: nothingToUndo },

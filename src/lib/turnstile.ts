@@ -43,14 +43,9 @@ export async function verifyTurnstile(
   }
 }
 
-/** Throws 403 problem+json unless `token` passes (see `verifyTurnstile`). */
-export async function requireTurnstile(
-  config: Pick<Config, 'turnstile'>,
-  token: string | null | undefined,
-  remoteIp: string | null,
-  fetchImpl: typeof fetch = fetch,
-): Promise<void> {
-  if (!(await verifyTurnstile(config, token, remoteIp, fetchImpl))) {
+/** Throws 403 problem+json unless the token passes (same arguments as `verifyTurnstile`). */
+export async function requireTurnstile(...args: Parameters<typeof verifyTurnstile>): Promise<void> {
+  if (!(await verifyTurnstile(...args))) {
     throw forbidden('The anti-spam check failed. Reload the page and try again.')
   }
 }

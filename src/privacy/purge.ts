@@ -102,14 +102,9 @@ function deleteStep(
 }
 
 /** Deletes the R2 objects of calls matching `where`, then forgets their keys on the rows. */
-function recordingStep(
-  env: Bindings,
-  kind: string,
-  where: string,
-  params: (string | number)[],
-): PurgeStep {
+function recordingStep(env: Bindings, where: string, params: (string | number)[]): PurgeStep {
   return {
-    kind,
+    kind: 'recordings',
     maxChunk: R2_CHUNK,
     chunk: async (limit) => {
       const rows = await env.DB.prepare(
@@ -151,7 +146,7 @@ export function clinicPurgeJobs(
       cutoff: cut.calls,
       steps: [
         // A recording never outlives the call it belongs to.
-        recordingStep(env, 'recordings', 'clinic_id = ? AND started_at < ?', [id, cut.calls]),
+        recordingStep(env, 'clinic_id = ? AND started_at < ?', [id, cut.calls]),
         deleteStep(
           d1,
           'textBacks',
@@ -201,9 +196,7 @@ export function clinicPurgeJobs(
       job: 'recordings',
       clinicId: id,
       cutoff: cut.recordings,
-      steps: [
-        recordingStep(env, 'recordings', 'clinic_id = ? AND started_at < ?', [id, cut.recordings]),
-      ],
+      steps: [recordingStep(env, 'clinic_id = ? AND started_at < ?', [id, cut.recordings])],
     },
     {
       // Messages outside a text-back exchange are conversations: kept until 24 months after the
@@ -309,7 +302,7 @@ export async function terminatedClinicJob(
 ): Promise<PurgeJob> {
   const d1 = env.DB
   const steps: PurgeStep[] = [
-    recordingStep(env, 'recordings', 'clinic_id = ?', [clinicId]),
+    recordingStep(env, 'clinic_id = ?', [clinicId]),
     {
       // Objects stored under the clinic's prefix (uploads): the convention is `<clinicId>/…`.
       kind: 'blobs',

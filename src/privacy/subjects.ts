@@ -29,6 +29,17 @@ function hashesOf(subject: SubjectHashes): string[] {
   return [subject.phoneHash, subject.emailHash].filter((h): h is string => h !== null)
 }
 
+/** Why no automated or staff message may go to this contact now, or null when one may. */
+export async function contactBlock(
+  db: Db,
+  clinicId: string,
+  contactHash: string,
+): Promise<'opted-out' | 'restricted' | null> {
+  if (await isOptedOut(db, clinicId, contactHash)) return 'opted-out'
+  if (await isSubjectSuppressed(db, clinicId, contactHash)) return 'restricted'
+  return null
+}
+
 /** True when the contact sent STOP (or another opt-out keyword) to this clinic and not START since. */
 export async function isOptedOut(db: Db, clinicId: string, contactHash: string): Promise<boolean> {
   const [row] = await db

@@ -25,7 +25,7 @@ import {
   sendClaimed,
 } from '../outbox/send'
 import { clinicKeyring, contactHash } from '../privacy/crypto'
-import { isOptedOut, isSubjectSuppressed } from '../privacy/subjects'
+import { contactBlock } from '../privacy/subjects'
 
 export { SEND_LEASE_MS }
 /** Another attempt holds a fresh claim on this send (src/outbox/send.ts). */
@@ -58,7 +58,7 @@ export const deliverTextBack = withJobIo<TextBackJob, DeliveryOutcome, DeliveryD
 
     // Consent can change between the missed call and now (a STOP in between): check last.
     if (row.recipientHash) {
-      const suppressed = await suppressionReason(db, job.clinicId, row.recipientHash)
+      const suppressed = await contactBlock(db, job.clinicId, row.recipientHash)
       if (suppressed) {
         await db.batch([
           db
@@ -188,23 +188,9 @@ export async function markTextBackFailed(
 /** The queue handler for `text-back` jobs. */
 export function createTextBackHandler(deps: DeliveryDeps = {}): JobHandler<TextBackJob> {
   return {
-    async run(job, env) {
-      await deliverTextBack(job, env, deps)
-    },
-    async deadLetter(job, env) {
-      await markTextBackFailed(job, env, (deps.now ?? Date.now)())
-    },
+    run: (job, env) => deliverTextBack(job, env, deps),
+    deadLetter: (job, env) => markTextBackFailed(job, env, (deps.now ?? Date.now)()),
   }
-}
-
-async function suppressionReason(
-  db: Db,
-  clinicId: string,
-  recipientHash: string,
-): Promise<'opted-out' | 'restricted' | null> {
-  if (await isOptedOut(db, clinicId, recipientHash)) return 'opted-out'
-  if (await isSubjectSuppressed(db, clinicId, recipientHash)) return 'restricted'
-  return null
 }
 
 /**
