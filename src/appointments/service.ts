@@ -12,11 +12,12 @@ import { findClinicCall } from '../calls/calls.service'
 import type { CallRow } from '../calls/store'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
-import { olderThan } from '../db/clinic-row'
+import { olderThan, ownedBy } from '../db/clinic-row'
 import { appointments, calls, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
 import { badRequest, notFound } from '../lib/problem'
+import { IN_LIST_MAX, slices } from '../lib/slices'
 import { MINUTE_MS, toIso, toIsoOrNull } from '../lib/time'
 
 /** The settings a booking needs (a clinic row from src/clinic/find.ts has them all). */
@@ -73,13 +74,11 @@ export async function treatmentValues(
 ): Promise<Map<string, number>> {
   const unique = [...new Set(ids)]
   const out = new Map<string, number>()
-  for (let i = 0; i < unique.length; i += 90) {
+  for (const some of slices(unique, IN_LIST_MAX)) {
     const rows = await db
       .select({ id: treatments.id, valuePence: treatments.valuePence })
       .from(treatments)
-      .where(
-        and(eq(treatments.clinicId, clinicId), inArray(treatments.id, unique.slice(i, i + 90))),
-      )
+      .where(ownedBy(treatments, clinicId, inArray(treatments.id, some)))
     for (const r of rows) out.set(r.id, r.valuePence)
   }
   return out
@@ -146,16 +145,11 @@ export async function insertAppointments(
     .filter((r) => !inserted.has(r.id) && r.externalId !== null)
     .map((r) => r.externalId!)
   const existing = new Map<string, string>()
-  for (let i = 0; i < repeatedExternalIds.length; i += 90) {
+  for (const some of slices(repeatedExternalIds, IN_LIST_MAX)) {
     const found = await db
       .select({ id: appointments.id, externalId: appointments.externalId })
       .from(appointments)
-      .where(
-        and(
-          eq(appointments.clinicId, clinicId),
-          inArray(appointments.externalId, repeatedExternalIds.slice(i, i + 90)),
-        ),
-      )
+      .where(ownedBy(appointments, clinicId, inArray(appointments.externalId, some)))
     for (const f of found) existing.set(f.externalId!, f.id)
   }
   return rows.map((r) =>

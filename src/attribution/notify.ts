@@ -15,6 +15,7 @@ import { jobQueue } from '../jobs/messages'
 import type { AfterResponse } from '../lib/after-response'
 import { withDurableRetry } from '../lib/durable'
 import { logError } from '../lib/logger'
+import { slices } from '../lib/slices'
 import { DAY_MS } from '../lib/time'
 import { rollUpMetrics } from '../metrics/rollup'
 import { affectedInstants, writeOutcomes } from './outcomes'
@@ -114,10 +115,11 @@ async function syncResettled(
     await rollUpMetrics(env, clinicId, first, last)
   }
   const stub = env.CLINIC.getByName(clinicId)
-  for (let i = 0; i < changes.length; i += CONFIRM_CHUNK) {
-    const confirmations = changes
-      .slice(i, i + CONFIRM_CHUNK)
-      .map((c) => ({ appointmentId: c.appointmentId, settledAt: c.settledAt }))
+  for (const some of slices(changes, CONFIRM_CHUNK)) {
+    const confirmations = some.map((c) => ({
+      appointmentId: c.appointmentId,
+      settledAt: c.settledAt,
+    }))
     await withDurableRetry(() => stub.confirmAttributionSynced(confirmations))
   }
 }
@@ -241,12 +243,10 @@ export async function resettleClinic(env: Bindings, clinicId: string): Promise<v
       facts.push({ kind: 'appointment', id: r.id, callerHash: r.callerHash, at: r.at })
   }
   const stub = env.CLINIC.getByName(clinicId)
-  for (let i = 0; i < facts.length; i += LOAD_CHUNK) {
-    const chunk = facts.slice(i, i + LOAD_CHUNK)
-    await withDurableRetry(() => stub.loadAttributionFacts(chunk))
+  for (const some of slices(facts, LOAD_CHUNK)) {
+    await withDurableRetry(() => stub.loadAttributionFacts(some))
   }
-  const changes = await withDurableRetry(() => stub.resettleAttribution(windowDays))
-  await syncResettled(env, clinicId, changes)
+  await resettleAttributionWindow(env, clinicId, windowDays)
 }
 
 /**
