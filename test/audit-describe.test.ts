@@ -104,6 +104,22 @@ describe('describeAuditEntry', () => {
       describeAuditEntry(entry('user:usr_1', 'conversation.take-over', null), names).what,
     ).toBe('Conversation take over')
   })
+
+  it('says what the front desk did to calls, conversations and alert settings', () => {
+    const what = (action: string, details: object) =>
+      describeAuditEntry(entry('user:usr_1', action, null, details), names).what
+    expect(what('call.resolved', { outcome: 'booked' })).toBe(
+      'Marked a missed call as dealt with (booked)',
+    )
+    expect(what('conversation.read', { messages: 3 })).toBe('Read a conversation (3 messages)')
+    expect(what('conversation.status', { from: 'ai', to: 'human' })).toBe(
+      'Moved a conversation from ai to human',
+    )
+    expect(what('user.alerts.change', { alerts: false })).toBe(
+      'Turned a member’s staff alert emails off',
+    )
+    expect(what('call.callback.placed', {})).toBe('Rang a caller back from the dashboard')
+  })
 })
 
 describe('describePurge and describePrivacyRequest', () => {

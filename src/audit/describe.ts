@@ -153,6 +153,8 @@ const ACTION_WORDS: Record<string, string> = {
   'treatment.add': 'Added a treatment',
   'treatment.remove': 'Removed a treatment',
   'call.recording.read': 'Viewed the voicemail of a call',
+  'call.callback.placed': 'Rang a caller back from the dashboard',
+  'conversation.call.placed': 'Rang a patient from their conversation',
   'call.voicemail.read': 'Viewed the voicemail of a call',
   'recording.read': 'Viewed the voicemail of a call',
   'messaging.opt-out': 'Opted out of text messages (STOP)',
@@ -178,6 +180,11 @@ const ACTIONS_WITH_DETAILS: Record<string, (d: Record<string, unknown>) => strin
   'appointments.import': (d) =>
     `Imported appointments (${count(d.imported, 'new one')}, ${count(d.duplicates, 'duplicate')}, ${count(d.errors, 'error')})`,
   'privacy.request.received': (d) => `Recorded ${article(d.type)} request`,
+  'call.resolved': (d) =>
+    `Marked a missed call as dealt with${typeof d.outcome === 'string' ? ` (${d.outcome})` : ''}`,
+  'conversation.read': (d) => `Read a conversation (${count(d.messages, 'message')})`,
+  'conversation.status': (d) => `Moved a conversation from ${d.from} to ${d.to}`,
+  'user.alerts.change': (d) => `Turned a member’s staff alert emails ${d.alerts ? 'on' : 'off'}`,
   'audit.retention': (d) => `Removed ${count(d.removed, 'old audit entry', 'old audit entries')}`,
 }
 
