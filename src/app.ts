@@ -18,6 +18,7 @@ import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
 import { getConfig } from './env'
 import { jobsRouter } from './jobs/jobs.index'
+import { leadsRouter } from './leads/leads.index'
 import { afterResponse } from './lib/after-response'
 import type { AppEnv } from './lib/context'
 import { requestLogger } from './lib/logger'
@@ -86,6 +87,7 @@ export function createApp(options: AppOptions = {}) {
     outboxRouter,
     privacyRouter,
     jobsRouter,
+    leadsRouter,
   ]) {
     app.route('/api/v1', router)
   }

@@ -15,6 +15,7 @@ import type { Db } from '../db/client'
 import { olderThan, ownedBy } from '../db/clinic-row'
 import { appointments, calls, treatments } from '../db/schema'
 import type { Bindings } from '../env'
+import { bookedLeadStatements } from '../leads/leads.service'
 import { newId } from '../lib/ids'
 import { badRequest, notFound } from '../lib/problem'
 import { IN_LIST_MAX, slices } from '../lib/slices'
@@ -413,6 +414,10 @@ export async function bookAppointment(
   const [stored] = await insertAppointments(db, clinic.id, [booking], now)
   const [row] = await loadAppointments(db, clinic.id, [stored!.id])
   if (!row) throw notFound()
+  // The person's lead (if a form or a call made one) is booked and linked. Idempotent, so a
+  // repeat of the same booking repairs a link an earlier attempt failed to write.
+  const leadWrites = await bookedLeadStatements(db, clinic.id, booking.callerHash, row.id, now)
+  if (leadWrites) await db.batch(leadWrites)
   // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.
   const outcomes = await settleAppointments(env, clinic, [
     {

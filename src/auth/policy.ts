@@ -27,6 +27,9 @@ export const POLICY = {
   'appointments:write': { roles: OPERATORS, key: true, about: 'Create and import appointments.' },
   'metrics:read': { roles: ALL, key: true, about: 'Read the daily and monthly metrics.' },
   'leads:read': { roles: OPERATORS, key: true, about: 'Read form enquiries and leads.' },
+  'leads:write': { roles: OPERATORS, key: false, about: 'Change a lead’s status or assignee.' },
+  'forms:read': { roles: ALL, key: true, about: 'List the clinic’s embeddable forms.' },
+  'forms:write': { roles: MANAGERS, key: false, about: 'Create and change embeddable forms.' },
   'conversations:read': { roles: OPERATORS, key: true, about: 'Read SMS/WhatsApp threads.' },
   'conversations:write': {
     roles: OPERATORS,

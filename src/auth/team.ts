@@ -3,7 +3,7 @@
  * Every query is scoped to the caller's clinic: another clinic's id answers 404 as if it did not
  * exist. Owners alone may make, change or disable owners, and the last active owner stays.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { alertsOn } from '../alerts/alerts'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
@@ -12,7 +12,7 @@ import { apiKeys, sessions, users } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal, type Role } from '../lib/context'
 import { newId } from '../lib/ids'
-import { conflict, forbidden, notFound } from '../lib/problem'
+import { badRequest, conflict, forbidden, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { clinicKeyring, randomToken, sha256Hex } from '../privacy/crypto'
 import { API_KEY_PREFIX } from './middleware'
@@ -189,6 +189,34 @@ export async function disableMember(
     action: 'user.disable',
     target: `user:${userId}`,
   })
+}
+
+/**
+ * 400 naming `field` unless `userId` is a member of the clinic who can work (active or invited):
+ * what a lead or a conversation may be assigned to.
+ */
+export async function requireAssignee(
+  db: Db,
+  clinicId: string,
+  userId: string,
+  field = 'assignedTo',
+): Promise<void> {
+  const [member] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(
+        eq(users.clinicId, clinicId),
+        eq(users.id, userId),
+        inArray(users.status, ['active', 'invited']),
+      ),
+    )
+    .limit(1)
+  if (!member) {
+    throw badRequest('The request is not valid.', [
+      { path: field, message: 'No such member of the team.' },
+    ])
+  }
 }
 
 export async function memberById(

@@ -19,6 +19,7 @@ import { badRequest, conflict, notFound, unauthorized } from '../lib/problem'
 import { toIso } from '../lib/time'
 import { normalisePhone } from '../phone/phone'
 import { type ClinicRow, findClinic } from './find'
+import { removeOwned, updateOwned } from './owned'
 import {
   assertTextBackTemplate,
   type ClinicJson,
@@ -79,25 +80,6 @@ export async function updateClinic(
 }
 
 // --- Shared by numbers and treatments: both are clinic-owned rows keyed by a text id -----------
-
-type OwnedTable = typeof trackingNumbers | typeof treatments
-
-/** Deletes one of the clinic's rows of `table` (404 for another clinic's), then audits it. */
-async function removeOwned(
-  db: Db,
-  env: Bindings,
-  principal: Principal,
-  table: OwnedTable,
-  id: string,
-  audited: { action: string; target: string },
-): Promise<void> {
-  const removed = await db
-    .delete(table)
-    .where(and(eq(table.id, id), eq(table.clinicId, principal.clinicId)))
-    .returning({ id: table.id })
-  if (removed.length === 0) throw notFound()
-  await audit(env, principal.clinicId, { actor: actorOf(principal), ...audited })
-}
 
 // --- Tracking numbers -------------------------------------------------------------------------
 
@@ -203,18 +185,9 @@ export async function updateTrackingNumber(
     }
   }
   if (input.label !== undefined) set.label = input.label
-  if (Object.keys(set).length === 0) return numberJson(current)
-  const [row] = await db
-    .update(trackingNumbers)
-    .set(set)
-    .where(and(eq(trackingNumbers.id, id), eq(trackingNumbers.clinicId, principal.clinicId)))
-    .returning()
-  if (!row) throw notFound()
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
+  const row = await updateOwned(db, env, principal, trackingNumbers, id, set, {
     action: 'number.change',
     target: `number:${id}`,
-    details: { fields: Object.keys(set).sort().join(',') },
   })
   return numberJson(row)
 }
@@ -279,19 +252,9 @@ export async function updateTreatment(
   const set: Partial<typeof treatments.$inferInsert> = {}
   if (input.name !== undefined) set.name = input.name
   if (input.valuePence !== undefined) set.valuePence = input.valuePence
-  const scope = and(eq(treatments.id, id), eq(treatments.clinicId, principal.clinicId))
-  if (Object.keys(set).length === 0) {
-    const [row] = await db.select().from(treatments).where(scope)
-    if (!row) throw notFound()
-    return treatmentJson(row)
-  }
-  const [row] = await db.update(treatments).set(set).where(scope).returning()
-  if (!row) throw notFound()
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
+  const row = await updateOwned(db, env, principal, treatments, id, set, {
     action: 'treatment.change',
     target: `treatment:${id}`,
-    details: { fields: Object.keys(set).sort().join(',') },
   })
   return treatmentJson(row)
 }

@@ -7,6 +7,7 @@
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm'
 import type { Triage } from '../assistant/assistant'
 import { audit } from '../audit/audit'
+import { requireAssignee } from '../auth/team'
 import type { Db } from '../db/client'
 import { createDb } from '../db/client'
 import { conversationMessages, conversations, outboundMessages } from '../db/schema'
@@ -306,6 +307,7 @@ export async function assignConversation(
   db: Db,
   input: { clinicId: string; conversationId: string; assignedTo: string | null },
 ): Promise<ConversationSummary> {
+  if (input.assignedTo) await requireAssignee(db, input.clinicId, input.assignedTo, 'userId')
   const [updated] = await db
     .update(conversations)
     .set({ assignedTo: input.assignedTo, updatedAt: Date.now() })

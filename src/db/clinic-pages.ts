@@ -10,6 +10,7 @@ import { olderThan } from './clinic-row'
 import type {
   apiKeys,
   calls,
+  forms,
   jobFailures,
   outboundMessages,
   privacyRequests,
@@ -19,7 +20,12 @@ import type {
   users,
 } from './schema'
 
-type ClinicTable = typeof trackingNumbers | typeof treatments | typeof users | typeof apiKeys
+type ClinicTable =
+  | typeof trackingNumbers
+  | typeof treatments
+  | typeof users
+  | typeof apiKeys
+  | typeof forms
 
 /** A page of the clinic's rows of `table` (optionally filtered further by `where`), in id order. */
 export async function clinicRowsPage<T extends ClinicTable>(

@@ -11,6 +11,7 @@ import type {
   calls,
   conversationMessages,
   conversations,
+  leads,
   privacyRequests,
   trackingNumbers,
 } from './schema'
@@ -20,6 +21,7 @@ type OwnedTable =
   | typeof conversations
   | typeof conversationMessages
   | typeof privacyRequests
+  | typeof leads
   | typeof trackingNumbers
 
 /** `clinic_id = clinicId AND …conditions`: the scope every clinic-owned query starts from. */

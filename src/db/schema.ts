@@ -636,3 +636,133 @@ export const staffAlerts = sqliteTable(
     index('staff_alerts_clinic_idx').on(t.clinicId, t.sentAt, t.createdAt),
   ],
 )
+
+// --- Forms, enquiries and leads (docs/LEADS.md) ----------------------------------------------
+
+/** A form a clinic embeds on its site (or links to): what it asks and where it may be posted from. */
+export const forms = sqliteTable(
+  'forms',
+  {
+    id: id(),
+    clinicId: ownedByClinic(),
+    kind: text('kind', { enum: ['enquiry', 'guide', 'scorecard', 'book-call', 'chat'] }).notNull(),
+    name: text('name').notNull(),
+    /** JSON array of origins (`https://www.clinic.co.uk`) whose pages may post to it. */
+    allowedOrigins: text('allowed_origins').notNull().default('[]'),
+    /** `guide` forms: the link a submitter receives by email. */
+    guideUrl: text('guide_url'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [index('forms_clinic_idx').on(t.clinicId, t.createdAt)],
+)
+
+/**
+ * One lead per clinic and person: found by the keyed hash of their phone (the same hash as
+ * `calls.caller_hash`, so their calls and messages meet it) or of their email. Contact details
+ * sealed; only masks and initials in clear. Purged 24 months after `last_interaction_at`.
+ */
+export const leads = sqliteTable(
+  'leads',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    phoneHash: text('phone_hash'),
+    emailHash: text('email_hash'),
+    nameSealed: text('name_sealed'),
+    phoneSealed: text('phone_sealed'),
+    emailSealed: text('email_sealed'),
+    nameInitials: text('name_initials'),
+    phoneMasked: text('phone_masked'),
+    emailMasked: text('email_masked'),
+    status: text('status', { enum: ['new', 'contacted', 'booked', 'lost'] })
+      .notNull()
+      .default('new'),
+    assignedTo: text('assigned_to'),
+    /** How they first came: a form (kind, id) or a channel (call, sms, whatsapp, web). */
+    sourceKind: text('source_kind').notNull(),
+    sourceFormId: text('source_form_id'),
+    sourceChannel: text('source_channel'),
+    /** JSON: the first touch's marketing attribution (UTMs, click ids, landing page, referrer). */
+    attribution: text('attribution'),
+    /** JSON: the latest consent choices with their wording, version and time. */
+    consent: text('consent'),
+    /** What they asked about, for the priority (a treatment name). */
+    treatment: text('treatment'),
+    /** The latest form kind or channel that touched them. */
+    lastKind: text('last_kind').notNull(),
+    lastInteractionAt: integer('last_interaction_at').notNull(),
+    /** When staff last answered them (a reply or a call back); null while unanswered. */
+    lastReplyAt: integer('last_reply_at'),
+    appointmentId: text('appointment_id'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [
+    uniqueIndex('leads_phone_uq').on(t.clinicId, t.phoneHash),
+    uniqueIndex('leads_email_uq').on(t.clinicId, t.emailHash),
+    index('leads_list_idx').on(t.clinicId, t.lastInteractionAt),
+    index('leads_last_idx').on(t.lastInteractionAt),
+  ],
+)
+
+/** One form submission: what was asked (sealed), the scorecard's answers, consent, attribution. */
+export const enquiries = sqliteTable(
+  'enquiries',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    formId: text('form_id').notNull(),
+    leadId: text('lead_id').notNull(),
+    kind: text('kind', { enum: ['enquiry', 'guide', 'scorecard', 'book-call', 'chat'] }).notNull(),
+    messageSealed: text('message_sealed'),
+    treatment: text('treatment'),
+    preferredTimeSealed: text('preferred_time_sealed'),
+    /** JSON: scorecard answers and result (numbers about the clinic, no personal data). */
+    scorecard: text('scorecard'),
+    consent: text('consent').notNull(),
+    /** JSON marketing attribution; cleared 2 years after the submission. */
+    attribution: text('attribution'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('enquiries_lead_idx').on(t.clinicId, t.leadId, t.createdAt),
+    index('enquiries_created_idx').on(t.createdAt),
+  ],
+)
+
+/** A photo sent with an enquiry: its bytes in R2 (location stripped), only its metadata here. */
+export const leadPhotos = sqliteTable(
+  'lead_photos',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    leadId: text('lead_id').notNull(),
+    enquiryId: text('enquiry_id').notNull(),
+    r2Key: text('r2_key').notNull(),
+    contentType: text('content_type').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('lead_photos_lead_idx').on(t.clinicId, t.leadId)],
+)
+
+/** A lead's timeline: each form, call, message, reply, booking and status change, by id only. */
+export const leadEvents = sqliteTable(
+  'lead_events',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    leadId: text('lead_id').notNull(),
+    kind: text('kind').notNull(),
+    /** The enquiry, call, conversation or appointment id; null for a status change. */
+    ref: text('ref'),
+    /** JSON details without personal data (e.g. `{from, to}` of a status change). */
+    details: text('details'),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('lead_events_ref_uq').on(t.clinicId, t.leadId, t.kind, t.ref),
+    index('lead_events_lead_idx').on(t.clinicId, t.leadId, t.at),
+  ],
+)

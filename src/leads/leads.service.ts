@@ -1,0 +1,347 @@
+/**
+ * Leads, read and worked by staff: the list (priority first), one lead opened (contact details
+ * decrypted: an audited read), its photos (audited), its timeline, and status or assignment
+ * changes. One service for the API and the dashboard.
+ */
+import { and, asc, desc, eq } from 'drizzle-orm'
+import { z } from 'zod'
+import { audit } from '../audit/audit'
+import { requireAssignee } from '../auth/team'
+import type { Db } from '../db/client'
+import { findClinicRow, olderThan, ownedBy } from '../db/clinic-row'
+import { enquiries, leadEvents, leadPhotos, leads, treatments } from '../db/schema'
+import type { Bindings, Config } from '../env'
+import { actorOf, type Principal } from '../lib/context'
+import { newId } from '../lib/ids'
+import { type Cursor, decodeCursor, encodeCursor } from '../lib/pagination'
+import { notFound } from '../lib/problem'
+import { toIso, toIsoOrNull } from '../lib/time'
+import { clinicKeyring } from '../privacy/crypto'
+import type { Attribution } from './attribution'
+import type { ConsentRecord } from './consent'
+import { leadPriority, type Priority } from './priority'
+
+export const LEAD_STATUSES = ['new', 'contacted', 'booked', 'lost'] as const
+export type LeadStatus = (typeof LEAD_STATUSES)[number]
+export type LeadRow = typeof leads.$inferSelect
+
+export const LeadPatchSchema = z
+  .object({
+    status: z.enum(LEAD_STATUSES).optional(),
+    assignedTo: z.string().min(1).max(64).nullable().optional(),
+  })
+  .refine((p) => p.status !== undefined || p.assignedTo !== undefined, {
+    message: 'Give a status or assignedTo.',
+  })
+
+export type LeadSummary = {
+  id: string
+  status: LeadStatus
+  source: { kind: string; formId: string | null; channel: string | null }
+  attribution: Attribution | null
+  consent: ConsentRecord | null
+  priority: Priority
+  assignedTo: string | null
+  lastInteractionAt: string
+  createdAt: string
+  contact: { nameInitials: string | null; emailMasked: string | null; phoneMasked: string | null }
+}
+
+function json<T>(text: string | null): T | null {
+  return text ? (JSON.parse(text) as T) : null
+}
+
+/** A lead's priority now, from its row and the value of the treatment it asked about. */
+export function priorityOf(
+  row: LeadRow,
+  values: ReadonlyMap<string, number>,
+  now: number,
+): Priority {
+  return leadPriority({
+    status: row.status,
+    lastKind: row.lastKind,
+    treatmentValuePence: row.treatment ? (values.get(row.treatment.toLowerCase()) ?? null) : null,
+    lastInteractionAt: row.lastInteractionAt,
+    lastReplyAt: row.lastReplyAt,
+    hasPhone: row.phoneHash !== null,
+    now,
+  })
+}
+
+/** The clinic's treatment values by lower-cased name (what a form's `treatment` names). */
+async function treatmentValues(db: Db, clinicId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ name: treatments.name, value: treatments.valuePence })
+    .from(treatments)
+    .where(eq(treatments.clinicId, clinicId))
+  return new Map(rows.map((r) => [r.name.toLowerCase(), r.value]))
+}
+
+export function leadSummary(row: LeadRow, priority: Priority): LeadSummary {
+  return {
+    id: row.id,
+    status: row.status,
+    source: { kind: row.sourceKind, formId: row.sourceFormId, channel: row.sourceChannel },
+    attribution: json<Attribution>(row.attribution),
+    consent: json<ConsentRecord>(row.consent),
+    priority,
+    assignedTo: row.assignedTo,
+    lastInteractionAt: toIso(row.lastInteractionAt),
+    createdAt: toIso(row.createdAt),
+    contact: {
+      nameInitials: row.nameInitials,
+      emailMasked: row.emailMasked,
+      phoneMasked: row.phoneMasked,
+    },
+  }
+}
+
+export type LeadFilters = {
+  status?: LeadStatus | undefined
+  kind?: string | undefined
+}
+
+/**
+ * A page of the clinic's leads, most recent interaction first (keyset on it), each with its
+ * priority; `open` pages (new, contacted) are sorted priority first within the page.
+ */
+export async function listLeads(
+  db: Db,
+  clinicId: string,
+  filters: LeadFilters,
+  page: { limit: number; cursor: string | null | undefined },
+  now: number,
+): Promise<{ items: LeadSummary[]; nextCursor: string | null }> {
+  const after: Cursor | null = decodeCursor(page.cursor ?? undefined)
+  const rows = await db
+    .select()
+    .from(leads)
+    .where(
+      ownedBy(
+        leads,
+        clinicId,
+        filters.status ? eq(leads.status, filters.status) : undefined,
+        filters.kind ? eq(leads.sourceKind, filters.kind) : undefined,
+        olderThan(leads.lastInteractionAt, leads.id, after),
+      ),
+    )
+    .orderBy(desc(leads.lastInteractionAt), desc(leads.id))
+    .limit(page.limit + 1)
+  const more = rows.length > page.limit
+  const pageRows = rows.slice(0, page.limit)
+  const last = pageRows[pageRows.length - 1]
+  const values = await treatmentValues(db, clinicId)
+  const items = pageRows
+    .map((r) => leadSummary(r, priorityOf(r, values, now)))
+    .sort((a, b) => b.priority.score - a.priority.score)
+  return {
+    items,
+    nextCursor: more && last ? encodeCursor({ t: last.lastInteractionAt, id: last.id }) : null,
+  }
+}
+
+export type LeadTimelineEntry = { kind: string; ref: string | null; at: string; details: unknown }
+
+export type LeadDetail = LeadSummary & {
+  contact: LeadSummary['contact'] & {
+    name: string | null
+    email: string | null
+    phone: string | null
+  }
+  enquiries: Array<{
+    id: string
+    formId: string
+    kind: string
+    message: string | null
+    treatment: string | null
+    preferredTime: string | null
+    scorecard: unknown
+    createdAt: string
+  }>
+  photos: Array<{ id: string; contentType: string; bytes: number }>
+  timeline: LeadTimelineEntry[]
+  appointmentId: string | null
+  lastReplyAt: string | null
+}
+
+/** One lead with its contact details and enquiries decrypted: an audited read. */
+export async function getLead(
+  db: Db,
+  env: Bindings,
+  config: Config,
+  principal: Principal,
+  id: string,
+  now: number,
+): Promise<LeadDetail> {
+  const clinicId = principal.clinicId
+  const row = await findClinicRow(db, leads, clinicId, id)
+  if (!row) throw notFound()
+  const [enquiryRows, photoRows, eventRows, values] = await Promise.all([
+    db
+      .select()
+      .from(enquiries)
+      .where(ownedBy(enquiries, clinicId, eq(enquiries.leadId, id)))
+      .orderBy(desc(enquiries.createdAt))
+      .limit(50),
+    db
+      .select()
+      .from(leadPhotos)
+      .where(ownedBy(leadPhotos, clinicId, eq(leadPhotos.leadId, id)))
+      .orderBy(asc(leadPhotos.createdAt)),
+    db
+      .select()
+      .from(leadEvents)
+      .where(ownedBy(leadEvents, clinicId, eq(leadEvents.leadId, id)))
+      .orderBy(desc(leadEvents.at))
+      .limit(200),
+    treatmentValues(db, clinicId),
+  ])
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const open = (sealed: string | null) => (sealed ? keyring.open(sealed).catch(() => null) : null)
+  await audit(env, clinicId, {
+    actor: actorOf(principal),
+    action: 'lead.read',
+    target: `lead:${id}`,
+  })
+  const summary = leadSummary(row, priorityOf(row, values, now))
+  return {
+    ...summary,
+    contact: {
+      ...summary.contact,
+      name: await open(row.nameSealed),
+      email: await open(row.emailSealed),
+      phone: await open(row.phoneSealed),
+    },
+    enquiries: await Promise.all(
+      enquiryRows.map(async (e) => ({
+        id: e.id,
+        formId: e.formId,
+        kind: e.kind,
+        message: await open(e.messageSealed),
+        treatment: e.treatment,
+        preferredTime: await open(e.preferredTimeSealed),
+        scorecard: json(e.scorecard),
+        createdAt: toIso(e.createdAt),
+      })),
+    ),
+    photos: photoRows.map((p) => ({ id: p.id, contentType: p.contentType, bytes: p.bytes })),
+    timeline: eventRows.map((e) => ({
+      kind: e.kind,
+      ref: e.ref,
+      at: toIso(e.at),
+      details: json(e.details),
+    })),
+    appointmentId: row.appointmentId,
+    lastReplyAt: toIsoOrNull(row.lastReplyAt),
+  }
+}
+
+/** A lead's photo from R2: an audited read; 404 for another clinic's or a purged one. */
+export async function readLeadPhoto(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  leadId: string,
+  photoId: string,
+): Promise<{ body: ReadableStream; contentType: string; bytes: number }> {
+  const clinicId = principal.clinicId
+  const [photo] = await db
+    .select()
+    .from(leadPhotos)
+    .where(ownedBy(leadPhotos, clinicId, eq(leadPhotos.leadId, leadId), eq(leadPhotos.id, photoId)))
+    .limit(1)
+  if (!photo) throw notFound()
+  const object = await env.BLOBS.get(photo.r2Key)
+  if (!object) throw notFound()
+  await audit(env, clinicId, {
+    actor: actorOf(principal),
+    action: 'lead.photo.read',
+    target: `lead:${leadId}`,
+  })
+  return { body: object.body, contentType: photo.contentType, bytes: photo.bytes }
+}
+
+/** Changes a lead's status or assignment; the change joins its timeline. */
+export async function updateLead(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  id: string,
+  patch: z.output<typeof LeadPatchSchema>,
+  now: number,
+): Promise<LeadSummary> {
+  const clinicId = principal.clinicId
+  const row = await findClinicRow(db, leads, clinicId, id)
+  if (!row) throw notFound()
+  if (patch.assignedTo) await requireAssignee(db, clinicId, patch.assignedTo)
+  const set: Partial<typeof leads.$inferInsert> = { updatedAt: now }
+  if (patch.status !== undefined) set.status = patch.status
+  if (patch.assignedTo !== undefined) set.assignedTo = patch.assignedTo
+  const changedStatus = patch.status !== undefined && patch.status !== row.status
+  const [updated] = await db.batch([
+    db
+      .update(leads)
+      .set(set)
+      .where(ownedBy(leads, clinicId, eq(leads.id, id)))
+      .returning(),
+    ...(changedStatus
+      ? [
+          db.insert(leadEvents).values({
+            id: newId('lev', now),
+            clinicId,
+            leadId: id,
+            kind: 'status',
+            ref: newId('chg', now),
+            details: JSON.stringify({ from: row.status, to: patch.status }),
+            at: now,
+          }),
+        ]
+      : []),
+  ])
+  const next = updated[0]
+  if (!next) throw notFound()
+  await audit(env, clinicId, {
+    actor: actorOf(principal),
+    action: 'lead.change',
+    target: `lead:${id}`,
+    details: { fields: Object.keys(patch).sort().join(',') },
+  })
+  return leadSummary(next, priorityOf(next, await treatmentValues(db, clinicId), now))
+}
+
+/**
+ * Touches the lead of a contact (by phone hash) when an appointment is booked for them: the lead
+ * becomes `booked`, is linked to the appointment, and the booking joins its timeline. Statements
+ * for the caller's batch; null when the contact has no lead.
+ */
+export async function bookedLeadStatements(
+  db: Db,
+  clinicId: string,
+  phoneHash: string,
+  appointmentId: string,
+  at: number,
+) {
+  const [lead] = await db
+    .select({ id: leads.id })
+    .from(leads)
+    .where(ownedBy(leads, clinicId, eq(leads.phoneHash, phoneHash)))
+    .limit(1)
+  if (!lead) return null
+  return [
+    db
+      .update(leads)
+      .set({ status: 'booked', appointmentId, lastInteractionAt: at, updatedAt: at })
+      .where(and(ownedBy(leads, clinicId, eq(leads.id, lead.id)))),
+    db
+      .insert(leadEvents)
+      .values({
+        id: newId('lev', at),
+        clinicId,
+        leadId: lead.id,
+        kind: 'appointment',
+        ref: appointmentId,
+        at,
+      })
+      .onConflictDoNothing(),
+  ] as const
+}
