@@ -18,6 +18,7 @@ import { dashboardRouter } from './dashboard/dashboard.index'
 import { createDb } from './db/client'
 import { getConfig } from './env'
 import { jobsRouter } from './jobs/jobs.index'
+import { hostedForms } from './leads/hosted'
 import { leadsRouter } from './leads/leads.index'
 import { afterResponse } from './lib/after-response'
 import type { AppEnv } from './lib/context'
@@ -66,8 +67,20 @@ export function createApp(options: AppOptions = {}) {
     strictTransportSecurity: 'max-age=63072000; includeSubDomains',
   })
   const withoutHsts = secureHeaders({ ...baseHeaders, strictTransportSecurity: false })
+  // Hosted forms are framed by clinics' sites: their CSP's frame-ancestors decides, not DENY.
+  const framable = { ...baseHeaders, xFrameOptions: false } as const
+  const framableWithHsts = secureHeaders({
+    ...framable,
+    strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+  })
+  const framableWithoutHsts = secureHeaders({ ...framable, strictTransportSecurity: false })
   // Plain-http local development must not pin localhost to https for two years.
-  app.use('*', (c, next) => (c.var.config.secureCookies ? withHsts : withoutHsts)(c, next))
+  app.use('*', (c, next) => {
+    const https = c.var.config.secureCookies
+    if (c.req.path.startsWith('/f/'))
+      return (https ? framableWithHsts : framableWithoutHsts)(c, next)
+    return (https ? withHsts : withoutHsts)(c, next)
+  })
 
   app.get('/healthz', (c) => c.json({ ok: true, version: VERSION }))
 
@@ -128,6 +141,7 @@ export function createApp(options: AppOptions = {}) {
   )
 
   if (options.devRoutes) app.route('/__dev', options.devRoutes)
+  app.route('/', hostedForms)
   app.route('/', dashboardRouter)
   return app
 }

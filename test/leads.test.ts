@@ -403,3 +403,37 @@ describe('leads', () => {
     expect(row).toMatchObject({ status: 'booked', appointmentId: appointment.id })
   })
 })
+
+describe('the hosted form and /embed.js', () => {
+  it('serves the form with its consent words, framable only by its sites, setting no cookie', async () => {
+    const clinic = await createTestClinic({ name: 'Smile Studio' })
+    const form = await newForm(clinic)
+    const res = await call(`/f/${form.id}?utm_source=google`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-frame-options')).toBeNull()
+    expect(res.headers.get('set-cookie')).toBeNull()
+    const csp = res.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain(`frame-ancestors 'self' ${SITE}`)
+    expect(csp).toContain("script-src 'self'")
+    const html = await res.text()
+    expect(html).toContain('<label for="f-name">Your name (required)</label>')
+    expect(html).toContain('Let Smile Studio tell Google and Meta')
+    expect(html).toContain('name="photos"')
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3)[^"]*\.(js|css)/)
+    expect((await call('/f/frm_nope')).status).toBe(404)
+  })
+
+  it('/embed.js is small (under 5 KB gzipped) and frames /f/{id} with the page’s attribution', async () => {
+    const res = await call('/embed.js')
+    expect(res.headers.get('content-type')).toContain('javascript')
+    const text = await res.text()
+    expect(text).toContain("'/f/'")
+    for (const p of ['utm_source', 'gclid', 'gbraid', 'wbraid', 'fbclid', 'landing', 'ref']) {
+      expect(text).toContain(p)
+    }
+    const gzipped = await new Response(
+      new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')),
+    ).arrayBuffer()
+    expect(gzipped.byteLength).toBeLessThan(5 * 1024)
+  })
+})
