@@ -154,6 +154,9 @@ const ACTION_WORDS: Record<string, string> = {
   'treatment.remove': 'Removed a treatment',
   'call.recording.read': 'Viewed the voicemail of a call',
   'call.callback.placed': 'Rang a caller back from the dashboard',
+  'form.create': 'Created a form',
+  'lead.read': 'Opened a lead’s details',
+  'lead.photo.read': 'Viewed a photo sent with an enquiry',
   'conversation.call.placed': 'Rang a patient from their conversation',
   'call.voicemail.read': 'Viewed the voicemail of a call',
   'recording.read': 'Viewed the voicemail of a call',
@@ -174,6 +177,8 @@ const ACTIONS_WITH_DETAILS: Record<string, (d: Record<string, unknown>) => strin
   'clinic.settings.change': (d) => `Changed the clinic’s settings${fieldsWords(d.fields)}`,
   'number.change': (d) => `Changed a tracking number${fieldsWords(d.fields)}`,
   'treatment.change': (d) => `Changed a treatment${fieldsWords(d.fields)}`,
+  'form.change': (d) => `Changed a form${fieldsWords(d.fields)}`,
+  'lead.change': (d) => `Changed a lead${fieldsWords(d.fields)}`,
   'call.callback.logged': (d) =>
     `Recorded a call-back${Number(d.calledBackCalls) > 1 ? ` (answering ${d.calledBackCalls} missed calls)` : ''}`,
   'outbox.read': (d) => `Read the outbox (${count(d.messages ?? d.count, 'message')})`,
@@ -243,6 +248,14 @@ const DELETED_WORDS: Record<string, [string, string]> = {
   dataKeys: ['encryption key', 'encryption keys'],
   durableObjectStorage: ['clinic store', 'clinic stores'],
   clinic: ['clinic account', 'clinic accounts'],
+  conversationMessages: ['conversation message', 'conversation messages'],
+  conversations: ['conversation', 'conversations'],
+  photos: ['photo', 'photos'],
+  enquiries: ['enquiry', 'enquiries'],
+  leadEvents: ['lead timeline entry', 'lead timeline entries'],
+  leads: ['lead', 'leads'],
+  enquiryAttribution: ['enquiry’s ad attribution', 'enquiries’ ad attribution'],
+  leadAttribution: ['lead’s ad attribution', 'leads’ ad attribution'],
 }
 
 /** A purge receipt in words: which job, and what it deleted (`12 calls, 3 recordings`). */

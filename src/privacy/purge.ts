@@ -101,6 +101,57 @@ function deleteStep(
   }
 }
 
+/** The leads of clinic ?1 whose last interaction is before ?2. */
+const STALE_LEADS = 'SELECT id FROM leads WHERE clinic_id = ?1 AND last_interaction_at < ?2'
+
+/** Sets `column` to NULL on the clinic's rows of `table` older (by `time`) than the cut-off. */
+function clearStep(
+  d1: D1Database,
+  kind: string,
+  table: string,
+  column: string,
+  time: string,
+  params: [string, number],
+): PurgeStep {
+  return {
+    kind,
+    chunk: async (limit) => {
+      const sql = `UPDATE ${table} SET ${column} = NULL WHERE rowid IN (SELECT rowid FROM ${table} WHERE clinic_id = ? AND ${time} < ? AND ${column} IS NOT NULL LIMIT ?)`
+      return (
+        (
+          await d1
+            .prepare(sql)
+            .bind(...params, limit)
+            .run()
+        ).meta.changes ?? 0
+      )
+    },
+  }
+}
+
+/** Deletes the R2 objects of lead photos matching `where`, then their rows. */
+function photoStep(env: Bindings, where: string, params: (string | number)[]): PurgeStep {
+  return {
+    kind: 'photos',
+    maxChunk: R2_CHUNK,
+    chunk: async (limit) => {
+      const found = (
+        await env.DB.prepare(`SELECT id, r2_key AS key FROM lead_photos WHERE ${where} LIMIT ?`)
+          .bind(...params, limit)
+          .all<{ id: string; key: string }>()
+      ).results
+      if (found.length === 0) return 0
+      await env.BLOBS.delete(found.map((r) => r.key))
+      await env.DB.prepare(
+        `DELETE FROM lead_photos WHERE id IN (${found.map(() => '?').join(', ')})`,
+      )
+        .bind(...found.map((r) => r.id))
+        .run()
+      return found.length
+    },
+  }
+}
+
 /** Deletes the R2 objects of calls matching `where`, then forgets their keys on the rows. */
 function recordingStep(env: Bindings, where: string, params: (string | number)[]): PurgeStep {
   return {
@@ -127,9 +178,7 @@ function recordingStep(env: Bindings, where: string, params: (string | number)[]
 }
 
 /**
- * The jobs for a clinic that is still a customer. Jobs whose tables do not exist yet (enquiries,
- * leads, marketing attribution: see CONTRACT "Coming next") are listed with no steps; when those
- * tables land, their steps go here with the cut-offs already computed.
+ * The jobs for a clinic that is still a customer, each with its cut-off (retentionCutoffs).
  */
 export function clinicPurgeJobs(
   env: Bindings,
@@ -239,11 +288,54 @@ export function clinicPurgeJobs(
         ]),
       ],
     },
-    // Slots for the tables that do not exist yet (enquiries and leads: 24 months after the last
-    // interaction, `cut.enquiries`; marketing attribution: 2 years, `cut.attribution`).
-    { job: 'enquiries', clinicId: id, cutoff: cut.enquiries, steps: [] },
-    { job: 'leads', clinicId: id, cutoff: cut.enquiries, steps: [] },
-    { job: 'marketing-attribution', clinicId: id, cutoff: cut.attribution, steps: [] },
+    // Enquiries and leads (src/leads): a lead whose last interaction is older than the cut-off
+    // goes with its enquiries, photos (R2 first) and timeline; an active lead keeps them all.
+    {
+      job: 'enquiries',
+      clinicId: id,
+      cutoff: cut.enquiries,
+      steps: [
+        photoStep(env, `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`, [id, cut.enquiries]),
+        deleteStep(d1, 'enquiries', 'enquiries', `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`, [
+          id,
+          cut.enquiries,
+        ]),
+      ],
+    },
+    {
+      job: 'leads',
+      clinicId: id,
+      cutoff: cut.enquiries,
+      steps: [
+        deleteStep(
+          d1,
+          'leadEvents',
+          'lead_events',
+          `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`,
+          [id, cut.enquiries],
+        ),
+        deleteStep(d1, 'leads', 'leads', 'clinic_id = ? AND last_interaction_at < ?', [
+          id,
+          cut.enquiries,
+        ]),
+      ],
+    },
+    {
+      // Where a visitor came from is kept 2 years from the submission, even on an active lead.
+      job: 'marketing-attribution',
+      clinicId: id,
+      cutoff: cut.attribution,
+      steps: [
+        clearStep(d1, 'enquiryAttribution', 'enquiries', 'attribution', 'created_at', [
+          id,
+          cut.attribution,
+        ]),
+        clearStep(d1, 'leadAttribution', 'leads', 'attribution', 'created_at', [
+          id,
+          cut.attribution,
+        ]),
+      ],
+    },
     {
       job: 'audit',
       clinicId: id,
@@ -303,6 +395,7 @@ export async function terminatedClinicJob(
   const d1 = env.DB
   const steps: PurgeStep[] = [
     recordingStep(env, 'clinic_id = ?', [clinicId]),
+    photoStep(env, 'clinic_id = ?', [clinicId]),
     {
       // Objects stored under the clinic's prefix (uploads): the convention is `<clinicId>/…`.
       kind: 'blobs',

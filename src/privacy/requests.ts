@@ -3,12 +3,14 @@
  * it out, and audit it. Requests are small (one person's rows), so they complete within the
  * request; the 30-day due date is the legal deadline the dashboard shows.
  */
+
 import { and, eq } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
 import { privacyRequests } from '../db/schema'
 import type { Bindings, Config } from '../env'
+import { rectifySubjectLeads } from '../leads/subject'
 import { newId } from '../lib/ids'
 import { badRequest, type ProblemFieldError } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
@@ -109,7 +111,7 @@ export async function createPrivacyRequest(
     details: { type: input.type },
   })
 
-  const result = await carryOut(env, db, clinicId, input.type, subject, changes, nowMs)
+  const result = await carryOut(env, db, config, clinicId, input.type, subject, changes, nowMs)
   const completedAt = Date.now()
   await db
     .update(privacyRequests)
@@ -132,6 +134,7 @@ export async function createPrivacyRequest(
 async function carryOut(
   env: Bindings,
   db: Db,
+  config: Config,
   clinicId: string,
   type: RequestType,
   subject: Subject,
@@ -152,9 +155,10 @@ async function carryOut(
           await rectifySubjectPhone(db, clinicId, subject.phoneHash, changes.phoneHash)
         ).appointmentsRelinked
       }
-      // Nothing is stored under an email yet (enquiries are coming): an email change applies to
-      // nothing today, and the count says so.
-      return { appointmentsRelinked }
+      // Leads take the corrected phone or email (re-sealed), so the person is found under it.
+      const keyring = await clinicKeyring(db, config, clinicId)
+      const leadsRectified = await rectifySubjectLeads(db, keyring, clinicId, subject, changes)
+      return { appointmentsRelinked, leadsRectified }
     }
     case 'restriction':
       return {

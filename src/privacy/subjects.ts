@@ -18,6 +18,7 @@ import {
   subjectRestrictions,
 } from '../db/schema'
 import type { Bindings } from '../env'
+import { eraseSubjectLeads, exportSubjectLeads } from '../leads/subject'
 import { withDurableRetry } from '../lib/durable'
 import { toIso, toIsoOrNull } from '../lib/time'
 import type { ClinicKeyring } from './crypto'
@@ -167,6 +168,7 @@ export async function exportSubject(
   const requestRows = await subjectRequests(db, clinicId, subject)
 
   return {
+    leads: await exportSubjectLeads(db, keyring, clinicId, subject),
     calls: callRows.map((c) => ({
       id: c.id,
       direction: c.direction,
@@ -266,6 +268,9 @@ export type ErasureCounts = {
   consentRecords: number
   conversations: number
   workingSetRows: number
+  leads: number
+  enquiries: number
+  photos: number
 }
 
 /**
@@ -291,6 +296,7 @@ export async function eraseSubject(
     consentRecords: 0,
     conversations: 0,
     workingSetRows: 0,
+    ...(await eraseSubjectLeads(env, db, clinicId, subject)),
   }
   const phone = subject.phoneHash
   if (phone) {
