@@ -6,12 +6,16 @@
 import { env } from 'cloudflare:workers'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { notifyAttribution } from '../src/attribution/notify'
 import { createDb } from '../src/db/client'
-import { enquiries, leadPhotos, leads } from '../src/db/schema'
+import { enquiries, leadEvents, leadPhotos, leads } from '../src/db/schema'
+import { getConfig } from '../src/env'
 import { CONSENT_VERSION } from '../src/leads/consent'
 import { estimateMissedCallRevenue } from '../src/leads/scorecard'
+import { contactHash } from '../src/privacy/crypto'
 import { api, call, createTestClinic, ORIGIN, type TestClinic } from './helpers/clinic'
 import { holdsLatitude, jpegWithLocation, pngWithLocation, SCAN } from './helpers/photos'
+import { postTwilio } from './helpers/twilio'
 
 const db = createDb(env.DB)
 const SITE = 'https://www.smile.example'
@@ -435,5 +439,37 @@ describe('the hosted form and /embed.js', () => {
       new Blob([text]).stream().pipeThrough(new CompressionStream('gzip')),
     ).arrayBuffer()
     expect(gzipped.byteLength).toBeLessThan(5 * 1024)
+  })
+})
+
+describe('a lead is touched by the person’s messages and calls', () => {
+  it('an SMS and a call move its last interaction and join its timeline once each; a call back answers it', async () => {
+    const clinic = await createTestClinic()
+    const form = await newForm(clinic)
+    const { leadId } = (await (await submit(form.id, person())).json()) as { leadId: string }
+    const sms = {
+      MessageSid: `SM${'a'.repeat(24)}${Date.now().toString().slice(-8)}`,
+      AccountSid: `AC${'1'.repeat(32)}`,
+      From: '+447700900123',
+      To: clinic.trackingNumber,
+      Body: 'Hello, any news on my enquiry?',
+      NumMedia: '0',
+    }
+    expect((await postTwilio('/webhooks/twilio/messaging', sms)).status).toBe(200)
+    // A redelivery changes nothing twice.
+    expect((await postTwilio('/webhooks/twilio/messaging', sms)).status).toBe(200)
+    const phoneHash = await contactHash(getConfig(env), clinic.clinicId, '+447700900123')
+    const later = Date.now() + 1000
+    await notifyAttribution(env, clinic.clinicId, {
+      kind: 'callback',
+      callId: 'call_back_1',
+      callerHash: phoneHash,
+      at: later,
+    })
+    const [row] = await db.select().from(leads).where(eq(leads.id, leadId))
+    expect(row?.lastKind).toBe('sms')
+    expect(row?.lastReplyAt).toBe(later)
+    const events = await db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId))
+    expect(events.map((e) => e.kind).sort()).toEqual(['enquiry', 'reply', 'sms'])
   })
 })

@@ -12,6 +12,7 @@ import { createDb } from '../db/client'
 import { appointments, calls, inboundMessages } from '../db/schema'
 import type { Bindings } from '../env'
 import { jobQueue } from '../jobs/messages'
+import { leadTouchStatements } from '../leads/leads.service'
 import type { AfterResponse } from '../lib/after-response'
 import { withDurableRetry } from '../lib/durable'
 import { logError } from '../lib/logger'
@@ -153,6 +154,21 @@ export async function notifyAttribution(
   const touched =
     event.kind === 'callback' ? [event.at, event.at - DAY_MS, event.at - 2 * DAY_MS] : [event.at]
   await settleFacts(env, clinicId, [toFact(event)], { touchedInstants: touched })
+  // The caller's lead (if a form made one): a call touches it, a call back answers it. A reply
+  // to a text-back touched it already, in the messaging webhook's batch.
+  if (event.kind !== 'text-back-reply') {
+    const db = createDb(env.DB)
+    await db.batch(
+      leadTouchStatements(db, {
+        clinicId,
+        phoneHash: event.callerHash,
+        kind: 'call',
+        ref: event.callId,
+        at: event.at,
+        answered: event.kind === 'callback',
+      }),
+    )
+  }
 }
 
 /** Facts per RPC when loading a clinic's history into its object. */

@@ -13,6 +13,7 @@ import { createDb } from '../db/client'
 import { conversationMessages, conversations, outboundMessages } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
 import { jobQueue } from '../jobs/messages'
+import { leadTouchStatements } from '../leads/leads.service'
 import { newId } from '../lib/ids'
 import { decodeCursor, paginate } from '../lib/pagination'
 import { conflict, notFound } from '../lib/problem'
@@ -234,6 +235,15 @@ export async function replyAsStaff(
         updatedAt: now,
       })
       .where(and(eq(conversations.clinicId, c.clinicId), eq(conversations.id, c.id))),
+    // Their lead (if a form made one) was answered.
+    ...leadTouchStatements(db, {
+      clinicId: c.clinicId,
+      phoneHash: c.contactHash,
+      kind: c.channel,
+      ref: reply.messageId,
+      at: now,
+      answered: true,
+    }),
   ])
   await jobQueue(env).send({
     type: 'conversation-send',

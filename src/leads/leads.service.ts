@@ -3,7 +3,7 @@
  * decrypted: an audited read), its photos (audited), its timeline, and status or assignment
  * changes. One service for the API and the dashboard.
  */
-import { and, asc, desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { audit } from '../audit/audit'
 import { requireAssignee } from '../auth/team'
@@ -342,6 +342,50 @@ export async function bookedLeadStatements(
         ref: appointmentId,
         at,
       })
+      .onConflictDoNothing(),
+  ] as const
+}
+
+/** What touched a person: their call or message (`kind` is `call`, `sms`, `whatsapp`), or staff answering them. */
+export type LeadTouch = {
+  clinicId: string
+  phoneHash: string
+  kind: string
+  /** The call or message id: the timeline holds each touch once, however often it is replayed. */
+  ref: string
+  at: number
+  /** Staff answered them (a call back or a reply): counts as their last reply. */
+  answered?: boolean
+}
+
+/**
+ * Statements for the caller's batch that touch the lead of a phone hash, if there is one: the
+ * last interaction (and kind, or last reply) moves forward, never back, and the timeline gets
+ * the touch once. Idempotent, so a redelivered webhook or job changes nothing twice.
+ */
+export function leadTouchStatements(db: Db, t: LeadTouch) {
+  const later = sql`max(${leads.lastInteractionAt}, ${t.at})`
+  const set = t.answered
+    ? {
+        lastReplyAt: sql`max(coalesce(${leads.lastReplyAt}, 0), ${t.at})`,
+        lastInteractionAt: later,
+      }
+    : {
+        lastKind: sql`CASE WHEN ${t.at} >= ${leads.lastInteractionAt} THEN ${t.kind} ELSE ${leads.lastKind} END`,
+        lastInteractionAt: later,
+      }
+  return [
+    db
+      .update(leads)
+      .set({ ...set, updatedAt: t.at })
+      .where(ownedBy(leads, t.clinicId, eq(leads.phoneHash, t.phoneHash))),
+    db
+      .insert(leadEvents)
+      .select(
+        // lead_events' columns in table order: id, clinic_id, lead_id, kind, ref, details, at.
+        sql`SELECT ${newId('lev', t.at)}, ${leads.clinicId}, ${leads.id}, ${t.answered ? 'reply' : t.kind}, ${t.ref}, NULL, ${t.at}
+          FROM ${leads} WHERE ${leads.clinicId} = ${t.clinicId} AND ${leads.phoneHash} = ${t.phoneHash}`,
+      )
       .onConflictDoNothing(),
   ] as const
 }

@@ -21,6 +21,7 @@ import { queueAiReply } from '../conversations/ai-reply'
 import { type Joined, joinStatements } from '../conversations/store'
 import { ownedBy } from '../db/clinic-row'
 import { calls, inboundMessages, optOuts, outboundMessages } from '../db/schema'
+import { leadTouchStatements } from '../leads/leads.service'
 import { idempotencyKey, newId } from '../lib/ids'
 import { badRequest } from '../lib/problem'
 import { DAY_MS } from '../lib/time'
@@ -143,6 +144,14 @@ messagingWebhooks.post('/', async (c) => {
     body,
     at: receivedAt,
   })
+  // The sender's lead (if a form made one) is touched by the message, in the same batch.
+  const touch = leadTouchStatements(db, {
+    clinicId,
+    phoneHash: senderHash,
+    kind: from.channel,
+    ref: messageSid,
+    at: receivedAt,
+  })
   const [, stored, ...rest] = consent
     ? await db.batch([
         insertMessage,
@@ -162,9 +171,10 @@ messagingWebhooks.post('/', async (c) => {
               updatedAt: sql`excluded.updated_at`,
             },
           }),
+        ...touch,
         ...join,
       ])
-    : await db.batch([insertMessage, readBack, ...join])
+    : await db.batch([insertMessage, readBack, ...touch, ...join])
   const message = stored[0]
   // The join's read-back is the batch's last result.
   const joined = (rest.at(-1) as Joined[] | undefined)?.[0]
