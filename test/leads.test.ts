@@ -473,3 +473,43 @@ describe('a lead is touched by the person’s messages and calls', () => {
     expect(events.map((e) => e.kind).sort()).toEqual(['enquiry', 'reply', 'sms'])
   })
 })
+
+describe('the Leads and Forms pages', () => {
+  it('list leads with masks, open one with its details (audited), and add a form with its snippet', async () => {
+    const clinic = await createTestClinic()
+    const form = await newForm(clinic)
+    const { leadId } = (await (await submit(form.id, person())).json()) as { leadId: string }
+    const staff = await clinic.as('receptionist')
+    const list = await (await call('/leads', { headers: staff.headers })).text()
+    expect(list).toContain('PS · •••123')
+    expect(list).not.toContain('Priya')
+    const detail = await (await call(`/leads/${leadId}`, { headers: staff.headers })).text()
+    expect(detail).toContain('Priya Shah')
+    expect(detail).toContain('chipped front tooth')
+    expect(detail).toContain('Google (gclid)')
+    const actions = (await env.CLINIC.getByName(clinic.clinicId).listAudit(50, null)).map(
+      (e) => e.action,
+    )
+    expect(actions).toContain('lead.read')
+
+    const owner = await clinic.as('owner')
+    const post = (body: string) =>
+      call('/forms', {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...owner.headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      })
+    const refused = await post('kind=guide&name=Guide&origins=not-a-site')
+    expect(refused.status).toBe(400)
+    expect(await refused.text()).toContain('Not a website address: not-a-site')
+    const added = await post(
+      `kind=guide&name=Whitening+guide&origins=${encodeURIComponent('https://a.example, https://b.example')}`,
+    )
+    expect(added.status).toBe(303)
+    const page = await (await call('/forms', { headers: owner.headers })).text()
+    expect(page).toContain('Whitening guide')
+    expect(page).toContain('https://a.example, https://b.example')
+    expect(page).toContain('data-form=')
+  })
+})

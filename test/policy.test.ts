@@ -159,7 +159,10 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
     page: pg('GET', '/', 'overview'),
   },
   // The v1.1 leads feature brings this route; the scope exists already.
-  'leads:read': { api: { method: 'GET', path: '/api/v1/leads' } },
+  'leads:read': {
+    api: { method: 'GET', path: '/api/v1/leads' },
+    page: pg('GET', '/leads', 'leads'),
+  },
   'conversations:read': {
     api: { method: 'GET', path: '/api/v1/conversations' },
     page: pg('GET', '/inbox', 'inbox'),
@@ -226,8 +229,14 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
     api: { method: 'POST', path: '/api/v1/jobs/failures/jf_none/resolve', body: {} },
   },
   'leads:write': { api: { method: 'PATCH', path: '/api/v1/leads/nope', body: {} } },
-  'forms:read': { api: { method: 'GET', path: '/api/v1/forms' } },
-  'forms:write': { api: { method: 'POST', path: '/api/v1/forms', body: {} } },
+  'forms:read': {
+    api: { method: 'GET', path: '/api/v1/forms' },
+    page: pg('GET', '/forms', 'forms'),
+  },
+  'forms:write': {
+    api: { method: 'POST', path: '/api/v1/forms', body: {} },
+    page: pg('POST', '/forms', 'forms'),
+  },
   'account:self': { api: { method: 'GET', path: '/api/v1/me' } },
 }
 

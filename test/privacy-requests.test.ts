@@ -319,7 +319,10 @@ describe('restriction, objection and rectification', () => {
       { type: 'rectification', subject: { phone: PHONE }, changes: { phone: '07700 900999' } },
       owner.headers,
     )
-    expect(((await res.json()) as RequestView).result).toEqual({ appointmentsRelinked: 1, leadsRectified: 0 })
+    expect(((await res.json()) as RequestView).result).toEqual({
+      appointmentsRelinked: 1,
+      leadsRectified: 0,
+    })
     const [appt] = await db.select().from(appointments).where(eq(appointments.id, seeded.apptId))
     expect(appt?.callerHash).toBe(await contactHash(config, clinic.clinicId, '+447700900999'))
   })

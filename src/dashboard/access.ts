@@ -20,6 +20,7 @@ export const PAGES = {
     view: 'calls:read',
     edit: 'calls:act',
   },
+  leads: { href: '/leads', label: 'Leads', view: 'leads:read', edit: 'leads:write' },
   inbox: {
     href: '/inbox',
     label: 'Inbox',
@@ -38,6 +39,7 @@ export const PAGES = {
     view: 'treatments:read',
     edit: 'treatments:write',
   },
+  forms: { href: '/forms', label: 'Forms', view: 'forms:read', edit: 'forms:write' },
   numbers: { href: '/numbers', label: 'Numbers', view: 'numbers:read', edit: 'numbers:write' },
   settings: { href: '/settings', label: 'Settings', view: 'clinic:read', edit: 'clinic:write' },
   team: { href: '/team', label: 'Team', view: 'team:read', edit: 'team:write' },

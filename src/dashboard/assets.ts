@@ -94,6 +94,13 @@ table.responsive thead{display:none}table.responsive tr{display:block;border-bot
 table.responsive td,table.responsive th{display:flex;gap:.5rem;justify-content:space-between;border:0;padding:.2rem .6rem;text-align:right}
 table.responsive td::before,table.responsive th[data-label]::before{content:attr(data-label);font-weight:600;color:var(--muted);text-align:left}}
 @media (prefers-reduced-motion:reduce){*{transition:none!important}}
+.snippet{display:block;white-space:pre-wrap;word-break:break-all;font-size:.85rem;background:var(--bg);padding:.4rem;border-radius:4px;max-width:28rem}
+.form-preview{width:100%;min-height:36rem;border:1px solid var(--line);border-radius:8px;background:#fff}
+.photos{list-style:none;display:flex;flex-wrap:wrap;gap:.75rem;padding:0;margin:.75rem 0 0}
+.photos img{display:block;width:10rem;height:10rem;object-fit:cover;border-radius:6px;border:1px solid var(--line)}
+.enquiry h3{font-size:1rem;margin:.75rem 0 .25rem}
+.timeline{margin:0;padding-left:1.25rem}
+@media (max-width:40rem){.facts{grid-template-columns:1fr}.facts dd{margin-bottom:.5rem}}
 `
 
 /**

@@ -24,6 +24,8 @@ const NOTICES: Record<string, string> = {
   'password-reset': 'Your password has been changed. Sign in with the new one.',
   saved: 'Settings saved.',
   'treatment-added': 'Treatment added.',
+  'form-added': 'Form added. Paste its line into your website.',
+  'lead-updated': 'Lead updated.',
   'number-added': 'Number added.',
   invited: 'Invite sent. The link is in their email (or the outbox in sandbox mode).',
   'key-revoked': 'Key revoked.',

@@ -36,7 +36,9 @@ import {
   conversationCallPost,
   conversationRedirect,
 } from './pages/conversation.page'
+import { formsGet, formsPost } from './pages/forms.page'
 import { inboxHandlers } from './pages/inbox.handlers'
+import { leadPage, leadPhoto, leadStatusPost, leadsListPage } from './pages/leads.page'
 import { numbersGet, numbersPost } from './pages/numbers.page'
 import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
@@ -64,6 +66,11 @@ const PATHS = [
   '/calls/:id/resolve',
   '/calls/:id/book',
   '/inbox',
+  '/leads',
+  '/leads/:id',
+  '/leads/:id/status',
+  '/leads/:id/photos/:photoId',
+  '/forms',
   '/inbox/:id',
   '/inbox/:id/reply',
   '/inbox/:id/status',
@@ -92,6 +99,8 @@ const pageHeaders = secureHeaders({
     styleSrc: ["'self'"],
     imgSrc: ["'self'", 'data:'],
     connectSrc: ["'self'"],
+    // The Forms page previews a hosted form (/f/{id}) in a frame.
+    frameSrc: ["'self'"],
     formAction: ["'self'"],
     frameAncestors: ["'none'"],
     baseUri: ["'none'"],
@@ -414,6 +423,12 @@ dashboardRouter.get('/api-keys', apiKeysGet)
 dashboardRouter.post('/api-keys', apiKeysPost)
 dashboardRouter.post('/api-keys/:id/revoke', apiKeyRevokePost)
 dashboardRouter.get('/outbox', outboxGet)
+dashboardRouter.get('/leads', leadsListPage)
+dashboardRouter.get('/leads/:id', leadPage)
+dashboardRouter.post('/leads/:id/status', leadStatusPost)
+dashboardRouter.get('/leads/:id/photos/:photoId', leadPhoto)
+dashboardRouter.get('/forms', formsGet)
+dashboardRouter.post('/forms', formsPost)
 dashboardRouter.get('/privacy', privacyGet)
 dashboardRouter.post('/privacy', privacyPost)
 dashboardRouter.get('/audit', auditGet)

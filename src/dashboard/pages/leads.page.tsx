@@ -1,0 +1,314 @@
+/**
+ * Leads (src/leads, the same service as the API): the list, priority first, with masked contacts;
+ * one lead opened (details decrypted, an audited read) with its enquiries, photos, timeline,
+ * consent and where it came from; its status changed from here.
+ */
+import type { Child } from 'hono/jsx'
+import {
+  getLead,
+  LEAD_STATUSES,
+  type LeadDetail,
+  type LeadStatus,
+  type LeadSummary,
+  listLeads,
+  readLeadPhoto,
+  updateLead,
+} from '../../leads/leads.service'
+import { priorityReasonWords } from '../../leads/priority'
+import { ProblemError } from '../../lib/problem'
+import { DataTable, Pager } from '../components'
+import { formatLocal } from '../format'
+import { FilterForm, PostForm } from '../forms'
+import { Badge, Layout, Notice, Select, type Viewer } from '../layout'
+import { formOf, PAGE_SIZE, page, viewOf } from '../page-kit'
+
+const STATUS_WORDS: Record<LeadStatus, string> = {
+  new: 'New',
+  contacted: 'Contacted',
+  booked: 'Booked',
+  lost: 'Lost',
+}
+const STATUS_OPTIONS: [string, string][] = LEAD_STATUSES.map((s) => [s, STATUS_WORDS[s]])
+const SOURCE_WORDS: Record<string, string> = {
+  enquiry: 'Enquiry form',
+  guide: 'Guide download',
+  scorecard: 'Scorecard',
+  'book-call': 'Book-a-call form',
+  chat: 'Web chat',
+}
+
+const contactOf = (l: LeadSummary) =>
+  [l.contact.nameInitials, l.contact.phoneMasked, l.contact.emailMasked].filter(Boolean).join(' · ')
+
+const cameFrom = (l: LeadSummary) =>
+  [
+    SOURCE_WORDS[l.source.kind] ?? l.source.kind,
+    l.attribution?.utmSource,
+    l.attribution?.utmCampaign,
+  ]
+    .filter(Boolean)
+    .join(' · ')
+
+function LeadsPage(props: {
+  viewer: Viewer
+  timezone: string
+  status: string | undefined
+  rows: LeadSummary[]
+  next: string | null
+}) {
+  return (
+    <Layout title="Leads" viewer={props.viewer} active="leads">
+      <p>People who came through the clinic’s website forms, most urgent first.</p>
+      <FilterForm
+        action="/leads"
+        label="Filter leads"
+        filters={[
+          {
+            name: 'status',
+            label: 'Status',
+            value: props.status,
+            options: [['', 'Open and closed'], ...STATUS_OPTIONS],
+          },
+        ]}
+      />
+      <DataTable
+        rows={props.rows}
+        label="Leads"
+        empty="No leads yet. Add a form on the Forms page and put it on the clinic’s website."
+        columns={[
+          { label: 'Priority', class: 'num', cell: (l) => String(l.priority.score) },
+          {
+            label: 'Lead',
+            cell: (l) => (
+              <a href={`/leads/${encodeURIComponent(l.id)}`}>{contactOf(l) || 'Lead'}</a>
+            ),
+          },
+          { label: 'Why', cell: (l) => l.priority.reasons.map(priorityReasonWords).join(', ') },
+          { label: 'Status', cell: (l) => <Badge kind="neutral">{STATUS_WORDS[l.status]}</Badge> },
+          { label: 'Came from', cell: cameFrom },
+          {
+            label: 'Last heard',
+            cell: (l) => formatLocal(Date.parse(l.lastInteractionAt), props.timezone),
+          },
+        ]}
+      />
+      <Pager
+        first="/leads"
+        next={
+          props.next
+            ? `/leads?${new URLSearchParams({ ...(props.status ? { status: props.status } : {}), cursor: props.next })}`
+            : null
+        }
+        label="Older leads"
+      />
+    </Layout>
+  )
+}
+
+/** GET /leads */
+export const leadsListPage = page('leads', async (c, s) => {
+  const raw = c.req.query('status')
+  const status = LEAD_STATUSES.find((x) => x === raw)
+  const { items, nextCursor } = await listLeads(
+    c.var.db,
+    s.clinic.id,
+    { status },
+    { limit: PAGE_SIZE, cursor: c.req.query('cursor') },
+    Date.now(),
+  ).catch((err) => {
+    // A tampered cursor: start again from the top rather than fail.
+    if (err instanceof ProblemError) return { items: [], nextCursor: null }
+    throw err
+  })
+  const { viewer, timezone } = viewOf(c, s, 'leads')
+  return c.html(
+    <LeadsPage
+      viewer={viewer}
+      timezone={timezone}
+      status={status}
+      rows={items}
+      next={nextCursor}
+    />,
+  )
+})
+
+function Section(props: { title: string; children: Child }) {
+  const id = `h-${props.title.toLowerCase().replace(/\W+/g, '-')}`
+  return (
+    <section class="card" aria-labelledby={id}>
+      <h2 id={id}>{props.title}</h2>
+      {props.children}
+    </section>
+  )
+}
+
+function LeadPage(props: {
+  viewer: Viewer
+  timezone: string
+  canEdit: boolean
+  notice: string | null
+  lead: LeadDetail
+}) {
+  const { lead, timezone: tz } = props
+  const when = (iso: string) => formatLocal(Date.parse(iso), tz)
+  const a = lead.attribution ?? {}
+  return (
+    <Layout title={lead.contact.name ?? 'Lead'} viewer={props.viewer} active="leads">
+      <Notice message={props.notice} />
+      <p>
+        <Badge kind="neutral">{STATUS_WORDS[lead.status]}</Badge>{' '}
+        {`Priority ${lead.priority.score}: ${lead.priority.reasons.map(priorityReasonWords).join(', ') || 'nothing pressing'}`}
+      </p>
+      <Section title="Contact">
+        <dl class="facts">
+          <dt>Name</dt>
+          <dd>{lead.contact.name ?? '—'}</dd>
+          <dt>Phone</dt>
+          <dd>
+            {lead.contact.phone ? (
+              <a href={`tel:${lead.contact.phone}`}>{lead.contact.phone}</a>
+            ) : (
+              '—'
+            )}
+          </dd>
+          <dt>Email</dt>
+          <dd>
+            {lead.contact.email ? (
+              <a href={`mailto:${lead.contact.email}`}>{lead.contact.email}</a>
+            ) : (
+              '—'
+            )}
+          </dd>
+        </dl>
+        {props.canEdit ? (
+          <PostForm
+            action={`/leads/${encodeURIComponent(lead.id)}/status`}
+            submit="Save status"
+            class="inline"
+          >
+            <Select name="status" label="Status" value={lead.status} options={STATUS_OPTIONS} />
+          </PostForm>
+        ) : null}
+      </Section>
+      <Section title="Enquiries">
+        {lead.enquiries.length === 0 ? <p>No form submissions.</p> : null}
+        {lead.enquiries.map((e) => (
+          <article class="enquiry">
+            <h3>{`${SOURCE_WORDS[e.kind] ?? e.kind}, ${when(e.createdAt)}`}</h3>
+            {e.treatment ? <p>{`Treatment: ${e.treatment}`}</p> : null}
+            {e.preferredTime ? <p>{`Preferred time: ${e.preferredTime}`}</p> : null}
+            {e.message ? <p class="message-body">{e.message}</p> : null}
+          </article>
+        ))}
+        {lead.photos.length ? (
+          <ul class="photos">
+            {lead.photos.map((p, i) => (
+              <li>
+                <a
+                  href={`/leads/${encodeURIComponent(lead.id)}/photos/${encodeURIComponent(p.id)}`}
+                >
+                  <img
+                    src={`/leads/${encodeURIComponent(lead.id)}/photos/${encodeURIComponent(p.id)}`}
+                    alt={`Sent with the enquiry (${i + 1} of ${lead.photos.length})`}
+                    width={160}
+                    height={160}
+                    loading="lazy"
+                  />
+                </a>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </Section>
+      <Section title="Where they came from">
+        <dl class="facts">
+          <dt>Source</dt>
+          <dd>{cameFrom(lead)}</dd>
+          <dt>Campaign</dt>
+          <dd>{[a.utmSource, a.utmMedium, a.utmCampaign].filter(Boolean).join(' / ') || '—'}</dd>
+          <dt>Ad click</dt>
+          <dd>
+            {a.gclid
+              ? 'Google (gclid)'
+              : a.gbraid || a.wbraid
+                ? 'Google (app/iOS)'
+                : a.fbclid
+                  ? 'Meta (fbclid)'
+                  : '—'}
+          </dd>
+          <dt>Landing page</dt>
+          <dd>{a.landingPage ?? '—'}</dd>
+          <dt>Consent</dt>
+          <dd>
+            {lead.consent
+              ? `Marketing: ${lead.consent.marketing.given ? 'yes' : 'no'}; ads measurement: ${lead.consent.ads.given ? 'yes' : 'no'} (version ${lead.consent.ads.version})`
+              : '—'}
+          </dd>
+        </dl>
+      </Section>
+      <Section title="Timeline">
+        <ol class="timeline">
+          {lead.timeline.map((t) => (
+            <li>{`${when(t.at)}: ${TIMELINE_WORDS[t.kind] ?? t.kind}`}</li>
+          ))}
+        </ol>
+      </Section>
+    </Layout>
+  )
+}
+
+const TIMELINE_WORDS: Record<string, string> = {
+  ...SOURCE_WORDS,
+  call: 'Called the clinic',
+  sms: 'Sent a text',
+  whatsapp: 'Sent a WhatsApp message',
+  reply: 'The clinic answered',
+  appointment: 'Booked an appointment',
+  status: 'Status changed',
+}
+
+/** GET /leads/:id (an audited read, through the service) */
+export const leadPage = page('leads', async (c, s) => {
+  const v = viewOf(c, s, 'leads')
+  const lead = await getLead(
+    c.var.db,
+    c.env,
+    c.var.config,
+    s.principal,
+    c.req.param('id') ?? '',
+    Date.now(),
+  )
+  return c.html(
+    <LeadPage
+      viewer={v.viewer}
+      timezone={v.timezone}
+      canEdit={v.canEdit}
+      notice={v.notice}
+      lead={lead}
+    />,
+  )
+})
+
+/** GET /leads/:id/photos/:photoId (audited) */
+export const leadPhoto = page('leads', async (c, s) => {
+  const photo = await readLeadPhoto(
+    c.var.db,
+    c.env,
+    s.principal,
+    c.req.param('id') ?? '',
+    c.req.param('photoId') ?? '',
+  )
+  return new Response(photo.body, {
+    headers: { 'content-type': photo.contentType, 'cache-control': 'private, no-store' },
+  })
+})
+
+/** POST /leads/:id/status */
+export const leadStatusPost = page('leads', async (c, s) => {
+  const id = c.req.param('id') ?? ''
+  const chosen = (await formOf(c)).status
+  const status = LEAD_STATUSES.find((x) => x === chosen)
+  if (!status) return c.redirect(`/leads/${encodeURIComponent(id)}`, 303)
+  await updateLead(c.var.db, c.env, s.principal, id, { status }, Date.now())
+  return c.redirect(`/leads/${encodeURIComponent(id)}?notice=lead-updated`, 303)
+})
