@@ -421,6 +421,7 @@ describe('the hosted form and /embed.js', () => {
     expect(csp).toContain("script-src 'self'")
     const html = await res.text()
     expect(html).toContain('<label for="f-name">Your name (required)</label>')
+    expect(html).toContain('id="f-name-error" hidden')
     expect(html).toContain('Let Smile Studio tell Google and Meta')
     expect(html).toContain('name="photos"')
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3)[^"]*\.(js|css)/)

@@ -69,3 +69,17 @@ export function Pager(props: { first: string; next: string | null; label: string
     </nav>
   )
 }
+
+/** Label–value pairs (a definition list), e.g. a record's details. */
+export function Facts(props: { items: readonly (readonly [string, Child])[] }) {
+  return (
+    <dl class="facts">
+      {props.items.map(([label, value]) => (
+        <>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </>
+      ))}
+    </dl>
+  )
+}

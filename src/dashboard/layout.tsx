@@ -14,7 +14,17 @@ export type NavBadges = Partial<Record<PageKey, number>>
 
 export type Viewer = { role: Role; clinicName: string; badges?: NavBadges }
 
-function Document(props: { title: string; children: Child; script?: boolean }) {
+/**
+ * The HTML document every page shares. Dashboard pages take the dashboard's stylesheet and (with
+ * `script`) its script; a hosted form gives its own `assets` and a title of its own.
+ */
+export function Document(props: {
+  title: string
+  children: Child
+  script?: boolean
+  assets?: { title: string; stylesheet: string; scripts: readonly string[] }
+}) {
+  const own = props.assets
   return (
     <>
       {raw('<!doctype html>')}
@@ -23,10 +33,13 @@ function Document(props: { title: string; children: Child; script?: boolean }) {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="color-scheme" content="light" />
-          <title>{`${props.title} · Ringback`}</title>
-          <link rel="stylesheet" href={ASSET_PATHS.css} />
+          <title>{own ? own.title : `${props.title} · Ringback`}</title>
+          <link rel="stylesheet" href={own ? own.stylesheet : ASSET_PATHS.css} />
           <link rel="icon" type="image/svg+xml" href={ASSET_PATHS.icon} />
           {props.script ? <script src={ASSET_PATHS.js} defer /> : null}
+          {own?.scripts.map((src) => (
+            <script src={src} defer />
+          ))}
         </head>
         <body>{props.children}</body>
       </html>
@@ -129,10 +142,12 @@ export function Field(props: {
   max?: number
   step?: string
   inputmode?: 'decimal' | 'numeric' | 'tel' | 'email' | 'text'
+  /** The page's script shows errors (hosted forms): the error slot is always there, hidden. */
+  live?: boolean
 }) {
   const id = `f-${props.name}`
   const error = props.errors?.[props.name]
-  const describedBy = [props.hint ? `${id}-hint` : null, error ? `${id}-error` : null]
+  const describedBy = [props.hint ? `${id}-hint` : null, error || props.live ? `${id}-error` : null]
     .filter(Boolean)
     .join(' ')
   return (
@@ -157,8 +172,8 @@ export function Field(props: {
         aria-invalid={error ? 'true' : undefined}
         aria-describedby={describedBy || undefined}
       />
-      {error ? (
-        <p class="error-text" id={`${id}-error`}>
+      {error || props.live ? (
+        <p class="error-text" id={`${id}-error`} hidden={!error}>
           {error}
         </p>
       ) : null}

@@ -16,7 +16,7 @@ import {
 } from '../../leads/leads.service'
 import { priorityReasonWords } from '../../leads/priority'
 import { ProblemError } from '../../lib/problem'
-import { DataTable, Pager } from '../components'
+import { DataTable, Facts, Pager } from '../components'
 import { formatLocal } from '../format'
 import { FilterForm, PostForm } from '../forms'
 import { Badge, Layout, Notice, Select, type Viewer } from '../layout'
@@ -52,12 +52,14 @@ const cameFrom = (l: LeadSummary) =>
 function LeadsPage(props: {
   viewer: Viewer
   timezone: string
+  notice: string | null
   status: string | undefined
   rows: LeadSummary[]
   next: string | null
 }) {
   return (
     <Layout title="Leads" viewer={props.viewer} active="leads">
+      <Notice message={props.notice} />
       <p>People who came through the clinic’s website forms, most urgent first.</p>
       <FilterForm
         action="/leads"
@@ -120,17 +122,23 @@ export const leadsListPage = page('leads', async (c, s) => {
     if (err instanceof ProblemError) return { items: [], nextCursor: null }
     throw err
   })
-  const { viewer, timezone } = viewOf(c, s, 'leads')
   return c.html(
-    <LeadsPage
-      viewer={viewer}
-      timezone={timezone}
-      status={status}
-      rows={items}
-      next={nextCursor}
-    />,
+    <LeadsPage {...viewOf(c, s, 'leads')} status={status} rows={items} next={nextCursor} />,
   )
 })
+
+function adClickOf(a: NonNullable<LeadSummary['attribution']>): string {
+  if (a.gclid) return 'Google (gclid)'
+  if (a.gbraid || a.wbraid) return 'Google (app/iOS)'
+  return a.fbclid ? 'Meta (fbclid)' : '—'
+}
+
+function consentOf(lead: LeadSummary): string {
+  const c = lead.consent
+  if (!c) return '—'
+  const yes = (given: boolean) => (given ? 'yes' : 'no')
+  return `Marketing: ${yes(c.marketing.given)}; ads measurement: ${yes(c.ads.given)} (version ${c.ads.version})`
+}
 
 function Section(props: { title: string; children: Child }) {
   const id = `h-${props.title.toLowerCase().replace(/\W+/g, '-')}`
@@ -160,26 +168,27 @@ function LeadPage(props: {
         {`Priority ${lead.priority.score}: ${lead.priority.reasons.map(priorityReasonWords).join(', ') || 'nothing pressing'}`}
       </p>
       <Section title="Contact">
-        <dl class="facts">
-          <dt>Name</dt>
-          <dd>{lead.contact.name ?? '—'}</dd>
-          <dt>Phone</dt>
-          <dd>
-            {lead.contact.phone ? (
-              <a href={`tel:${lead.contact.phone}`}>{lead.contact.phone}</a>
-            ) : (
-              '—'
-            )}
-          </dd>
-          <dt>Email</dt>
-          <dd>
-            {lead.contact.email ? (
-              <a href={`mailto:${lead.contact.email}`}>{lead.contact.email}</a>
-            ) : (
-              '—'
-            )}
-          </dd>
-        </dl>
+        <Facts
+          items={[
+            ['Name', lead.contact.name ?? '—'],
+            [
+              'Phone',
+              lead.contact.phone ? (
+                <a href={`tel:${lead.contact.phone}`}>{lead.contact.phone}</a>
+              ) : (
+                '—'
+              ),
+            ],
+            [
+              'Email',
+              lead.contact.email ? (
+                <a href={`mailto:${lead.contact.email}`}>{lead.contact.email}</a>
+              ) : (
+                '—'
+              ),
+            ],
+          ]}
+        />
         {props.canEdit ? (
           <PostForm
             action={`/leads/${encodeURIComponent(lead.id)}/status`}
@@ -221,30 +230,18 @@ function LeadPage(props: {
         ) : null}
       </Section>
       <Section title="Where they came from">
-        <dl class="facts">
-          <dt>Source</dt>
-          <dd>{cameFrom(lead)}</dd>
-          <dt>Campaign</dt>
-          <dd>{[a.utmSource, a.utmMedium, a.utmCampaign].filter(Boolean).join(' / ') || '—'}</dd>
-          <dt>Ad click</dt>
-          <dd>
-            {a.gclid
-              ? 'Google (gclid)'
-              : a.gbraid || a.wbraid
-                ? 'Google (app/iOS)'
-                : a.fbclid
-                  ? 'Meta (fbclid)'
-                  : '—'}
-          </dd>
-          <dt>Landing page</dt>
-          <dd>{a.landingPage ?? '—'}</dd>
-          <dt>Consent</dt>
-          <dd>
-            {lead.consent
-              ? `Marketing: ${lead.consent.marketing.given ? 'yes' : 'no'}; ads measurement: ${lead.consent.ads.given ? 'yes' : 'no'} (version ${lead.consent.ads.version})`
-              : '—'}
-          </dd>
-        </dl>
+        <Facts
+          items={[
+            ['Source', cameFrom(lead)],
+            [
+              'Campaign',
+              [a.utmSource, a.utmMedium, a.utmCampaign].filter(Boolean).join(' / ') || '—',
+            ],
+            ['Ad click', adClickOf(a)],
+            ['Landing page', a.landingPage ?? '—'],
+            ['Consent', consentOf(lead)],
+          ]}
+        />
       </Section>
       <Section title="Timeline">
         <ol class="timeline">

@@ -15,7 +15,7 @@ input[type=text],input[type=email],input[type=tel],input[type=number],textarea{w
 textarea{min-height:6rem}
 input:focus-visible,textarea:focus-visible,button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 [aria-invalid=true]{border-color:#9b1c1c;border-width:2px}
-.error{color:#9b1c1c;font-size:.9rem;margin:.2rem 0 0}
+.error-text{color:#9b1c1c;font-size:.9rem;margin:.2rem 0 0}
 .check{display:flex;gap:.6rem;align-items:flex-start;font-weight:400}
 .check input{width:1.4rem;height:1.4rem;margin-top:.15rem;flex:none}
 .consent{border:1px solid #d5dbe3;border-radius:8px;padding:.75rem;display:grid;gap:.6rem}
@@ -44,9 +44,9 @@ if(/^https?:/.test(l))a.landingPage=l.slice(0,2000);if(/^https?:/.test(r))a.refe
 function height(){if(window.parent!==window)parent.postMessage({ringback:'height',form:f.dataset.form,height:document.documentElement.scrollHeight},'*')}
 if(window.ResizeObserver)new ResizeObserver(height).observe(document.body);height();
 var sum=document.getElementById('rb-summary'),done=document.getElementById('rb-done');
-function clear(){f.querySelectorAll('[aria-invalid]').forEach(function(e){e.removeAttribute('aria-invalid')});f.querySelectorAll('.error').forEach(function(e){e.textContent='';e.hidden=true});sum.hidden=true}
-function show(errors,detail){var list=document.createElement('ul');(errors||[]).forEach(function(e){var name=String(e.path||'').split('.')[0];var el=f.elements[name==='answers'?'callsPerWeek':name];var msg=document.getElementById('err-'+name);
-if(el&&el.setAttribute){el.setAttribute('aria-invalid','true')}if(msg){msg.textContent=e.message;msg.hidden=false}var li=document.createElement('li');li.textContent=(el&&el.dataset&&el.dataset.label?el.dataset.label+': ':'')+e.message;list.appendChild(li)});
+function clear(){f.querySelectorAll('[aria-invalid]').forEach(function(e){e.removeAttribute('aria-invalid')});f.querySelectorAll('.error-text').forEach(function(e){e.textContent='';e.hidden=true});sum.hidden=true}
+function show(errors,detail){var list=document.createElement('ul');(errors||[]).forEach(function(e){var name=String(e.path||'').split('.')[0];var el=f.elements[name==='answers'?'callsPerWeek':name];var field=name==='answers'?'callsPerWeek':name,msg=document.getElementById('f-'+field+'-error'),lab=document.querySelector('label[for="f-'+field+'"]');
+if(el&&el.setAttribute){el.setAttribute('aria-invalid','true')}if(msg){msg.textContent=e.message;msg.hidden=false}var li=document.createElement('li');li.textContent=(lab?lab.textContent.replace(' (required)','')+': ':'')+e.message;list.appendChild(li)});
 sum.textContent=detail||'Please check the form.';sum.appendChild(list);sum.hidden=false;sum.focus();height()}
 function num(n){var v=f.elements[n];return v&&v.value!==''?Number(v.value):undefined}
 f.addEventListener('submit',function(ev){ev.preventDefault();clear();var d={name:f.elements.name.value,consent:{marketing:!!(f.elements.marketing&&f.elements.marketing.checked),ads:!!(f.elements.ads&&f.elements.ads.checked)},attribution:attribution()};

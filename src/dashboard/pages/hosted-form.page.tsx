@@ -1,0 +1,234 @@
+/**
+ * The hosted form `/f/{formId}` (what /embed.js frames, and a page that works alone) and the
+ * loader `/embed.js`. Server-rendered; labels, hints and errors tied to their fields; the consent
+ * choices shown with the exact words a submission records. The page sets no cookie at all and
+ * loads nothing from elsewhere (Turnstile's widget only where a site key is configured: a security
+ * check, strictly necessary), so it needs no cookie banner. It may be framed only by the form's
+ * allowed origins (CSP frame-ancestors).
+ */
+import { Hono } from 'hono'
+import { findClinic } from '../../clinic/find'
+import { consentWording } from '../../leads/consent'
+import { type FormRow, findPublicForm, originsOf } from '../../leads/forms.service'
+import type { AppEnv } from '../../lib/context'
+import { TURNSTILE_SCRIPT_ORIGIN, turnstileWidgetKey } from '../../lib/turnstile'
+import { EMBED_JS, FORM_CSS, FORM_JS } from '../hosted-assets'
+import { Document, Field } from '../layout'
+
+const TURNSTILE_SCRIPT_URL = `${TURNSTILE_SCRIPT_ORIGIN}/turnstile/v0/api.js`
+
+const TITLES: Record<FormRow['kind'], string> = {
+  enquiry: 'Send us your question',
+  guide: 'Get the guide',
+  scorecard: 'What are missed calls costing you?',
+  'book-call': 'Book a call back',
+  chat: 'Chat with us',
+}
+
+/** The email or phone field: typed for the keyboard and autofill, required where the kind needs it. */
+function ContactField(props: {
+  name: 'email' | 'phone'
+  required: boolean
+  hint?: string | undefined
+}) {
+  const [label, type] = props.name === 'email' ? ['Email', 'email'] : ['Phone', 'tel']
+  return (
+    <Field
+      live
+      name={props.name}
+      label={props.required ? `${label} (required)` : label}
+      type={type}
+      required={props.required}
+      autocomplete={type === 'tel' ? 'tel' : 'email'}
+      hint={props.hint}
+    />
+  )
+}
+
+function KindFields(props: { kind: FormRow['kind'] }) {
+  switch (props.kind) {
+    case 'enquiry':
+      return (
+        <>
+          <Field live name="treatment" label="Treatment you are interested in" autocomplete="off" />
+          <div>
+            <label for="f-message">Your question</label>
+            <textarea
+              id="f-message"
+              name="message"
+              aria-describedby="f-message-error"
+              maxlength={5000}
+            />
+            <p class="error-text" id="f-message-error" hidden />
+          </div>
+          <div>
+            <label for="f-photos">Photos of the area (optional, up to 5)</label>
+            <p class="hint" id="f-photos-hint">
+              JPEG, PNG, WebP or HEIC, up to 10 MB each. We remove location details from photos.
+            </p>
+            <input
+              id="f-photos"
+              name="photos"
+              type="file"
+              multiple
+              accept="image/jpeg,image/png,image/webp,image/heic"
+              aria-describedby="f-photos-hint f-photos-error"
+            />
+            <p class="error-text" id="f-photos-error" hidden />
+          </div>
+        </>
+      )
+    case 'scorecard':
+      return (
+        <>
+          <Field
+            live
+            name="callsPerWeek"
+            label="Calls to your clinic a week (required)"
+            type="number"
+            min={0}
+            max={100000}
+            required
+            inputmode="numeric"
+          />
+          <Field
+            live
+            name="answerRatePercent"
+            label="Share of calls answered, % (required)"
+            type="number"
+            min={0}
+            max={100}
+            required
+            inputmode="numeric"
+            hint="If you are not sure, 70 is typical."
+          />
+          <Field
+            live
+            name="averageValue"
+            label="Average value of a new patient, £ (required)"
+            type="number"
+            min={0}
+            step="0.01"
+            required
+            inputmode="decimal"
+          />
+        </>
+      )
+    case 'book-call':
+      return (
+        <Field
+          live
+          name="preferredTime"
+          label="When suits you for a call? (required)"
+          required
+          hint="e.g. Weekday mornings, or Tuesday after 3pm"
+        />
+      )
+    default:
+      return null
+  }
+}
+
+function FormPage(props: { form: FormRow; clinicName: string; turnstileSiteKey: string | null }) {
+  const { form } = props
+  const title = TITLES[form.kind]
+  return (
+    <Document
+      title={title}
+      assets={{
+        title: `${title} · ${props.clinicName}`,
+        stylesheet: '/f-assets/form.css',
+        scripts: ['/f-assets/form.js', ...(props.turnstileSiteKey ? [TURNSTILE_SCRIPT_URL] : [])],
+      }}
+    >
+      <main>
+        <h1>{title}</h1>
+        {form.kind === 'chat' ? (
+          <p>Web chat is not available on this page yet. Please call or message the clinic.</p>
+        ) : (
+          <>
+            <div id="rb-summary" class="summary" role="alert" tabindex={-1} hidden />
+            <form
+              id="rb-form"
+              data-form={form.id}
+              action={`/api/v1/forms/${encodeURIComponent(form.id)}/submissions`}
+              method="post"
+              novalidate
+            >
+              <Field live name="name" label="Your name (required)" required autocomplete="name" />
+              <ContactField
+                name="email"
+                required={form.kind === 'guide'}
+                hint={
+                  form.kind === 'guide' ? undefined : 'An email or a phone number, so we can reply.'
+                }
+              />
+              <ContactField name="phone" required={form.kind === 'book-call'} />
+              <KindFields kind={form.kind} />
+              <fieldset class="consent">
+                <legend>Your choices</legend>
+                <p class="hint">{consentWording('service', props.clinicName)}</p>
+                <label class="check">
+                  <input type="checkbox" name="marketing" />
+                  <span>{consentWording('marketing', props.clinicName)}</span>
+                </label>
+                <label class="check">
+                  <input type="checkbox" name="ads" />
+                  <span>{consentWording('ads', props.clinicName)}</span>
+                </label>
+              </fieldset>
+              {props.turnstileSiteKey ? (
+                <div class="cf-turnstile" data-sitekey={props.turnstileSiteKey} />
+              ) : null}
+              <button type="submit">Send</button>
+              <noscript>
+                <p>This form needs JavaScript to send. Please call the clinic instead.</p>
+              </noscript>
+            </form>
+            <div id="rb-done" class="done" role="status" tabindex={-1} hidden>
+              <p>Thank you — {props.clinicName} has your details and will be in touch.</p>
+              <div id="rb-result" />
+            </div>
+          </>
+        )}
+      </main>
+    </Document>
+  )
+}
+
+/** The CSP of a hosted form: its own files only, framed only by its allowed origins. */
+function formPolicy(form: FormRow, turnstile: boolean): string {
+  const ancestors = ["'self'", ...originsOf(form)].join(' ')
+  const extra = turnstile ? ` ${TURNSTILE_SCRIPT_ORIGIN}` : ''
+  return [
+    "default-src 'none'",
+    `script-src 'self'${extra}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    `frame-src${extra || " 'none'"}`,
+    "form-action 'self'",
+    `frame-ancestors ${ancestors}`,
+    "base-uri 'none'",
+  ].join('; ')
+}
+
+const asset = (body: string, type: string) =>
+  new Response(body, { headers: { 'content-type': type, 'cache-control': 'public, max-age=300' } })
+
+export const hostedForms = new Hono<AppEnv>()
+
+hostedForms.get('/embed.js', () => asset(EMBED_JS, 'text/javascript; charset=utf-8'))
+hostedForms.get('/f-assets/form.css', () => asset(FORM_CSS, 'text/css; charset=utf-8'))
+hostedForms.get('/f-assets/form.js', () => asset(FORM_JS, 'text/javascript; charset=utf-8'))
+
+hostedForms.get('/f/:formId', async (c) => {
+  const form = await findPublicForm(c.var.db, c.req.param('formId'))
+  const clinic = form ? await findClinic(c.var.db, form.clinicId) : null
+  if (!form || !clinic)
+    return c.html('<!doctype html><title>Not found</title><p>No such form.</p>', 404)
+  const siteKey = turnstileWidgetKey(c.var.config)
+  c.header('Content-Security-Policy', formPolicy(form, siteKey !== null))
+  c.header('Cache-Control', 'no-store')
+  return c.html(<FormPage form={form} clinicName={clinic.name} turnstileSiteKey={siteKey} />)
+})
