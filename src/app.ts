@@ -67,18 +67,24 @@ export function createApp(options: AppOptions = {}) {
     strictTransportSecurity: 'max-age=63072000; includeSubDomains',
   })
   const withoutHsts = secureHeaders({ ...baseHeaders, strictTransportSecurity: false })
-  // Hosted forms are framed by clinics' sites: their CSP's frame-ancestors decides, not DENY.
-  const framable = { ...baseHeaders, xFrameOptions: false } as const
-  const framableWithHsts = secureHeaders({
-    ...framable,
+  // Hosted forms are framed by clinics' sites (their CSP's frame-ancestors decides, not DENY),
+  // and /embed.js is loaded by those sites (so it may be read cross-origin).
+  const embeddable = {
+    ...baseHeaders,
+    xFrameOptions: false,
+    crossOriginResourcePolicy: 'cross-origin',
+  } as const
+  const embeddableWithHsts = secureHeaders({
+    ...embeddable,
     strictTransportSecurity: 'max-age=63072000; includeSubDomains',
   })
-  const framableWithoutHsts = secureHeaders({ ...framable, strictTransportSecurity: false })
+  const embeddableWithoutHsts = secureHeaders({ ...embeddable, strictTransportSecurity: false })
   // Plain-http local development must not pin localhost to https for two years.
   app.use('*', (c, next) => {
     const https = c.var.config.secureCookies
-    if (c.req.path.startsWith('/f/'))
-      return (https ? framableWithHsts : framableWithoutHsts)(c, next)
+    if (c.req.path.startsWith('/f/') || c.req.path === '/embed.js') {
+      return (https ? embeddableWithHsts : embeddableWithoutHsts)(c, next)
+    }
     return (https ? withHsts : withoutHsts)(c, next)
   })
 

@@ -87,7 +87,7 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 .muted{color:var(--muted)}
 .explanation{font-size:1.05rem;max-width:48rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}
-dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere;min-width:0}
 @media (max-width:40rem){nav.main-nav ul{flex-wrap:wrap;overflow-x:visible;padding:.25rem .5rem}nav.main-nav a{padding:.45rem .5rem}
 h1{font-size:1.35rem}main{padding:.75rem}.stat dd{font-size:1.2rem}
 table.responsive thead{display:none}table.responsive tr{display:block;border-bottom:1px solid var(--line);padding:.4rem 0}

@@ -47,7 +47,7 @@ var sum=document.getElementById('rb-summary'),done=document.getElementById('rb-d
 function clear(){f.querySelectorAll('[aria-invalid]').forEach(function(e){e.removeAttribute('aria-invalid')});f.querySelectorAll('.error-text').forEach(function(e){e.textContent='';e.hidden=true});sum.hidden=true}
 function show(errors,detail){var list=document.createElement('ul');(errors||[]).forEach(function(e){var name=String(e.path||'').split('.')[0];var el=f.elements[name==='answers'?'callsPerWeek':name];var field=name==='answers'?'callsPerWeek':name,msg=document.getElementById('f-'+field+'-error'),lab=document.querySelector('label[for="f-'+field+'"]');
 if(el&&el.setAttribute){el.setAttribute('aria-invalid','true')}if(msg){msg.textContent=e.message;msg.hidden=false}var li=document.createElement('li');li.textContent=(lab?lab.textContent.replace(' (required)','')+': ':'')+e.message;list.appendChild(li)});
-sum.textContent=detail||'Please check the form.';sum.appendChild(list);sum.hidden=false;sum.focus();height()}
+sum.textContent=errors&&errors.length?'Please check the marked fields:':(detail||'Please check the form.');sum.appendChild(list);sum.hidden=false;sum.focus();height()}
 function num(n){var v=f.elements[n];return v&&v.value!==''?Number(v.value):undefined}
 f.addEventListener('submit',function(ev){ev.preventDefault();clear();var d={name:f.elements.name.value,consent:{marketing:!!(f.elements.marketing&&f.elements.marketing.checked),ads:!!(f.elements.ads&&f.elements.ads.checked)},attribution:attribution()};
 ['email','phone','message','treatment','preferredTime'].forEach(function(n){var e=f.elements[n];if(e&&e.value.trim())d[n]=e.value.trim()});

@@ -24,10 +24,10 @@ import { estimateMissedCallRevenue, type ScorecardResult } from './scorecard'
 /** The JSON fields of a submission (a multipart submission carries them in its `data` part). */
 export const SubmissionSchema = z
   .object({
-    name: z.string().trim().min(1).max(120),
-    email: z.email().max(254).optional(),
-    phone: z.string().trim().min(1).max(40).optional(),
-    message: z.string().trim().max(5000).optional(),
+    name: z.string().trim().min(1, 'Tell us your name.').max(120, 'Up to 120 characters, please.'),
+    email: z.email('That does not look like an email address.').max(254).optional(),
+    phone: z.string().trim().min(1).max(40, 'That does not look like a phone number.').optional(),
+    message: z.string().trim().max(5000, 'Up to 5,000 characters, please.').optional(),
     treatment: z.string().trim().max(120).optional(),
     preferredTime: z.string().trim().max(200).optional(),
     answers: z
