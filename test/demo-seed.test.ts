@@ -160,7 +160,15 @@ describe('demo seed', () => {
 
   it('stores no raw caller number anywhere, only hashes and sealed bodies', async () => {
     const id = first.clinicId
-    const tables = ['calls', 'outbound_messages', 'inbound_messages', 'appointments', 'opt_outs']
+    const tables = [
+      'calls',
+      'outbound_messages',
+      'inbound_messages',
+      'appointments',
+      'opt_outs',
+      'leads',
+      'enquiries',
+    ]
     for (const table of tables) {
       const rows = await env.DB.prepare(`SELECT * FROM ${table} WHERE clinic_id = ?`).bind(id).all()
       // Any E.164 or national form of the drama-range numbers the seed dialled with.
@@ -207,6 +215,24 @@ describe('demo seed', () => {
     console.log(
       `demo: ${recovered}/${missed} missed calls recovered, £${((revenue?.pence ?? 0) / 100).toFixed(2)}`,
     )
+  })
+
+  it('fills the Leads page: two forms and three leads from an ad click, a social ad and a search', async () => {
+    const id = first.clinicId
+    const leads = await env.DB.prepare('SELECT attribution FROM leads WHERE clinic_id = ?')
+      .bind(id)
+      .all<{ attribution: string | null }>()
+    expect(leads.results).toHaveLength(3)
+    const clicks = leads.results.map((l) => JSON.parse(l.attribution ?? '{}'))
+    expect(clicks.some((a) => a.gclid)).toBe(true)
+    expect(clicks.some((a) => a.fbclid)).toBe(true)
+    const forms = await env.DB.prepare('SELECT kind FROM forms WHERE clinic_id = ?').bind(id).all()
+    expect(forms.results.map((f) => f.kind).sort()).toEqual(['enquiry', 'scorecard'])
+    // No contact detail in clear: the names and emails the seed used are sealed.
+    const raw = JSON.stringify(
+      (await env.DB.prepare('SELECT * FROM leads WHERE clinic_id = ?').bind(id).all()).results,
+    )
+    expect(raw).not.toMatch(/Amira|amira\.khan|Grace Ellis/)
   })
 
   it('does nothing on a second run and reports the same clinic', async () => {

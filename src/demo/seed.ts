@@ -20,6 +20,7 @@ import { maskPhone } from '../phone/phone'
 import { clinicKeyring, contactHash, userEmailLookup } from '../privacy/crypto'
 import { seedDemoConversations } from './conversations'
 import { DEMO_CLINIC, DEMO_TREATMENTS, planDemoHistory } from './history'
+import { seedDemoLeads } from './leads'
 
 /** The demo clinic's facts, for the AI receptionist (hours in Europe/London local time). */
 export const DEMO_FACTS = {
@@ -46,6 +47,8 @@ export type SeedCounts = {
   optOuts: number
   appointments: number
   conversations: number
+  /** Website leads (src/demo/leads.ts). */
+  leads: number
 }
 
 export type SeedResult =
@@ -391,6 +394,8 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     { id: clinicId, trackingNumberId, ownerId },
     now,
   )
+  // The Leads page: website forms and three people who came through them.
+  const leads = await seedDemoLeads(env, db, { id: clinicId, name: DEMO_CLINIC.name, ownerId }, now)
 
   const inboundCalls = history.calls.filter((c) => c.direction === 'inbound')
   return {
@@ -407,6 +412,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
       optOuts: history.optOuts.length,
       appointments: history.appointments.length,
       conversations,
+      leads,
     },
     elapsedMs: Date.now() - started,
   }
