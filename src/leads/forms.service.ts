@@ -8,7 +8,7 @@ import { audit } from '../audit/audit'
 import { updateOwned } from '../clinic/owned'
 import type { Db } from '../db/client'
 import { clinicRowsPage } from '../db/clinic-pages'
-import { forms } from '../db/schema'
+import { clinics, forms } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { actorOf, type Principal } from '../lib/context'
 import { newId } from '../lib/ids'
@@ -87,11 +87,25 @@ export function formJson(config: Pick<Config, 'publicBaseUrl'>, row: FormRow): F
   }
 }
 
-/** A form by its public id, whichever clinic owns it (submissions and the hosted page). */
-export async function findPublicForm(db: Db, formId: string): Promise<FormRow | null> {
+/** What a public page or submission needs of the form's clinic. */
+export type FormClinic = { name: string; country: string }
+
+/**
+ * A form by its public id, whichever clinic owns it, with the clinic's name and country (the
+ * consent wording and phone parsing need them): one query for submissions and the hosted page.
+ */
+export async function findPublicForm(
+  db: Db,
+  formId: string,
+): Promise<(FormRow & { clinic: FormClinic }) | null> {
   if (formId.length > 64) return null
-  const [row] = await db.select().from(forms).where(eq(forms.id, formId)).limit(1)
-  return row ?? null
+  const [row] = await db
+    .select({ form: forms, clinic: { name: clinics.name, country: clinics.country } })
+    .from(forms)
+    .innerJoin(clinics, eq(clinics.id, forms.clinicId))
+    .where(eq(forms.id, formId))
+    .limit(1)
+  return row ? { ...row.form, clinic: row.clinic } : null
 }
 
 export async function createForm(

@@ -4,7 +4,6 @@
  * checked and stripped), and leads (read and worked by the front desk).
  */
 import type { Context } from 'hono'
-import { findClinic } from '../clinic/find'
 import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { badRequest, forbidden, notFound, ProblemError, zodErrors } from '../lib/problem'
@@ -138,9 +137,7 @@ export const leadsRouter = createRouter()
     const client = ip ? await clientIpLookup(config, ip) : 'unknown'
     await enforceRateLimit(c.env.SUBMISSION_LIMITER, `submit:${form.id}:${client}`)
     const { submission, files } = await readSubmission(c.req.raw)
-    const clinic = await findClinic(db, form.clinicId)
-    if (!clinic) throw notFound()
-    const phone = phoneOf(submission.phone, clinic.country)
+    const phone = phoneOf(submission.phone, form.clinic.country)
     if (phone === 'invalid') throw invalid('phone', 'Not a phone number we can call.')
     const missing = kindErrors(form.kind, submission)
     if (missing.length) throw badRequest('The request is not valid.', missing)
@@ -148,7 +145,7 @@ export const leadsRouter = createRouter()
     const photos = await cleanPhotos(form, files)
     const stored = await storeSubmission(db, c.env, config, {
       form,
-      clinicName: clinic.name,
+      clinicName: form.clinic.name,
       submission,
       phone,
       photos,

@@ -7,7 +7,6 @@
  * allowed origins (CSP frame-ancestors).
  */
 import { Hono } from 'hono'
-import { findClinic } from '../../clinic/find'
 import { consentWording } from '../../leads/consent'
 import { type FormRow, findPublicForm, originsOf } from '../../leads/forms.service'
 import type { AppEnv } from '../../lib/context'
@@ -224,7 +223,7 @@ hostedForms.get('/f-assets/form.js', () => asset(FORM_JS, 'text/javascript; char
 
 hostedForms.get('/f/:formId', async (c) => {
   const form = await findPublicForm(c.var.db, c.req.param('formId'))
-  const clinic = form ? await findClinic(c.var.db, form.clinicId) : null
+  const clinic = form?.clinic
   if (!form || !clinic)
     return c.html('<!doctype html><title>Not found</title><p>No such form.</p>', 404)
   const siteKey = turnstileWidgetKey(c.var.config)
