@@ -514,3 +514,32 @@ describe('the Leads and Forms pages', () => {
     expect(page).toContain('data-form=')
   })
 })
+
+describe('booking from the lead page', () => {
+  it('books under the lead’s phone: the appointment opens and the lead is booked', async () => {
+    const clinic = await createTestClinic()
+    const form = await newForm(clinic)
+    const { leadId } = (await (await submit(form.id, person())).json()) as { leadId: string }
+    const staff = await clinic.as('receptionist')
+    const pageHtml = await (await call(`/leads/${leadId}`, { headers: staff.headers })).text()
+    expect(pageHtml).toContain(`action="/leads/${leadId}/book"`)
+    const res = await call(`/leads/${leadId}/book`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...staff.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'treatmentId=&value=450',
+    })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toMatch(/^\/appointments\//)
+    const [row] = await db.select().from(leads).where(eq(leads.id, leadId))
+    expect(row?.status).toBe('booked')
+    // An email-only lead has nothing to book under: no Book form.
+    const emailOnly = (await (
+      await submit(form.id, person({ phone: undefined, email: 'only.email@example.com' }))
+    ).json()) as { leadId: string }
+    const other = await (
+      await call(`/leads/${emailOnly.leadId}`, { headers: staff.headers })
+    ).text()
+    expect(other).not.toContain('/book"')
+  })
+})

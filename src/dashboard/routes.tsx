@@ -38,7 +38,13 @@ import {
 } from './pages/conversation.page'
 import { formsGet, formsPost } from './pages/forms.page'
 import { inboxHandlers } from './pages/inbox.handlers'
-import { leadPage, leadPhoto, leadStatusPost, leadsListPage } from './pages/leads.page'
+import {
+  leadBookPost,
+  leadPage,
+  leadPhoto,
+  leadStatusPost,
+  leadsListPage,
+} from './pages/leads.page'
 import { numbersGet, numbersPost } from './pages/numbers.page'
 import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
@@ -69,6 +75,7 @@ const PATHS = [
   '/leads',
   '/leads/:id',
   '/leads/:id/status',
+  '/leads/:id/book',
   '/leads/:id/photos/:photoId',
   '/forms',
   '/inbox/:id',
@@ -426,6 +433,7 @@ dashboardRouter.get('/outbox', outboxGet)
 dashboardRouter.get('/leads', leadsListPage)
 dashboardRouter.get('/leads/:id', leadPage)
 dashboardRouter.post('/leads/:id/status', leadStatusPost)
+dashboardRouter.post('/leads/:id/book', leadBookPost)
 dashboardRouter.get('/leads/:id/photos/:photoId', leadPhoto)
 dashboardRouter.get('/forms', formsGet)
 dashboardRouter.post('/forms', formsPost)

@@ -389,3 +389,8 @@ export function leadTouchStatements(db: Db, t: LeadTouch) {
       .onConflictDoNothing(),
   ] as const
 }
+
+/** The phone hash a booking for the lead is made under; null for another clinic's or an email-only lead. */
+export async function leadPhoneHash(db: Db, clinicId: string, id: string): Promise<string | null> {
+  return (await findClinicRow(db, leads, clinicId, id))?.phoneHash ?? null
+}

@@ -4,23 +4,28 @@
  * consent and where it came from; its status changed from here.
  */
 import type { Child } from 'hono/jsx'
+import { listTreatments } from '../../clinic/setup'
 import {
   getLead,
   LEAD_STATUSES,
   type LeadDetail,
   type LeadStatus,
   type LeadSummary,
+  leadPhoneHash,
   listLeads,
   readLeadPhoto,
   updateLead,
 } from '../../leads/leads.service'
 import { priorityReasonWords } from '../../leads/priority'
 import { ProblemError } from '../../lib/problem'
+import { canEdit } from '../access'
+import { bookFromForm } from '../booking'
 import { DataTable, Facts, Pager } from '../components'
 import { formatLocal } from '../format'
 import { FilterForm, PostForm } from '../forms'
 import { Badge, Layout, Notice, Select, type Viewer } from '../layout'
-import { formOf, PAGE_SIZE, page, viewOf } from '../page-kit'
+import { formOf, PAGE_SIZE, page, renderError, viewOf } from '../page-kit'
+import { BookSection } from './conversation.page'
 
 const STATUS_WORDS: Record<LeadStatus, string> = {
   new: 'New',
@@ -156,6 +161,8 @@ function LeadPage(props: {
   canEdit: boolean
   notice: string | null
   lead: LeadDetail
+  /** The price list when this member may book and the lead has a phone to book under. */
+  treatments: readonly { id: string; name: string }[] | null
 }) {
   const { lead, timezone: tz } = props
   const when = (iso: string) => formatLocal(Date.parse(iso), tz)
@@ -199,6 +206,13 @@ function LeadPage(props: {
           </PostForm>
         ) : null}
       </Section>
+      {props.treatments ? (
+        <BookSection
+          action={`/leads/${encodeURIComponent(lead.id)}/book`}
+          treatments={props.treatments}
+          form={{}}
+        />
+      ) : null}
       <Section title="Enquiries">
         {lead.enquiries.length === 0 ? <p>No form submissions.</p> : null}
         {lead.enquiries.map((e) => (
@@ -267,23 +281,21 @@ const TIMELINE_WORDS: Record<string, string> = {
 /** GET /leads/:id (an audited read, through the service) */
 export const leadPage = page('leads', async (c, s) => {
   const v = viewOf(c, s, 'leads')
-  const lead = await getLead(
-    c.var.db,
-    c.env,
-    c.var.config,
-    s.principal,
-    c.req.param('id') ?? '',
-    Date.now(),
-  )
-  return c.html(
-    <LeadPage
-      viewer={v.viewer}
-      timezone={v.timezone}
-      canEdit={v.canEdit}
-      notice={v.notice}
-      lead={lead}
-    />,
-  )
+  const { db, config } = c.var
+  const lead = await getLead(db, c.env, config, s.principal, c.req.param('id') ?? '', Date.now())
+  // Booking needs the person's phone: it is what links the appointment to their calls and lead.
+  const canBook = canEdit(s.principal.role, 'appointments') && lead.contact.phone !== null
+  const list = canBook ? await listTreatments(db, s.clinic.id, { limit: 500 }) : null
+  return c.html(<LeadPage {...v} lead={lead} treatments={list?.items ?? null} />)
+})
+
+/** POST /leads/:id/book: an appointment under the lead's phone; the lead becomes booked. */
+export const leadBookPost = page('appointments', async (c, s) => {
+  const phoneHash = await leadPhoneHash(c.var.db, s.clinic.id, c.req.param('id') ?? '')
+  if (!phoneHash) return renderError(c, 404, 'No such lead with a phone number.')
+  const booked = await bookFromForm(c, s, phoneHash)
+  if ('refused' in booked) return renderError(c, 400, booked.refused)
+  return c.redirect(`/appointments/${encodeURIComponent(booked.appointmentId)}`, 303)
 })
 
 /** GET /leads/:id/photos/:photoId (audited) */
