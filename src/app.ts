@@ -40,6 +40,22 @@ export type AppOptions = {
   devRoutes?: Hono<AppEnv>
 }
 
+/**
+ * secureHeaders for https (with HSTS) and for plain-http local development, which must not pin
+ * localhost to https for two years.
+ */
+function byScheme(
+  options: Omit<NonNullable<Parameters<typeof secureHeaders>[0]>, 'strictTransportSecurity'>,
+) {
+  return {
+    https: secureHeaders({
+      ...options,
+      strictTransportSecurity: 'max-age=63072000; includeSubDomains',
+    }),
+    http: secureHeaders({ ...options, strictTransportSecurity: false }),
+  }
+}
+
 export function createApp(options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -62,30 +78,17 @@ export function createApp(options: AppOptions = {}) {
     xFrameOptions: 'DENY',
     referrerPolicy: 'strict-origin-when-cross-origin',
   } as const
-  const withHsts = secureHeaders({
-    ...baseHeaders,
-    strictTransportSecurity: 'max-age=63072000; includeSubDomains',
-  })
-  const withoutHsts = secureHeaders({ ...baseHeaders, strictTransportSecurity: false })
+  const pages = byScheme(baseHeaders)
   // Hosted forms are framed by clinics' sites (their CSP's frame-ancestors decides, not DENY),
   // and /embed.js is loaded by those sites (so it may be read cross-origin).
-  const embeddable = {
+  const embeds = byScheme({
     ...baseHeaders,
     xFrameOptions: false,
     crossOriginResourcePolicy: 'cross-origin',
-  } as const
-  const embeddableWithHsts = secureHeaders({
-    ...embeddable,
-    strictTransportSecurity: 'max-age=63072000; includeSubDomains',
   })
-  const embeddableWithoutHsts = secureHeaders({ ...embeddable, strictTransportSecurity: false })
-  // Plain-http local development must not pin localhost to https for two years.
   app.use('*', (c, next) => {
-    const https = c.var.config.secureCookies
-    if (c.req.path.startsWith('/f/') || c.req.path === '/embed.js') {
-      return (https ? embeddableWithHsts : embeddableWithoutHsts)(c, next)
-    }
-    return (https ? withHsts : withoutHsts)(c, next)
+    const set = c.req.path.startsWith('/f/') || c.req.path === '/embed.js' ? embeds : pages
+    return (c.var.config.secureCookies ? set.https : set.http)(c, next)
   })
 
   app.get('/healthz', (c) => c.json({ ok: true, version: VERSION }))

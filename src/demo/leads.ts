@@ -4,7 +4,7 @@
  * came from a Google ad, a Meta ad and a search, so `npm run dev` opens on a populated Leads page.
  */
 import type { Db } from '../db/client'
-import { type Bindings, getConfig } from '../env'
+import type { Bindings, Config } from '../env'
 import { createForm, findPublicForm } from '../leads/forms.service'
 import { storeSubmission } from '../leads/submissions'
 import type { Principal } from '../lib/context'
@@ -50,10 +50,10 @@ const DEMO_LEADS = [
 export async function seedDemoLeads(
   env: Bindings,
   db: Db,
+  config: Config,
   clinic: { id: string; name: string; ownerId: string },
   now: number,
 ): Promise<number> {
-  const config = getConfig(env)
   const owner: Principal = {
     via: 'session',
     clinicId: clinic.id,

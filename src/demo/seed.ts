@@ -395,7 +395,13 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     now,
   )
   // The Leads page: website forms and three people who came through them.
-  const leads = await seedDemoLeads(env, db, { id: clinicId, name: DEMO_CLINIC.name, ownerId }, now)
+  const leads = await seedDemoLeads(
+    env,
+    db,
+    getConfig(env),
+    { id: clinicId, name: DEMO_CLINIC.name, ownerId },
+    now,
+  )
 
   const inboundCalls = history.calls.filter((c) => c.direction === 'inbound')
   return {
