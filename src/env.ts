@@ -76,6 +76,13 @@ const ConfigSchema = z.object({
   /** The public Turnstile site key the signup form renders the widget with (real mode only). */
   TURNSTILE_SITE_KEY: z.string().trim().max(200).optional(),
   EMAIL_FROM: z.string().default('Ringback <no-reply@ringback.example.com>'),
+  /** (v1.1) Conversion uploads: Google's Data Manager API and its service account (JSON). */
+  GOOGLE_DATA_MANAGER_BASE_URL: z.url().default('https://datamanager.googleapis.com'),
+  GOOGLE_ADS_CREDENTIALS: providerKey,
+  /** (v1.1) Meta's Conversions API: base URL, the default pixel and the access token. */
+  META_CAPI_BASE_URL: z.url().default('https://graph.facebook.com'),
+  META_PIXEL_ID: z.string().trim().max(40).optional(),
+  META_ACCESS_TOKEN: providerKey,
 })
 
 export type Config = {
@@ -106,6 +113,9 @@ export type Config = {
   turnstileSecretKey: string | null
   /** Turnstile: without a secret key (or `sandbox`) every token passes and nothing leaves. */
   turnstile: { secretKey: string | null; verifyUrl: string; siteKey: string | null }
+  /** Conversion uploads: without credentials (or `sandbox`) nothing leaves; uploads say `sandboxed`. */
+  google: { dataManagerBaseUrl: string; credentials: string | null }
+  meta: { capiBaseUrl: string; pixelId: string | null; accessToken: string | null }
 }
 
 const cache = new WeakMap<object, Config>()
@@ -158,6 +168,15 @@ export function getConfig(env: Bindings): Config {
       secretKey: v.TURNSTILE_SECRET_KEY,
       verifyUrl: v.TURNSTILE_VERIFY_URL,
       siteKey: v.TURNSTILE_SITE_KEY || null,
+    },
+    google: {
+      dataManagerBaseUrl: v.GOOGLE_DATA_MANAGER_BASE_URL.replace(/\/+$/, ''),
+      credentials: v.GOOGLE_ADS_CREDENTIALS,
+    },
+    meta: {
+      capiBaseUrl: v.META_CAPI_BASE_URL.replace(/\/+$/, ''),
+      pixelId: v.META_PIXEL_ID || null,
+      accessToken: v.META_ACCESS_TOKEN,
     },
   }
   cache.set(env, config)

@@ -32,6 +32,11 @@ describe('clinic settings', () => {
       address: null,
       openingHours: null,
       bookingUrl: null,
+      adDestinations: {
+        googleAdsCustomerId: null,
+        googleConversionAction: null,
+        metaPixelId: null,
+      },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       updatedAt: null,
     })
@@ -374,5 +379,48 @@ describe('treatments', () => {
       items: unknown[]
     }
     expect(list.items).toHaveLength(0)
+  })
+})
+
+describe('ad destinations (conversion uploads)', () => {
+  it('are clinic settings: digits only (dashes dropped), cleared with null, refused when not an id', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const set = await api(
+      'PATCH',
+      '/api/v1/clinic',
+      {
+        adDestinations: {
+          googleAdsCustomerId: '123-456-7890',
+          googleConversionAction: '987654',
+          metaPixelId: '112233445566',
+        },
+      },
+      owner.headers,
+    )
+    expect(set.status).toBe(200)
+    expect(((await set.json()) as { adDestinations: unknown }).adDestinations).toEqual({
+      googleAdsCustomerId: '1234567890',
+      googleConversionAction: '987654',
+      metaPixelId: '112233445566',
+    })
+    const bad = await api(
+      'PATCH',
+      '/api/v1/clinic',
+      { adDestinations: { googleAdsCustomerId: 'abc' } },
+      owner.headers,
+    )
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await bad.json())).toContain('adDestinations.googleAdsCustomerId')
+    const cleared = await api(
+      'PATCH',
+      '/api/v1/clinic',
+      { adDestinations: { metaPixelId: null } },
+      owner.headers,
+    )
+    expect(
+      ((await cleared.json()) as { adDestinations: { metaPixelId: unknown } }).adDestinations
+        .metaPixelId,
+    ).toBeNull()
   })
 })

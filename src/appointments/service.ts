@@ -15,6 +15,7 @@ import type { Db } from '../db/client'
 import { olderThan, ownedBy } from '../db/clinic-row'
 import { appointments, calls, treatments } from '../db/schema'
 import type { Bindings } from '../env'
+import { queueConversion } from '../leads/conversions'
 import { bookedLeadStatements } from '../leads/leads.service'
 import { newId } from '../lib/ids'
 import { badRequest, notFound } from '../lib/problem'
@@ -417,7 +418,22 @@ export async function bookAppointment(
   // The person's lead (if a form or a call made one) is booked and linked. Idempotent, so a
   // repeat of the same booking repairs a link an earlier attempt failed to write.
   const leadWrites = await bookedLeadStatements(db, clinic.id, booking.callerHash, row.id, now)
-  if (leadWrites) await db.batch(leadWrites)
+  if (leadWrites) {
+    await db.batch(leadWrites)
+    // A lead from an ad who chose ads consent: the booking is reported (queued, once per platform).
+    await queueConversion(
+      env,
+      db,
+      {
+        clinicId: clinic.id,
+        phoneHash: booking.callerHash,
+        appointmentId: row.id,
+        at: row.createdAt,
+        valuePence: row.valuePence ?? clinic.defaultAppointmentValuePence,
+      },
+      now,
+    )
+  }
   // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.
   const outcomes = await settleAppointments(env, clinic, [
     {

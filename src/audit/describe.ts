@@ -254,6 +254,7 @@ const DELETED_WORDS: Record<string, [string, string]> = {
   enquiries: ['enquiry', 'enquiries'],
   leadEvents: ['lead timeline entry', 'lead timeline entries'],
   leads: ['lead', 'leads'],
+  conversions: ['conversion upload record', 'conversion upload records'],
   enquiryAttribution: ['enquiry’s ad attribution', 'enquiries’ ad attribution'],
   leadAttribution: ['lead’s ad attribution', 'leads’ ad attribution'],
 }

@@ -43,6 +43,12 @@ export const ClinicSchema = z
     address: z.string().nullable().openapi({ example: '12 High Street, Leeds LS1 4AB' }),
     openingHours: OpeningHoursSchema.nullable(),
     bookingUrl: z.string().nullable().openapi({ example: 'https://book.example.com/demo-dental' }),
+    /** (v1.1) Where booked leads from ads are reported (docs/LEADS.md "Conversions"). */
+    adDestinations: z.object({
+      googleAdsCustomerId: z.string().nullable().openapi({ example: '1234567890' }),
+      googleConversionAction: z.string().nullable().openapi({ example: '987654321' }),
+      metaPixelId: z.string().nullable().openapi({ example: '1122334455667788' }),
+    }),
     createdAt: z.string(),
     updatedAt: z.string().nullable(),
   })
@@ -50,6 +56,16 @@ export const ClinicSchema = z
 export type ClinicJson = z.infer<typeof ClinicSchema>
 
 const days = (max: number) => z.number().int().min(1).max(max)
+/** An ad platform's numeric id (dashes, as Google shows customer ids, are dropped). */
+const adId = (min: number, max: number) =>
+  z
+    .string()
+    .transform((v) => v.replace(/[\s-]/g, ''))
+    .pipe(
+      z
+        .string()
+        .regex(new RegExp(`^\\d{${min},${max}}$`), `${min === max ? min : `${min}–${max}`} digits`),
+    )
 
 export const ClinicPatchSchema = z
   .object({
@@ -86,6 +102,13 @@ export const ClinicPatchSchema = z
       .url({ protocol: /^https?$/, message: 'Must be an http(s) URL' })
       .max(500)
       .nullable(),
+    adDestinations: z
+      .object({
+        googleAdsCustomerId: adId(10, 10).nullable(),
+        googleConversionAction: adId(1, 20).nullable(),
+        metaPixelId: adId(5, 20).nullable(),
+      })
+      .partial(),
   })
   .partial()
   .openapi('ClinicPatch', {
@@ -117,6 +140,11 @@ export function clinicJson(row: ClinicRow): ClinicJson {
     address: row.address,
     openingHours: parseOpeningHours(row.openingHours),
     bookingUrl: row.bookingUrl,
+    adDestinations: {
+      googleAdsCustomerId: row.googleAdsCustomerId,
+      googleConversionAction: row.googleConversionAction,
+      metaPixelId: row.metaPixelId,
+    },
     createdAt: toIso(row.createdAt),
     updatedAt: toIsoOrNull(row.updatedAt),
   }
@@ -141,6 +169,9 @@ export type ClinicUpdate = Partial<
     | 'address'
     | 'openingHours'
     | 'bookingUrl'
+    | 'googleAdsCustomerId'
+    | 'googleConversionAction'
+    | 'metaPixelId'
   >
 >
 
@@ -184,5 +215,11 @@ export function clinicUpdateFrom(patch: ClinicPatch): ClinicUpdate {
   if (patch.openingHours !== undefined)
     update.openingHours = patch.openingHours === null ? null : JSON.stringify(patch.openingHours)
   if (patch.bookingUrl !== undefined) update.bookingUrl = patch.bookingUrl
+  const ads = patch.adDestinations
+  if (ads?.googleAdsCustomerId !== undefined) update.googleAdsCustomerId = ads.googleAdsCustomerId
+  if (ads?.googleConversionAction !== undefined) {
+    update.googleConversionAction = ads.googleConversionAction
+  }
+  if (ads?.metaPixelId !== undefined) update.metaPixelId = ads.metaPixelId
   return update
 }

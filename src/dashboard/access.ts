@@ -21,6 +21,7 @@ export const PAGES = {
     edit: 'calls:act',
   },
   leads: { href: '/leads', label: 'Leads', view: 'leads:read', edit: 'leads:write' },
+  conversions: { href: '/conversions', label: 'Ad conversions', view: 'leads:read', edit: null },
   inbox: {
     href: '/inbox',
     label: 'Inbox',

@@ -36,6 +36,7 @@ import {
   conversationCallPost,
   conversationRedirect,
 } from './pages/conversation.page'
+import { conversionsGet } from './pages/conversions.page'
 import { formsGet, formsPost } from './pages/forms.page'
 import { inboxHandlers } from './pages/inbox.handlers'
 import {
@@ -78,6 +79,7 @@ const PATHS = [
   '/leads/:id/book',
   '/leads/:id/photos/:photoId',
   '/forms',
+  '/conversions',
   '/inbox/:id',
   '/inbox/:id/reply',
   '/inbox/:id/status',
@@ -436,6 +438,7 @@ dashboardRouter.post('/leads/:id/status', leadStatusPost)
 dashboardRouter.post('/leads/:id/book', leadBookPost)
 dashboardRouter.get('/leads/:id/photos/:photoId', leadPhoto)
 dashboardRouter.get('/forms', formsGet)
+dashboardRouter.get('/conversions', conversionsGet)
 dashboardRouter.post('/forms', formsPost)
 dashboardRouter.get('/privacy', privacyGet)
 dashboardRouter.post('/privacy', privacyPost)

@@ -11,6 +11,7 @@ import type {
   calls,
   conversationMessages,
   conversations,
+  conversions,
   leads,
   privacyRequests,
   trackingNumbers,
@@ -22,6 +23,7 @@ type OwnedTable =
   | typeof conversationMessages
   | typeof privacyRequests
   | typeof leads
+  | typeof conversions
   | typeof trackingNumbers
 
 /** `clinic_id = clinicId AND …conditions`: the scope every clinic-owned query starts from. */

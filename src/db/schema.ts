@@ -42,6 +42,10 @@ export const clinics = sqliteTable('clinics', {
   address: text('address'),
   openingHours: text('opening_hours'),
   bookingUrl: text('booking_url'),
+  /** Where conversions go (docs/LEADS.md): Google Ads customer id and conversion action, Meta pixel. */
+  googleAdsCustomerId: text('google_ads_customer_id'),
+  googleConversionAction: text('google_conversion_action'),
+  metaPixelId: text('meta_pixel_id'),
   /** Billing (coming next): plan, status and the contract end that starts the 6-month clock. */
   plan: text('plan'),
   billingStatus: text('billing_status'),
@@ -764,5 +768,36 @@ export const leadEvents = sqliteTable(
   (t) => [
     uniqueIndex('lead_events_ref_uq').on(t.clinicId, t.leadId, t.kind, t.ref),
     index('lead_events_lead_idx').on(t.clinicId, t.leadId, t.at),
+  ],
+)
+
+/**
+ * A booking reported to an ad platform: one per appointment and platform. The id is the event id
+ * both platforms de-duplicate on, so a resend is harmless. No identifier is stored: the person's
+ * email and phone are normalised and hashed at send time from the lead's sealed copies.
+ */
+export const conversions = sqliteTable(
+  'conversions',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    leadId: text('lead_id').notNull(),
+    appointmentId: text('appointment_id').notNull(),
+    platform: text('platform', { enum: ['google', 'meta'] }).notNull(),
+    status: text('status', {
+      enum: ['queued', 'sent', 'failed', 'not-sendable', 'sandboxed'],
+    }).notNull(),
+    /** Why it failed or cannot be sent (`older-than-7-days`, `no-destination`, an HTTP status). */
+    reason: text('reason'),
+    valuePence: integer('value_pence').notNull(),
+    /** When the booking was made: the event's time on the platform. */
+    eventAt: integer('event_at').notNull(),
+    sentAt: integer('sent_at'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('conversions_booking_uq').on(t.clinicId, t.appointmentId, t.platform),
+    index('conversions_list_idx').on(t.clinicId, t.createdAt),
   ],
 )

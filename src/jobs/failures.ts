@@ -51,6 +51,8 @@ export async function failureRef(job: JobMessage): Promise<FailureRef> {
       return { ...base, ref: `conversation:${field(job.conversationId)}` }
     case 'staff-alert-digest':
       return { ...base, ref: 'digest' }
+    case 'conversion-upload':
+      return { ...base, ref: `conversion:${field(job.conversionId)}` }
     case 'cron-fanout':
       return { ...base, ref: `run:${field(job.runDate)}:after:${job.after ?? 'start'}` }
     default:

@@ -7,6 +7,7 @@ import { createConversationSendHandler } from '../conversations/send'
 import { createDb } from '../db/client'
 import { deliverEmailJob } from '../email/email'
 import { getConfig } from '../env'
+import { createConversionUploadHandler } from '../leads/conversions'
 import { logWarn } from '../lib/logger'
 import { createTextBackHandler } from '../textback/deliver'
 import type { JobHandlers } from './consumer'
@@ -25,6 +26,7 @@ export const jobHandlers: JobHandlers = {
   'text-back': createTextBackHandler(),
   'ai-reply': createAiReplyHandler(),
   'conversation-send': createConversationSendHandler(),
+  'conversion-upload': createConversionUploadHandler(),
   'staff-alert-digest': staffAlertDigestHandler,
   'recording-copy': {
     run: (job, env) => copyRecording(job, env),

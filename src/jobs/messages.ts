@@ -108,8 +108,16 @@ export type DailyJob =
   | PlatformHousekeepingJob
   | RewrapKeysJob
 
+/** Report one booked lead's conversion to its ad platform (src/leads/conversions.ts). */
+export type ConversionUploadJob = {
+  type: 'conversion-upload'
+  clinicId: string
+  conversionId: string
+}
+
 export type JobMessage =
   | TextBackJob
+  | ConversionUploadJob
   | AttributionJob
   | RecordingCopyJob
   | EmailJob

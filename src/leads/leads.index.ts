@@ -10,6 +10,7 @@ import { badRequest, forbidden, notFound, ProblemError, zodErrors } from '../lib
 import { clientIpOf, enforceRateLimit } from '../lib/rate-limit'
 import { requireTurnstile } from '../lib/turnstile'
 import { clientIpLookup } from '../privacy/crypto'
+import { listConversions } from './conversions'
 import {
   createForm,
   type FormRow,
@@ -153,6 +154,9 @@ export const leadsRouter = createRouter()
     })
     return c.json(stored, 201)
   })
+  .openapi(leadRoutes.conversions, async (c) =>
+    c.json(await listConversions(c.var.db, c.var.principal.clinicId, c.req.valid('query')), 200),
+  )
   .openapi(leadRoutes.list, async (c) => {
     const { limit, cursor, ...filters } = c.req.valid('query')
     const { db, principal } = c.var

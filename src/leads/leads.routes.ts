@@ -207,6 +207,19 @@ export const formRoutes = {
   }),
 }
 
+const ConversionSchema = z
+  .object({
+    id: z.string().openapi({ description: 'Also the event id the platform de-duplicates on.' }),
+    leadId: z.string(),
+    appointmentId: z.string(),
+    platform: z.enum(['google', 'meta']),
+    status: z.enum(['queued', 'sent', 'failed', 'not-sendable', 'sandboxed']),
+    reason: z.string().nullable(),
+    sentAt: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Conversion')
+
 /** Leads: read and worked by the front desk. */
 export const leadRoutes = {
   list: leadsRoute('leads:read', 'get /leads', {
@@ -234,5 +247,9 @@ export const leadRoutes = {
     summary: 'Change a lead’s status or who is working it',
     request: { params: IdParamSchema, body: jsonBody(LeadPatchSchema) },
     responses: answers(200, LeadSummarySchema, 'The lead', 400, 401, 403, 404, 415),
+  }),
+  conversions: leadsRoute('leads:read', 'get /conversions', {
+    summary: 'Bookings reported to Google or Meta, newest first, with each upload’s status',
+    ...listing(ConversionSchema, 'A page of conversion uploads'),
   }),
 }

@@ -7,7 +7,7 @@
 import { eq, inArray, or } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { ownedBy } from '../db/clinic-row'
-import { enquiries, leadEvents, leadPhotos, leads } from '../db/schema'
+import { conversions, enquiries, leadEvents, leadPhotos, leads } from '../db/schema'
 import { maskEmail } from '../email/email'
 import type { Bindings } from '../env'
 import { slices } from '../lib/slices'
@@ -104,13 +104,14 @@ export async function eraseSubjectLeads(
     1000,
   ))
     await env.BLOBS.delete(some)
-  const [, removedEnquiries, , removedLeads] = await db.batch([
+  const [, removedEnquiries, , , removedLeads] = await db.batch([
     db.delete(leadPhotos).where(ownedBy(leadPhotos, clinicId, inArray(leadPhotos.leadId, ids))),
     db
       .delete(enquiries)
       .where(ownedBy(enquiries, clinicId, inArray(enquiries.leadId, ids)))
       .returning({ id: enquiries.id }),
     db.delete(leadEvents).where(ownedBy(leadEvents, clinicId, inArray(leadEvents.leadId, ids))),
+    db.delete(conversions).where(ownedBy(conversions, clinicId, inArray(conversions.leadId, ids))),
     db
       .delete(leads)
       .where(ownedBy(leads, clinicId, inArray(leads.id, ids)))

@@ -309,6 +309,13 @@ export function clinicPurgeJobs(
       steps: [
         deleteStep(
           d1,
+          'conversions',
+          'conversions',
+          `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`,
+          [id, cut.enquiries],
+        ),
+        deleteStep(
+          d1,
           'leadEvents',
           'lead_events',
           `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`,
