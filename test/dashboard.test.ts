@@ -436,3 +436,38 @@ describe('appointments', () => {
     expect(html).not.toMatch(/\+44\d{9,}/)
   })
 })
+
+describe('settings: ad destinations', () => {
+  it('saves the Google Ads and Meta ids (dashes dropped), refuses a malformed one, clears when empty', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const ads = {
+      googleAdsCustomerId: '123-456-7890',
+      googleConversionAction: '987654',
+      metaPixelId: '11223344',
+    }
+    const saved = await call('/settings', form({ ...validSettings, ...ads }, owner.headers))
+    expect(saved.status).toBe(303)
+    const [row] = await db.select().from(clinics).where(eq(clinics.id, clinic.clinicId))
+    expect(row).toMatchObject({
+      googleAdsCustomerId: '1234567890',
+      googleConversionAction: '987654',
+      metaPixelId: '11223344',
+    })
+    const refused = await call(
+      '/settings',
+      form({ ...validSettings, ...ads, googleAdsCustomerId: '12' }, owner.headers),
+    )
+    expect(refused.status).toBe(400)
+    expect(await refused.text()).toContain('Ten digits, as Google Ads shows it')
+    await call(
+      '/settings',
+      form(
+        { ...validSettings, googleAdsCustomerId: '', googleConversionAction: '', metaPixelId: '' },
+        owner.headers,
+      ),
+    )
+    const [cleared] = await db.select().from(clinics).where(eq(clinics.id, clinic.clinicId))
+    expect(cleared?.metaPixelId).toBeNull()
+  })
+})

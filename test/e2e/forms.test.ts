@@ -90,6 +90,13 @@ describe('forms and leads in a browser', () => {
     await expect.poll(() => desk.getByText('google / bonding-winter').isVisible()).toBe(true)
     expect(await desk.locator('.photos img').count()).toBe(1)
     await checkPage(desk, 'lead')
+    // Booked from the lead page: the lead came from a Google ad with ads consent, so the booking
+    // is reported (sandbox here: kept, never sent).
+    await desk.getByRole('button', { name: 'Record booking' }).click()
+    await desk.waitForURL(/\/appointments\//)
+    await desk.goto(`${BASE}/conversions`)
+    await expect.poll(() => desk.getByText('Google Ads').first().isVisible()).toBe(true)
+    await checkPage(desk, 'conversions')
     await desk.goto(`${BASE}/leads`)
     await checkPage(desk, 'leads')
     await staff.close()

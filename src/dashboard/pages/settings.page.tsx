@@ -56,6 +56,9 @@ type SettingsValues = {
   retentionEnquiryDays: string | number
   address: string
   bookingUrl: string
+  googleAdsCustomerId: string
+  googleConversionAction: string
+  metaPixelId: string
 } & Partial<Record<`hours_${Weekday}`, string>>
 
 function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
@@ -72,6 +75,9 @@ function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsV
     retentionEnquiryDays: clinic.retentionEnquiryDays,
     address: clinic.address ?? '',
     bookingUrl: clinic.bookingUrl ?? '',
+    googleAdsCustomerId: clinic.googleAdsCustomerId ?? '',
+    googleConversionAction: clinic.googleConversionAction ?? '',
+    metaPixelId: clinic.metaPixelId ?? '',
     ...hoursValuesOf(parseOpeningHours(clinic.openingHours)),
   }
 }
@@ -257,6 +263,25 @@ function SettingsPage(props: {
         <NumberSetting name="retentionEnquiryDays" values={v} errors={props.errors} />
       </fieldset>
       <fieldset class="card">
+        <legend>Ad conversions</legend>
+        <p class="hint">
+          A booked lead who came from an ad and agreed to it is reported here (hashed, never in
+          clear). Leave empty to report nothing.
+        </p>
+        <Field
+          {...bound(props, 'googleAdsCustomerId')}
+          label="Google Ads customer id"
+          inputmode="numeric"
+          hint="10 digits, e.g. 123-456-7890"
+        />
+        <Field
+          {...bound(props, 'googleConversionAction')}
+          label="Google Ads conversion action id"
+          inputmode="numeric"
+        />
+        <Field {...bound(props, 'metaPixelId')} label="Meta pixel id" inputmode="numeric" />
+      </fieldset>
+      <fieldset class="card">
         <legend>What the AI receptionist may tell patients</legend>
         <p class="hint">
           The assistant answers only from these facts and your treatments' prices. Hours are in the
@@ -310,6 +335,14 @@ const intSetting = (name: NumberSettingName) => {
     .max(max, `Use at most ${max}.`)
 }
 
+/** An ad platform id as typed: spaces and dashes dropped; empty clears it. */
+const adField = (pattern: RegExp, message: string) =>
+  z
+    .string()
+    .transform((v) => v.replace(/[\s-]/g, ''))
+    .refine((v) => v === '' || pattern.test(v), message)
+    .optional()
+
 /** The settings form, as posted (checkboxes are present only when ticked). */
 const SettingsFormSchema = z.object({
   name: z
@@ -339,6 +372,9 @@ const SettingsFormSchema = z.object({
     .max(500)
     .refine((u) => u === '' || /^https?:\/\/\S+$/.test(u), 'Give a full link starting https://')
     .optional(),
+  googleAdsCustomerId: adField(/^\d{10}$/, 'Ten digits, as Google Ads shows it (dashes are fine).'),
+  googleConversionAction: adField(/^\d{1,20}$/, 'The conversion action’s number.'),
+  metaPixelId: adField(/^\d{5,20}$/, 'The pixel’s number, from Meta Events Manager.'),
 })
 
 /** GET /settings */
@@ -412,6 +448,15 @@ export const settingsPost = page('settings', async (c, s) => {
       // Fields the form did not send stay as they are; sent empty, they are cleared.
       ...(v.address === undefined ? {} : { address: v.address || null }),
       ...(v.bookingUrl === undefined ? {} : { bookingUrl: v.bookingUrl || null }),
+      ...('googleAdsCustomerId' in form
+        ? {
+            adDestinations: {
+              googleAdsCustomerId: v.googleAdsCustomerId || null,
+              googleConversionAction: v.googleConversionAction || null,
+              metaPixelId: v.metaPixelId || null,
+            },
+          }
+        : {}),
       ...(WEEKDAYS.some((d) => `hours_${d}` in form) ? { openingHours: week.hours } : {}),
       defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
       textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
