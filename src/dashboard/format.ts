@@ -5,17 +5,7 @@
  */
 import { addDays, pad, wallClockAt } from '../metrics/local-time'
 
-const GBP = new Intl.NumberFormat('en-GB', {
-  style: 'currency',
-  currency: 'GBP',
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-})
-
-/** Integer pence → `£1,234.56` (negative values keep their sign: `-£3.00`). */
-export function formatPence(pence: number): string {
-  return GBP.format(Math.round(pence) / 100)
-}
+export { formatPence } from '../lib/money'
 
 /** Axis labels, where pennies are noise: `£950`, `£12.5k`, `£1.2m`. */
 export function formatPoundsCompact(pence: number): string {

@@ -39,3 +39,43 @@ export function passwordResetEmail(link: string, expiresInMinutes: number): Emai
     link,
   )
 }
+
+/** The guide a visitor asked for on a clinic's site: a link that works for a week. */
+export function guideEmail(clinicName: string, link: string, expiresInDays: number): EmailContent {
+  return render(
+    `Your guide from ${clinicName}`,
+    [
+      `Thank you for your interest in ${clinicName}. Here is the guide you asked for.`,
+      `The link below works for ${expiresInDays} days.`,
+    ],
+    link,
+  )
+}
+
+/** The missed-call scorecard's estimate, as shown on the page. */
+export function scorecardEmail(
+  clinicName: string,
+  figures: { missedCallsPerMonth: number; lost: string; recoverable: string },
+  link: string,
+): EmailContent {
+  return render(
+    'Your missed-call scorecard',
+    [
+      `Your estimate from ${clinicName}:`,
+      `Missed calls a month: ${figures.missedCallsPerMonth}.`,
+      `Revenue lost to missed calls a month: ${figures.lost}.`,
+      `Of which a text-back within seconds could win back: ${figures.recoverable}.`,
+      'How these figures are worked out:',
+    ],
+    link,
+  )
+}
+
+/** A book-a-call request, to the clinic's staff: a link to the lead, never their details. */
+export function bookCallNoticeEmail(leadLink: string): EmailContent {
+  return render(
+    'Someone asked for a call back',
+    ['A visitor asked for a call back through your website. Their details are on the lead:'],
+    leadLink,
+  )
+}

@@ -6,11 +6,13 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
+import { logError } from '../lib/logger'
 import { badRequest, forbidden, notFound, ProblemError, zodErrors } from '../lib/problem'
 import { clientIpOf, enforceRateLimit } from '../lib/rate-limit'
 import { requireTurnstile } from '../lib/turnstile'
 import { clientIpLookup } from '../privacy/crypto'
 import { listConversions } from './conversions'
+import { followUpSubmission, guideKey } from './follow-up'
 import {
   createForm,
   type FormRow,
@@ -40,6 +42,9 @@ import {
 /** A whole submission at most: five full-size photos and the fields. */
 const MAX_SUBMISSION_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 256 * 1024
 const MAX_JSON_BYTES = 64 * 1024
+
+const MAX_GUIDE_BYTES = 20 * 1024 * 1024
+const ascii = (b: Uint8Array) => String.fromCharCode(...b)
 
 const invalid = (path: string, message: string) =>
   badRequest('The request is not valid.', [{ path, message }])
@@ -129,6 +134,25 @@ export const leadsRouter = createRouter()
     const { id } = c.req.valid('param')
     return c.json(await updateForm(db, c.env, config, principal, id, c.req.valid('json')), 200)
   })
+  .openapi(formRoutes.guide, async (c) => {
+    const { db, principal } = c.var
+    const form = await findPublicForm(db, c.req.valid('param').id)
+    if (!form || form.clinicId !== principal.clinicId) throw notFound()
+    if (form.kind !== 'guide') throw invalid('id', 'Only guide forms have a guide file.')
+    if (!(c.req.header('content-type') ?? '').startsWith('application/pdf')) {
+      throw new ProblemError(415, 'Send the guide as application/pdf.')
+    }
+    if (Number(c.req.header('content-length') ?? '0') > MAX_GUIDE_BYTES) {
+      throw new ProblemError(413, 'The guide is over 20 MB.')
+    }
+    const bytes = new Uint8Array(await c.req.arrayBuffer())
+    if (bytes.length > MAX_GUIDE_BYTES) throw new ProblemError(413, 'The guide is over 20 MB.')
+    if (ascii(bytes.subarray(0, 5)) !== '%PDF-') throw new ProblemError(415, 'That is not a PDF.')
+    await c.env.BLOBS.put(guideKey(form.clinicId, form.id), bytes, {
+      httpMetadata: { contentType: 'application/pdf' },
+    })
+    return c.body(null, 204)
+  })
   .openapi(formRoutes.submit, async (c) => {
     const { db, config } = c.var
     const form = await findPublicForm(db, c.req.valid('param').id)
@@ -144,14 +168,23 @@ export const leadsRouter = createRouter()
     if (missing.length) throw badRequest('The request is not valid.', missing)
     await requireTurnstile(config, submission['cf-turnstile-response'], ip)
     const photos = await cleanPhotos(form, files)
+    const now = Date.now()
     const stored = await storeSubmission(db, c.env, config, {
       form,
       clinicName: form.clinic.name,
       submission,
       phone,
       photos,
-      now: Date.now(),
+      now,
     })
+    // The guide, the scorecard's email, the staff's notice: queued; the submission is stored
+    // whatever happens to them (a failed queue send is logged, and the lead shows the request).
+    await followUpSubmission(c.env, db, config, { form, submission, stored, now }).catch((err) =>
+      logError('submission follow-up not queued', err, {
+        clinicId: form.clinicId,
+        kind: form.kind,
+      }),
+    )
     return c.json(stored, 201)
   })
   .openapi(leadRoutes.conversions, async (c) =>

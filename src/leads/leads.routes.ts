@@ -1,7 +1,15 @@
 /** Forms, submissions and leads: zod schemas and OpenAPI route definitions (handlers in leads.index.ts). */
 import { createRoute, z } from '@hono/zod-openapi'
 import type { SchemaObject } from 'openapi3-ts/oas31'
-import { answers, byId, IdParamSchema, jsonBody, listing, problems } from '../auth/openapi'
+import {
+  answers,
+  byId,
+  IdParamSchema,
+  jsonBody,
+  listing,
+  noContent,
+  problems,
+} from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import { PageQuerySchema } from '../lib/pagination'
 import { FORM_KINDS, FormPatchSchema, NewFormSchema } from './forms.service'
@@ -204,6 +212,19 @@ export const formRoutes = {
       },
     },
     responses: answers(201, SubmittedSchema, 'Stored', 400, 403, 404, 413, 415, 429),
+  }),
+  guide: formsRoute('forms:write', 'put /forms/{id}/guide', {
+    summary: 'Upload the guide file a guide form emails (PDF, up to 20 MB; owner, admin)',
+    description:
+      'Stored in R2; whoever submits the guide form gets an email with a link valid for 7 days. Without a file, the link leads to the form’s guideUrl.',
+    request: {
+      params: IdParamSchema,
+      body: {
+        required: true,
+        content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+      },
+    },
+    responses: noContent('Stored', 400, 401, 403, 404, 413, 415),
   }),
 }
 

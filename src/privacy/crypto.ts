@@ -14,7 +14,15 @@ import { and, eq } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { clinicKeys } from '../db/schema'
 import type { Config } from '../env'
-import { fromBase64, fromBase64Url, fromUtf8, toBase64Url, toHex, utf8 } from '../lib/encoding'
+import {
+  fromBase64,
+  fromBase64Url,
+  fromUtf8,
+  timingSafeEqual,
+  toBase64Url,
+  toHex,
+  utf8,
+} from '../lib/encoding'
 
 const HASH_SALT = utf8('ringback/v1/identifier-hash')
 
@@ -237,4 +245,41 @@ export async function clinicKeyring(
     if (row.retiredAt === null && row.version > activeVersion) activeVersion = row.version
   }
   return new ClinicKeyring(clinicId, activeVersion, keys)
+}
+
+/**
+ * A time-limited link token for `purpose` (a guide download): `<payload>.<expiry>.<mac>`, the
+ * payload base64url (ids only, never personal data), signed with a key derived from
+ * SESSION_SECRET. `openLinkToken` answers the payload, or null when forged, for another purpose or
+ * expired.
+ */
+export async function signLinkToken(
+  config: Pick<Config, 'sessionSecret'>,
+  purpose: string,
+  payload: string,
+  expiresAt: number,
+): Promise<string> {
+  const body = `${toBase64Url(utf8(payload))}.${expiresAt}`
+  const mac = await hmacHex(await deriveHmacKey(config.sessionSecret, `link:${purpose}`), body)
+  return `${body}.${mac}`
+}
+
+export async function openLinkToken(
+  config: Pick<Config, 'sessionSecret'>,
+  purpose: string,
+  token: string,
+  now: number,
+): Promise<string | null> {
+  const [payload, expiry, mac] = token.split('.')
+  if (!payload || !expiry || !mac || token.length > 600) return null
+  const expected = await hmacHex(
+    await deriveHmacKey(config.sessionSecret, `link:${purpose}`),
+    `${payload}.${expiry}`,
+  )
+  if (!timingSafeEqual(mac, expected) || !(Number(expiry) > now)) return null
+  try {
+    return fromUtf8(fromBase64Url(payload))
+  } catch {
+    return null
+  }
 }

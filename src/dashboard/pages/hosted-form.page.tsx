@@ -8,6 +8,7 @@
  */
 import { Hono } from 'hono'
 import { consentWording } from '../../leads/consent'
+import { guideKey, openGuideToken } from '../../leads/follow-up'
 import { type FormRow, findPublicForm, originsOf } from '../../leads/forms.service'
 import type { AppEnv } from '../../lib/context'
 import { TURNSTILE_SCRIPT_ORIGIN, turnstileWidgetKey } from '../../lib/turnstile'
@@ -230,4 +231,29 @@ hostedForms.get('/f/:formId', async (c) => {
   c.header('Content-Security-Policy', formPolicy(form, siteKey !== null))
   c.header('Cache-Control', 'no-store')
   return c.html(<FormPage form={form} clinicName={clinic.name} turnstileSiteKey={siteKey} />)
+})
+
+/** A guide link from the email: the file in R2, or the form's guide URL; 410 once expired. */
+hostedForms.get('/g/:token', async (c) => {
+  const { db, config } = c.var
+  const target = await openGuideToken(config, c.req.param('token'), Date.now())
+  const gone = () =>
+    c.html(
+      '<!doctype html><title>Link expired</title><p>This link has expired or is not valid. Ask for the guide again on the clinic’s website.</p>',
+      410,
+    )
+  if (!target) return gone()
+  const form = await findPublicForm(db, target.formId)
+  if (!form || form.clinicId !== target.clinicId) return gone()
+  const file = await c.env.BLOBS.get(guideKey(form.clinicId, form.id))
+  if (file) {
+    return new Response(file.body, {
+      headers: {
+        'content-type': file.httpMetadata?.contentType ?? 'application/pdf',
+        'content-disposition': 'inline; filename="guide.pdf"',
+        'cache-control': 'private, no-store',
+      },
+    })
+  }
+  return form.guideUrl ? c.redirect(form.guideUrl, 302) : gone()
 })
