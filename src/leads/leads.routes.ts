@@ -16,7 +16,6 @@ import { FORM_KINDS, FormPatchSchema, NewFormSchema } from './forms.service'
 import { LEAD_STATUSES, LeadPatchSchema } from './leads.service'
 
 const formsRoute = guardedRoutes('Forms')
-const leadsRoute = guardedRoutes('Leads')
 
 const FormSchema = z
   .object({
@@ -240,6 +239,8 @@ const ConversionSchema = z
     createdAt: z.string(),
   })
   .openapi('Conversion')
+
+const leadsRoute = guardedRoutes('Leads')
 
 /** Leads: read and worked by the front desk. */
 export const leadRoutes = {

@@ -188,6 +188,10 @@ export function clinicPurgeJobs(
   const d1 = env.DB
   const cut = retentionCutoffs(clinic, nowMs)
   const id = clinic.id
+  // The rows of `table` that belong to leads quiet for longer than enquiry retention.
+  const ofStaleLeads = `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`
+  const staleLeadRows = (kind: string, table: string) =>
+    deleteStep(d1, kind, table, ofStaleLeads, [id, cut.enquiries])
   return [
     {
       job: 'calls',
@@ -295,11 +299,8 @@ export function clinicPurgeJobs(
       clinicId: id,
       cutoff: cut.enquiries,
       steps: [
-        photoStep(env, `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`, [id, cut.enquiries]),
-        deleteStep(d1, 'enquiries', 'enquiries', `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`, [
-          id,
-          cut.enquiries,
-        ]),
+        photoStep(env, ofStaleLeads, [id, cut.enquiries]),
+        staleLeadRows('enquiries', 'enquiries'),
       ],
     },
     {
@@ -307,20 +308,8 @@ export function clinicPurgeJobs(
       clinicId: id,
       cutoff: cut.enquiries,
       steps: [
-        deleteStep(
-          d1,
-          'conversions',
-          'conversions',
-          `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`,
-          [id, cut.enquiries],
-        ),
-        deleteStep(
-          d1,
-          'leadEvents',
-          'lead_events',
-          `clinic_id = ?1 AND lead_id IN (${STALE_LEADS})`,
-          [id, cut.enquiries],
-        ),
+        staleLeadRows('conversions', 'conversions'),
+        staleLeadRows('leadEvents', 'lead_events'),
         deleteStep(d1, 'leads', 'leads', 'clinic_id = ? AND last_interaction_at < ?', [
           id,
           cut.enquiries,
