@@ -6,9 +6,10 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { createDb } from '../src/db/client'
+import { seedOperatorTenant } from '../src/demo/operator'
 import { getConfig } from '../src/env'
 import type { EmailJob } from '../src/jobs/messages'
-import { followUpSubmission } from '../src/leads/follow-up'
+import { followUpSubmission, guideKey } from '../src/leads/follow-up'
 import { findPublicForm } from '../src/leads/forms.service'
 import { clinicKeyring, signLinkToken } from '../src/privacy/crypto'
 import { api, call, createTestClinic, type TestClinic } from './helpers/clinic'
@@ -127,5 +128,29 @@ describe('after a submission', () => {
       expect(email.text).toContain('/leads/led_test_3')
       expect(email.text).not.toMatch(/Alex|900555|Tuesday/)
     }
+  })
+})
+
+describe('the operator’s own tenant', () => {
+  it('is created once with a guide (its PDF in R2), a scorecard and a book-a-call form', async () => {
+    const first = await seedOperatorTenant(env, db, config)
+    const again = await seedOperatorTenant(env, db, config)
+    expect(again).toEqual(first)
+    expect(Object.values(first.forms).every((id) => id.startsWith('frm_'))).toBe(true)
+    const guide = await env.BLOBS.get(guideKey(first.clinicId, first.forms.guide))
+    expect((await guide!.text()).startsWith('%PDF-')).toBe(true)
+    // A visitor asks for the guide on the operator's site: the emailed link serves the PDF.
+    const form = (await findPublicForm(db, first.forms.guide))!
+    const queue = captureQueue()
+    await followUpSubmission(queue.env, db, config, {
+      form,
+      submission: submission(),
+      stored: { id: 'enq_operator', leadId: 'led_operator' },
+      now: Date.now(),
+    })
+    const email = await opened(first.clinicId, (queue.sent as EmailJob[])[0]!)
+    const link = /\/g\/[^\s]+/.exec(email.text)![0]
+    const file = await call(link)
+    expect(file.headers.get('content-type')).toBe('application/pdf')
   })
 })

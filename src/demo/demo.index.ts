@@ -6,6 +6,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../lib/context'
 import { notFound } from '../lib/problem'
+import { operatorSitePage, seedOperatorTenant } from './operator'
 import { seedBenchClinic, seedDemoClinic } from './seed'
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -26,6 +27,21 @@ demoRouter.use('*', async (c, next) => {
 demoRouter.post('/seed', async (c) => {
   const result = await seedDemoClinic(c.env)
   return c.json(result, result.seeded ? 201 : 200)
+})
+
+/** The operator's tenant and its forms (idempotent; also created by /seed). */
+demoRouter.post('/seed/operator', async (c) =>
+  c.json(await seedOperatorTenant(c.env, c.var.db, c.var.config)),
+)
+
+/** A stand-in for the operator's marketing site: its three forms embedded with /embed.js. */
+demoRouter.get('/site', async (c) => {
+  const { forms } = await seedOperatorTenant(c.env, c.var.db, c.var.config)
+  c.header(
+    'Content-Security-Policy',
+    `default-src 'none'; script-src ${c.var.config.publicOrigin}; frame-src ${c.var.config.publicOrigin}`,
+  )
+  return c.html(operatorSitePage(c.var.config.publicBaseUrl, forms))
 })
 
 /** The benchmark's empty clinic (idempotent). */

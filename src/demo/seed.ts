@@ -21,6 +21,7 @@ import { clinicKeyring, contactHash, userEmailLookup } from '../privacy/crypto'
 import { seedDemoConversations } from './conversations'
 import { DEMO_CLINIC, DEMO_TREATMENTS, planDemoHistory } from './history'
 import { seedDemoLeads } from './leads'
+import { seedOperatorTenant } from './operator'
 
 /** The demo clinic's facts, for the AI receptionist (hours in Europe/London local time). */
 export const DEMO_FACTS = {
@@ -394,6 +395,8 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
     { id: clinicId, trackingNumberId, ownerId },
     now,
   )
+  // The platform operator's own tenant, selling with the same forms (guide, scorecard, book-a-call).
+  await seedOperatorTenant(env, db, getConfig(env))
   // The Leads page: website forms and three people who came through them.
   const leads = await seedDemoLeads(
     env,
