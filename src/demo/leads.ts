@@ -5,7 +5,7 @@
  */
 import type { Db } from '../db/client'
 import type { Bindings, Config } from '../env'
-import { createForm, findPublicForm } from '../leads/forms.service'
+import { createForm, type FormKind, findPublicForm } from '../leads/forms.service'
 import { storeSubmission } from '../leads/submissions'
 import type { Principal } from '../lib/context'
 
@@ -47,6 +47,22 @@ const DEMO_LEADS = [
   },
 ] as const
 
+/** Creates `kinds` forms for the clinic as its owner, embeddable on `origins`. */
+export function createDemoForms(
+  db: Db,
+  env: Bindings,
+  config: Config,
+  owner: Principal,
+  origins: string[],
+  kinds: readonly (readonly [FormKind, string])[],
+) {
+  return Promise.all(
+    kinds.map(([kind, name]) =>
+      createForm(db, env, config, owner, { kind, name, allowedOrigins: origins }),
+    ),
+  )
+}
+
 export async function seedDemoLeads(
   env: Bindings,
   db: Db,
@@ -60,17 +76,18 @@ export async function seedDemoLeads(
     actorId: clinic.ownerId,
     role: 'owner',
   }
-  const site = { allowedOrigins: ['https://www.demo.clinic'] }
-  const enquiry = await createForm(db, env, config, owner, {
-    kind: 'enquiry',
-    name: 'Website enquiries',
-    ...site,
-  })
-  await createForm(db, env, config, owner, {
-    kind: 'scorecard',
-    name: 'Missed-call scorecard',
-    ...site,
-  })
+  const [enquiry] = await createDemoForms(
+    db,
+    env,
+    config,
+    owner,
+    ['https://www.demo.clinic'],
+    [
+      ['enquiry', 'Website enquiries'],
+      ['scorecard', 'Missed-call scorecard'],
+    ],
+  )
+  if (!enquiry) throw new Error('demo form not created')
   const form = await findPublicForm(db, enquiry.id)
   if (!form) throw new Error('demo form vanished')
   for (const lead of DEMO_LEADS) {

@@ -11,10 +11,11 @@ import type { Db } from '../db/client'
 import { clinics, forms, users } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { guideKey } from '../leads/follow-up'
-import { createForm } from '../leads/forms.service'
 import type { Principal } from '../lib/context'
 import { newId } from '../lib/ids'
 import { clinicKeyring, userEmailLookup } from '../privacy/crypto'
+import { createDemoForms } from './leads'
+import { clinicOfEmail } from './seed'
 
 export const OPERATOR = {
   name: 'Ringback',
@@ -41,13 +42,8 @@ export async function seedOperatorTenant(
   db: Db,
   config: Config,
 ): Promise<{ clinicId: string; forms: Record<'guide' | 'scorecard' | 'book-call', string> }> {
-  const lookup = await userEmailLookup(config, OPERATOR.ownerEmail)
-  const [existing] = await db
-    .select({ clinicId: users.clinicId })
-    .from(users)
-    .where(eq(users.emailLookup, lookup))
-    .limit(1)
-  const clinicId = existing?.clinicId ?? newId('cln')
+  const existing = await clinicOfEmail(db, config, OPERATOR.ownerEmail)
+  const clinicId = existing ?? newId('cln')
   if (!existing) {
     const ownerId = newId('usr')
     const keyring = await clinicKeyring(db, config, clinicId)
@@ -56,29 +52,26 @@ export async function seedOperatorTenant(
       db.insert(users).values({
         id: ownerId,
         clinicId,
-        emailLookup: lookup,
+        emailLookup: await userEmailLookup(config, OPERATOR.ownerEmail),
         emailSealed: await keyring.seal(OPERATOR.ownerEmail),
         passwordHash: await hashPassword(OPERATOR.ownerPassword),
         role: 'owner',
       }),
     ])
     const owner: Principal = { via: 'session', clinicId, actorId: ownerId, role: 'owner' }
-    const site = { allowedOrigins: [config.publicOrigin] }
-    const guide = await createForm(db, env, config, owner, {
-      kind: 'guide',
-      name: 'Missed-call guide',
-      ...site,
-    })
-    await createForm(db, env, config, owner, {
-      kind: 'scorecard',
-      name: 'Missed-call scorecard',
-      ...site,
-    })
-    await createForm(db, env, config, owner, {
-      kind: 'book-call',
-      name: 'Book a demo call',
-      ...site,
-    })
+    const [guide] = await createDemoForms(
+      db,
+      env,
+      config,
+      owner,
+      [config.publicOrigin],
+      [
+        ['guide', 'Missed-call guide'],
+        ['scorecard', 'Missed-call scorecard'],
+        ['book-call', 'Book a demo call'],
+      ],
+    )
+    if (!guide) throw new Error('operator guide form not created')
     await env.BLOBS.put(guideKey(clinicId, guide.id), GUIDE_PDF, {
       httpMetadata: { contentType: 'application/pdf' },
     })

@@ -11,9 +11,9 @@ import { eq } from 'drizzle-orm'
 import type { ClinicFacts } from '../assistant/facts'
 import { resettleClinic } from '../attribution/notify'
 import { hashPassword } from '../auth/passwords'
-import { createDb } from '../db/client'
+import { createDb, type Db } from '../db/client'
 import { clinicKeys, clinics, trackingNumbers, users } from '../db/schema'
-import { type Bindings, getConfig } from '../env'
+import { type Bindings, type Config, getConfig } from '../env'
 import { idempotencyKey, newId } from '../lib/ids'
 import { rollUpMetrics } from '../metrics/rollup'
 import { maskPhone } from '../phone/phone'
@@ -80,17 +80,20 @@ export function bulkInsert(
   return statements
 }
 
-/** Finds the demo clinic by its owner's email lookup (the email itself is never stored in clear). */
-export async function findDemoClinicId(env: Bindings): Promise<string | null> {
-  const config = getConfig(env)
-  const db = createDb(env.DB)
-  const lookup = await userEmailLookup(config, DEMO_CLINIC.ownerEmail)
+/** The clinic of the member with this email, by its lookup hash (the email is never in clear). */
+export async function clinicOfEmail(db: Db, config: Config, email: string): Promise<string | null> {
+  const lookup = await userEmailLookup(config, email)
   const [owner] = await db
     .select({ clinicId: users.clinicId })
     .from(users)
     .where(eq(users.emailLookup, lookup))
     .limit(1)
   return owner?.clinicId ?? null
+}
+
+/** Finds the demo clinic by its owner. */
+export function findDemoClinicId(env: Bindings): Promise<string | null> {
+  return clinicOfEmail(createDb(env.DB), getConfig(env), DEMO_CLINIC.ownerEmail)
 }
 
 /** Creates the demo clinic and its history unless it exists. `now` ends the history. */
