@@ -22,37 +22,21 @@ import {
 } from '../src/leads/conversions'
 import { contactHash, sha256Hex } from '../src/privacy/crypto'
 import { api, call, createTestClinic, type TestClinic } from './helpers/clinic'
+import { newForm, submit } from './helpers/leads'
 import { captureQueue } from './helpers/queue'
 
 const db = createDb(env.DB)
-const SITE = 'https://www.smile.example'
 const PHONE = '+447700900888'
 const EMAIL = 'Jo.Bloggs@Gmail.com'
 
 async function leadFromAd(clinic: TestClinic, attribution: object, ads = true) {
-  const owner = await clinic.as('owner')
-  const form = (await (
-    await api(
-      'POST',
-      '/api/v1/forms',
-      { kind: 'enquiry', name: 'E', allowedOrigins: [SITE] },
-      owner.headers,
-    )
-  ).json()) as { id: string }
-  const res = await call(`/api/v1/forms/${form.id}/submissions`, {
-    method: 'POST',
-    headers: {
-      origin: SITE,
-      'content-type': 'application/json',
-      'cf-connecting-ip': `192.0.2.${Math.floor(Math.random() * 250) + 1}`,
-    },
-    body: JSON.stringify({
-      name: 'Jo Bloggs',
-      email: EMAIL,
-      phone: PHONE,
-      consent: { marketing: false, ads },
-      attribution,
-    }),
+  const form = await newForm(clinic)
+  const res = await submit(form.id, {
+    name: 'Jo Bloggs',
+    email: EMAIL,
+    phone: PHONE,
+    consent: { marketing: false, ads },
+    attribution,
   })
   expect(res.status).toBe(201)
   return ((await res.json()) as { leadId: string }).leadId

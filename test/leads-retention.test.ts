@@ -10,49 +10,30 @@ import { createDb } from '../src/db/client'
 import { enquiries, leadEvents, leadPhotos, leads } from '../src/db/schema'
 import { DAY_MS } from '../src/lib/time'
 import { purgeClinic } from '../src/privacy/purge'
-import { api, call, createTestClinic } from './helpers/clinic'
+import { api, createTestClinic } from './helpers/clinic'
+import { multipart, newForm, submit } from './helpers/leads'
 import { jpegWithLocation } from './helpers/photos'
 
 const db = createDb(env.DB)
-const SITE = 'https://www.smile.example'
 
 describe('retention purge: enquiries and leads', () => {
   it('deletes a quiet lead with its enquiries, photos and timeline; clears old attribution on an active one', async () => {
     const clinic = await createTestClinic()
-    const owner = await clinic.as('owner')
-    const form = (await (
-      await api(
-        'POST',
-        '/api/v1/forms',
-        { kind: 'enquiry', name: 'E', allowedOrigins: [SITE] },
-        owner.headers,
-      )
-    ).json()) as { id: string }
-    const submit = async (email: string, withPhoto: boolean) => {
-      const body = new FormData()
-      body.set(
-        'data',
-        JSON.stringify({
-          name: 'A Person',
-          email,
-          consent: { marketing: false, ads: true },
-          attribution: { utmSource: 'google', gclid: 'G-1' },
-        }),
-      )
-      if (withPhoto) body.append('photos', new File([jpegWithLocation()], 'a.jpg'))
-      const res = await call(`/api/v1/forms/${form.id}/submissions`, {
-        method: 'POST',
-        headers: {
-          origin: SITE,
-          'cf-connecting-ip': `192.0.2.${Math.floor(Math.random() * 200) + 1}`,
-        },
-        body,
-      })
+    const form = await newForm(clinic)
+    const submitPerson = async (email: string, withPhoto: boolean) => {
+      const data = {
+        name: 'A Person',
+        email,
+        consent: { marketing: false, ads: true },
+        attribution: { utmSource: 'google', gclid: 'G-1' },
+      }
+      const photos = withPhoto ? [{ bytes: jpegWithLocation(), name: 'a.jpg' }] : []
+      const res = await submit(form.id, multipart(data, photos))
       expect(res.status).toBe(201)
       return (await res.json()) as { id: string; leadId: string }
     }
-    const quiet = await submit('quiet@example.com', true)
-    const active = await submit('active@example.com', false)
+    const quiet = await submitPerson('quiet@example.com', true)
+    const active = await submitPerson('active@example.com', false)
     const now = Date.now()
     const longAgo = now - 800 * DAY_MS
     await db.update(leads).set({ lastInteractionAt: longAgo }).where(eq(leads.id, quiet.leadId))
@@ -83,30 +64,17 @@ describe('data-subject requests by email find lead data', () => {
   async function setUp() {
     const clinic = await createTestClinic()
     const owner = await clinic.as('owner')
-    const form = (await (
-      await api(
-        'POST',
-        '/api/v1/forms',
-        { kind: 'enquiry', name: 'E', allowedOrigins: [SITE] },
-        owner.headers,
-      )
-    ).json()) as { id: string }
-    const body = new FormData()
-    body.set(
-      'data',
-      JSON.stringify({
-        name: 'Sam Jones',
-        email: 'sam.jones@example.com',
-        message: 'About my crown',
-        consent: { marketing: true, ads: false },
-      }),
+    const form = await newForm(clinic)
+    const data = {
+      name: 'Sam Jones',
+      email: 'sam.jones@example.com',
+      message: 'About my crown',
+      consent: { marketing: true, ads: false },
+    }
+    const res = await submit(
+      form.id,
+      multipart(data, [{ bytes: jpegWithLocation(), name: 'a.jpg' }]),
     )
-    body.append('photos', new File([jpegWithLocation()], 'a.jpg'))
-    const res = await call(`/api/v1/forms/${form.id}/submissions`, {
-      method: 'POST',
-      headers: { origin: SITE, 'cf-connecting-ip': '192.0.2.250' },
-      body,
-    })
     const { leadId } = (await res.json()) as { leadId: string }
     return { clinic, owner, leadId }
   }

@@ -13,45 +13,12 @@ import { getConfig } from '../src/env'
 import { CONSENT_VERSION } from '../src/leads/consent'
 import { estimateMissedCallRevenue } from '../src/leads/scorecard'
 import { contactHash } from '../src/privacy/crypto'
-import { api, call, createTestClinic, ORIGIN, type TestClinic } from './helpers/clinic'
+import { api, call, createTestClinic, ORIGIN } from './helpers/clinic'
+import { type FormJson, multipart, newForm, SITE, submit } from './helpers/leads'
 import { holdsLatitude, jpegWithLocation, pngWithLocation, SCAN } from './helpers/photos'
 import { postTwilio } from './helpers/twilio'
 
 const db = createDb(env.DB)
-const SITE = 'https://www.smile.example'
-
-type FormJson = { id: string; embedSnippet: string; hostedUrl: string; allowedOrigins: string[] }
-
-async function newForm(
-  clinic: TestClinic,
-  kind = 'enquiry',
-  extra: object = {},
-): Promise<FormJson> {
-  const owner = await clinic.as('owner')
-  const res = await api(
-    'POST',
-    '/api/v1/forms',
-    { kind, name: `${kind} form`, allowedOrigins: [SITE], ...extra },
-    owner.headers,
-  )
-  expect(res.status).toBe(201)
-  return (await res.json()) as FormJson
-}
-
-let ip = 0
-/** Each submission from its own client address unless one is given (the rate limit is per client). */
-function submit(formId: string, body: unknown, origin: string | null = SITE, clientIp?: string) {
-  return call(`/api/v1/forms/${formId}/submissions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'cf-connecting-ip': clientIp ?? `198.51.100.${(ip++ % 250) + 1}`,
-      ...(origin ? { origin } : {}),
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  })
-}
-
 const person = (over: object = {}) => ({
   name: 'Priya Shah',
   email: 'Priya.Shah@example.com',
@@ -163,8 +130,8 @@ describe('submissions', () => {
   it('refuses other sites, missing origins and a preflight from elsewhere; the hosted page may post', async () => {
     const clinic = await createTestClinic()
     const form = await newForm(clinic)
-    expect((await submit(form.id, person(), 'https://evil.example')).status).toBe(403)
-    expect((await submit(form.id, person(), null)).status).toBe(403)
+    expect((await submit(form.id, person(), { origin: 'https://evil.example' })).status).toBe(403)
+    expect((await submit(form.id, person(), { origin: null })).status).toBe(403)
     expect(await leadRows(clinic.clinicId)).toHaveLength(0)
     const preflight = (origin: string) =>
       call(`/api/v1/forms/${form.id}/submissions`, {
@@ -175,7 +142,7 @@ describe('submissions', () => {
     expect(ok.status).toBe(204)
     expect(ok.headers.get('access-control-allow-origin')).toBe(SITE)
     expect((await preflight('https://evil.example')).status).toBe(403)
-    expect((await submit(form.id, person(), ORIGIN)).status).toBe(201)
+    expect((await submit(form.id, person(), { origin: ORIGIN })).status).toBe(201)
   })
 
   it('bad input gets a 4xx naming the field and stores nothing', async () => {
@@ -225,12 +192,9 @@ describe('submissions', () => {
     const form = await newForm(clinic)
     const statuses: number[] = []
     for (let i = 0; i < 11; i++) {
-      const res = await submit(
-        form.id,
-        person({ email: `p${i}@example.com`, phone: undefined }),
-        SITE,
-        '203.0.113.200',
-      )
+      const res = await submit(form.id, person({ email: `p${i}@example.com`, phone: undefined }), {
+        clientIp: '203.0.113.200',
+      })
       statuses.push(res.status)
       if (res.status === 429) expect(res.headers.get('retry-after')).toBe('60')
     }
@@ -240,24 +204,11 @@ describe('submissions', () => {
 })
 
 describe('photos', () => {
-  function multipart(data: unknown, photos: { bytes: Uint8Array; name: string; type: string }[]) {
-    const form = new FormData()
-    form.set('data', JSON.stringify(data))
-    for (const p of photos) form.append('photos', new File([p.bytes], p.name, { type: p.type }))
-    return form
-  }
-  const post = (formId: string, body: FormData) =>
-    call(`/api/v1/forms/${formId}/submissions`, {
-      method: 'POST',
-      headers: { origin: SITE, 'cf-connecting-ip': `198.51.100.${(ip++ % 250) + 1}` },
-      body,
-    })
-
   it('stores JPEG and PNG photos without their location; staff read them (audited)', async () => {
     const clinic = await createTestClinic()
     const form = await newForm(clinic)
     expect(holdsLatitude(jpegWithLocation())).toBe(true)
-    const res = await post(
+    const res = await submit(
       form.id,
       multipart(person(), [
         { bytes: jpegWithLocation(), name: 'tooth.jpg', type: 'image/jpeg' },
@@ -296,7 +247,7 @@ describe('photos', () => {
     const form = await newForm(clinic)
     const guide = await newForm(clinic, 'guide')
     const pdf = new TextEncoder().encode('%PDF-1.7 not a photo')
-    const fake = await post(
+    const fake = await submit(
       form.id,
       multipart(person(), [{ bytes: pdf, name: 'x.jpg', type: 'image/jpeg' }]),
     )
@@ -306,10 +257,10 @@ describe('photos', () => {
       name: 'a.jpg',
       type: 'image/jpeg',
     }))
-    const many = await post(form.id, multipart(person(), six))
+    const many = await submit(form.id, multipart(person(), six))
     expect(many.status).toBe(400)
     expect(JSON.stringify(await many.json())).toContain('"path":"photos"')
-    const onGuide = await post(
+    const onGuide = await submit(
       guide.id,
       multipart(person(), [{ bytes: jpegWithLocation(), name: 'a.jpg', type: 'image/jpeg' }]),
     )
@@ -494,17 +445,17 @@ describe('the Leads and Forms pages', () => {
     expect(actions).toContain('lead.read')
 
     const owner = await clinic.as('owner')
-    const post = (body: string) =>
+    const postForm = (body: string) =>
       call('/forms', {
         method: 'POST',
         redirect: 'manual',
         headers: { ...owner.headers, 'content-type': 'application/x-www-form-urlencoded' },
         body,
       })
-    const refused = await post('kind=guide&name=Guide&origins=not-a-site')
+    const refused = await postForm('kind=guide&name=Guide&origins=not-a-site')
     expect(refused.status).toBe(400)
     expect(await refused.text()).toContain('Not a website address: not-a-site')
-    const added = await post(
+    const added = await postForm(
       `kind=guide&name=Whitening+guide&origins=${encodeURIComponent('https://a.example, https://b.example')}`,
     )
     expect(added.status).toBe(303)

@@ -11,7 +11,7 @@
  * Worker: `node scripts/bench/dashboard.mjs [baseUrl=http://localhost:8787] [runs=20]`.
  */
 import { gzipSync } from 'node:zlib'
-import { percentile } from './lib.mjs'
+import { percentile, signInDemoOwner } from './lib.mjs'
 
 const PAGES = [
   '/',
@@ -31,22 +31,10 @@ const PAGES = [
 const AIM_MS = 50
 const AIM_JS_GZIP = 30 * 1024
 
-async function signIn(base) {
-  const res = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(base).origin },
-    body: new URLSearchParams({ email: 'owner@demo.clinic', password: 'demo-password-123' }),
-  })
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]
-  if (res.status !== 303 || !cookie) throw new Error(`demo owner sign-in answered ${res.status}`)
-  return cookie
-}
-
 async function measure(base, runs, log = () => {}) {
   const seed = await fetch(`${base}/__dev/seed`, { method: 'POST' })
   if (!seed.ok) throw new Error(`POST /__dev/seed answered ${seed.status}`)
-  const cookie = await signIn(base)
+  const cookie = await signInDemoOwner(base)
   const list = await (
     await fetch(`${base}/appointments?status=recovered`, { headers: { cookie } })
   ).text()

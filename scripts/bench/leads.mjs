@@ -9,26 +9,14 @@
  *  - the hosted form page's render (wall clock, p50 / p95 of 50).
  */
 import { gzipSync } from 'node:zlib'
-import { load, percentile } from './lib.mjs'
+import { load, percentile, signInDemoOwner } from './lib.mjs'
 
 const SITE = 'https://www.bench.example'
-
-async function ownerCookie(base) {
-  const res = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(base).origin },
-    body: new URLSearchParams({ email: 'owner@demo.clinic', password: 'demo-password-123' }),
-  })
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]
-  if (res.status !== 303 || !cookie) throw new Error(`demo owner sign-in answered ${res.status}`)
-  return cookie
-}
 
 async function benchForm(base) {
   const seed = await fetch(`${base}/__dev/seed`, { method: 'POST' })
   if (!seed.ok) throw new Error(`POST /__dev/seed answered ${seed.status}`)
-  const cookie = await ownerCookie(base)
+  const cookie = await signInDemoOwner(base)
   const res = await fetch(`${base}/api/v1/forms`, {
     method: 'POST',
     headers: { cookie, origin: new URL(base).origin, 'content-type': 'application/json' },

@@ -226,6 +226,19 @@ export async function startWorker({ port, persistTo, vars }) {
   }
 }
 
+/** Signs in as the demo clinic's owner through the login form; answers the session cookie. */
+export async function signInDemoOwner(base) {
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(base).origin },
+    body: new URLSearchParams({ email: 'owner@demo.clinic', password: 'demo-password-123' }),
+  })
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]
+  if (res.status !== 303 || !cookie) throw new Error(`demo owner sign-in answered ${res.status}`)
+  return cookie
+}
+
 /** Runs autocannon and keeps what the table needs: req/s and latency percentiles in ms. */
 export async function load(options) {
   const result = await autocannon({ connections: 10, duration: 10, ...options })
