@@ -161,7 +161,7 @@ export async function notifyAttribution(
     await db.batch(
       leadTouchStatements(db, {
         clinicId,
-        phoneHash: event.callerHash,
+        contactHash: event.callerHash,
         kind: 'call',
         ref: event.callId,
         at: event.at,

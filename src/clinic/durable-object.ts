@@ -28,7 +28,9 @@ import {
   type AuditInput,
   type AuditVerification,
 } from '../audit/chain'
+import { acceptChatSocket, onChatFrame, pushChatLine } from '../conversations/chat-sockets'
 import { ConversationTurns, type TurnClaim } from '../conversations/turns'
+import type { ChatLine } from '../conversations/web-chat'
 import type { Bindings } from '../env'
 import { newId } from '../lib/ids'
 import { logError } from '../lib/logger'
@@ -69,6 +71,28 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
   /** A transient failure gives the claim back so the retry can take it. */
   async releaseConversationTurn(conversationId: string, messageId: string): Promise<void> {
     this.turns.release(conversationId, messageId)
+  }
+
+  /** Web chat (src/conversations/chat-sockets.ts): the Worker hands over a checked page's socket. */
+  override async fetch(request: Request): Promise<Response> {
+    return acceptChatSocket(this.ctx, request)
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    await onChatFrame(this.ctx, this.env, ws, data)
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, 'closed')
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** A reply for a web chat: pushed to its open pages; returns how many it reached. */
+  async pushWebChat(conversationId: string, line: ChatLine): Promise<number> {
+    return pushChatLine(this.ctx, conversationId, line)
   }
 
   /** Purged or erased conversations leave the turn table too. */

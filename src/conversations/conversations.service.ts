@@ -111,7 +111,7 @@ function summaryOf(c: ConversationRow): ConversationSummary {
     assignedTo: c.assignedTo,
     lastMessageAt: toIso(c.lastMessageAt),
     unreadCount: c.unreadCount,
-    // Display names are not collected on SMS/WhatsApp yet (web chat will ask for one).
+    // Lists show no names (a web chat's name is sealed): the audited detail opens it.
     contact: { displayName: null, phoneMasked: c.phoneMasked },
   }
 }
@@ -163,7 +163,11 @@ export async function getConversation(
     target: `conversation:${c.id}`,
     details: { messages: messages.length },
   })
-  return { ...summaryOf(c), messages }
+  const summary = summaryOf(c)
+  const displayName = c.displayNameSealed
+    ? await keyring.open(c.displayNameSealed).catch(() => null)
+    : null
+  return { ...summary, contact: { ...summary.contact, displayName }, messages }
 }
 
 function parseTriage(stored: string | null): Triage | null {
@@ -238,7 +242,7 @@ export async function replyAsStaff(
     // Their lead (if a form made one) was answered.
     ...leadTouchStatements(db, {
       clinicId: c.clinicId,
-      phoneHash: c.contactHash,
+      contactHash: c.contactHash,
       kind: c.channel,
       ref: reply.messageId,
       at: now,

@@ -7,9 +7,10 @@
 
 import { eq } from 'drizzle-orm'
 import { findClinic } from '../clinic/find'
-import { createDb } from '../db/client'
+import { createDb, type Db } from '../db/client'
 import { findClinicRow, ownedBy } from '../db/clinic-row'
 import { conversationMessages, outboundMessages, trackingNumbers } from '../db/schema'
+import type { Bindings, Config } from '../env'
 import type { JobHandler } from '../jobs/consumer'
 import { type JobDeps, withJobIo } from '../jobs/deps'
 import type { ConversationSendJob } from '../jobs/messages'
@@ -17,6 +18,7 @@ import { claimSend, failSend, isSettled, outboxRow, sendClaimed } from '../outbo
 import { clinicKeyring } from '../privacy/crypto'
 import { contactBlock } from '../privacy/subjects'
 import { findConversation, WHATSAPP_WINDOW_MS } from './store'
+import type { ChatLine } from './web-chat'
 
 export type SendDeps = JobDeps
 
@@ -29,9 +31,16 @@ export const sendConversationMessage = withJobIo<ConversationSendJob, SendOutcom
     const byMessage = messageOf(job)
     const message = await findClinicRow(db, conversationMessages, job.clinicId, job.messageId)
     const conversation = await findConversation(db, job.clinicId, job.conversationId)
-    if (!message?.outboxId || !conversation || message.conversationId !== conversation.id) {
-      return 'gone'
+    if (!message || !conversation || message.conversationId !== conversation.id) return 'gone'
+    if (conversation.channel === 'web') {
+      return pushToWebChat(
+        ctx,
+        job,
+        message,
+        await contactBlock(db, job.clinicId, conversation.contactHash),
+      )
     }
+    if (!message.outboxId) return 'gone'
     const row = outboxRow(job.clinicId, message.outboxId)
     const [outbox] = await db.select().from(outboundMessages).where(row).limit(1)
     if (!outbox) return 'gone'
@@ -97,6 +106,39 @@ export const sendConversationMessage = withJobIo<ConversationSendJob, SendOutcom
     )
   },
 )
+
+/**
+ * A web-chat reply: pushed through the clinic's Durable Object to the patient's open chat
+ * (`delivered` when a page got it; `sent` when none is open — the page shows it from the history
+ * when it reconnects). A redelivered job may push it again: pages drop a message id they have.
+ */
+async function pushToWebChat(
+  ctx: { db: Db; config: Config; env: Bindings },
+  job: ConversationSendJob,
+  message: typeof conversationMessages.$inferSelect,
+  blocked: string | null,
+): Promise<SendOutcome> {
+  const { db, config, env } = ctx
+  const byMessage = messageOf(job)
+  if (message.status !== 'queued') return 'already-done'
+  if (blocked) {
+    await db.update(conversationMessages).set({ status: 'suppressed' }).where(byMessage)
+    return 'suppressed'
+  }
+  const keyring = await clinicKeyring(db, config, job.clinicId)
+  const line: ChatLine = {
+    id: message.id,
+    author: message.author,
+    body: await keyring.open(message.bodySealed),
+    at: message.createdAt,
+  }
+  const reached = await env.CLINIC.getByName(job.clinicId).pushWebChat(job.conversationId, line)
+  await db
+    .update(conversationMessages)
+    .set({ status: reached > 0 ? 'delivered' : 'sent' })
+    .where(byMessage)
+  return 'sent'
+}
 
 /** The job's message row, in its clinic. */
 function messageOf(job: ConversationSendJob) {

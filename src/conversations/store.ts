@@ -5,6 +5,7 @@
  * job never adds a message twice. Numbers and bodies are sealed with the clinic's key.
  */
 import { and, desc, eq, gt, isNotNull, sql } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
 import type { Db } from '../db/client'
 import { findClinicRow, ownedBy } from '../db/clinic-row'
 import { conversationMessages, conversations, outboundMessages } from '../db/schema'
@@ -15,7 +16,7 @@ import { maskPhone } from '../phone/phone'
 import { type ClinicKeyring, clinicKeyring, sha256Hex } from '../privacy/crypto'
 import { type Priority, parseReasons, priorityOf } from './priority'
 
-export type Channel = 'sms' | 'whatsapp'
+export type Channel = 'sms' | 'whatsapp' | 'web'
 export type ConversationStatus = (typeof conversations.$inferSelect)['status']
 export type ConversationRow = typeof conversations.$inferSelect
 
@@ -31,8 +32,12 @@ export type InboundMessage = {
   clinicId: string
   channel: Channel
   contactHash: string
-  contactE164: string
-  trackingNumberId: string
+  /** The number to reply to (sms, whatsapp); null for web chat, answered over its socket. */
+  contactE164: string | null
+  trackingNumberId: string | null
+  /** The name the patient gave (web chat), sealed on the conversation. */
+  displayName?: string | undefined
+  /** The provider's id of the message (MessageSid), or `web:…` for a web-chat message. */
   messageSid: string
   body: string
   at: number
@@ -69,8 +74,9 @@ export async function joinStatements(db: Db, keyring: ClinicKeyring, m: InboundM
         clinicId: m.clinicId,
         channel: m.channel,
         contactHash: m.contactHash,
-        contactSealed: await keyring.seal(m.contactE164),
-        phoneMasked: maskPhone(m.contactE164),
+        contactSealed: m.contactE164 ? await keyring.seal(m.contactE164) : null,
+        displayNameSealed: m.displayName ? await keyring.seal(m.displayName) : null,
+        phoneMasked: m.contactE164 ? maskPhone(m.contactE164) : null,
         trackingNumberId: m.trackingNumberId,
         lastMessageAt: m.at,
       })
@@ -184,53 +190,56 @@ export type OutboundInput = {
 }
 
 /**
- * The statements that append an outbound message and its outbox row (queued), for the caller's
- * batch. The recipient travels sealed in the outbox row, so the send job needs nothing else.
+ * The statements that append an outbound message and, for SMS and WhatsApp, its outbox row
+ * (queued), for the caller's batch. The recipient travels sealed in the outbox row, so the send
+ * job needs nothing else. A web-chat message has no outbox row: it is pushed to the patient's
+ * open chat (src/conversations/web-chat.ts) and read back when they reconnect.
  */
 export async function outboundStatements(db: Db, keyring: ClinicKeyring, m: OutboundInput) {
   const c = m.conversation
-  if (!c.contactSealed) throw new Error('conversation has no contact to reply to')
+  const web = c.channel === 'web'
+  if (!web && !c.contactSealed) throw new Error('conversation has no contact to reply to')
   const messageId = newId('cmsg', m.at)
-  const outboxId = newId('out', m.at)
+  const outboxId = web ? null : newId('out', m.at)
   const bodySealed = await keyring.seal(m.body)
-  return {
-    messageId,
-    outboxId,
-    statements: [
-      db
-        .insert(outboundMessages)
-        .values({
-          id: outboxId,
-          clinicId: c.clinicId,
-          dedupeKey: `conversation:${m.dedupeKey}`,
-          kind: 'reply',
-          channel: c.channel === 'whatsapp' ? 'whatsapp' : 'sms',
-          recipientHash: c.contactHash,
-          toSealed: c.contactSealed,
-          toMasked: c.phoneMasked ?? '',
-          bodySealed,
-          createdAt: m.at,
-        })
-        .onConflictDoNothing(),
-      db
-        .insert(conversationMessages)
-        .values({
-          id: messageId,
-          clinicId: c.clinicId,
-          conversationId: c.id,
-          direction: 'outbound',
-          author: m.author,
-          userId: m.userId ?? null,
-          bodySealed,
-          status: 'queued',
-          dedupeKey: m.dedupeKey,
-          outboxId,
-          triage: m.triage === undefined ? null : JSON.stringify(m.triage),
-          createdAt: m.at,
-        })
-        .onConflictDoNothing(),
-    ] as const,
-  }
+  const message = db
+    .insert(conversationMessages)
+    .values({
+      id: messageId,
+      clinicId: c.clinicId,
+      conversationId: c.id,
+      direction: 'outbound',
+      author: m.author,
+      userId: m.userId ?? null,
+      bodySealed,
+      status: 'queued',
+      dedupeKey: m.dedupeKey,
+      outboxId,
+      triage: m.triage === undefined ? null : JSON.stringify(m.triage),
+      createdAt: m.at,
+    })
+    .onConflictDoNothing()
+  const outbox = outboxId
+    ? [
+        db
+          .insert(outboundMessages)
+          .values({
+            id: outboxId,
+            clinicId: c.clinicId,
+            dedupeKey: `conversation:${m.dedupeKey}`,
+            kind: 'reply',
+            channel: c.channel === 'whatsapp' ? 'whatsapp' : 'sms',
+            recipientHash: c.contactHash,
+            toSealed: c.contactSealed,
+            toMasked: c.phoneMasked ?? '',
+            bodySealed,
+            createdAt: m.at,
+          })
+          .onConflictDoNothing(),
+      ]
+    : []
+  const statements: [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]] = [message, ...outbox]
+  return { messageId, outboxId, statements }
 }
 
 /** The conversation's priority after a change, from its stored reasons and counters. */

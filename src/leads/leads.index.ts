@@ -4,6 +4,7 @@
  * checked and stripped), and leads (read and worked by the front desk).
  */
 import type { Context } from 'hono'
+import { afterChatMessage, chatToken } from '../conversations/web-chat'
 import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { logError } from '../lib/logger'
@@ -156,7 +157,7 @@ export const leadsRouter = createRouter()
   .openapi(formRoutes.submit, async (c) => {
     const { db, config } = c.var
     const form = await findPublicForm(db, c.req.valid('param').id)
-    if (!form || form.kind === 'chat') throw notFound()
+    if (!form) throw notFound()
     corsHeaders(c, allowedOrigin(c, form))
     const ip = clientIpOf(c)
     const client = ip ? await clientIpLookup(config, ip) : 'unknown'
@@ -185,7 +186,17 @@ export const leadsRouter = createRouter()
         kind: form.kind,
       }),
     )
-    return c.json(stored, 201)
+    const { chat, ...answer } = stored
+    if (!chat) return c.json(answer, 201)
+    // A chat's first message: the AI's turn, and the session the page connects with.
+    await afterChatMessage(c.env, form.clinicId, chat)
+    const session = {
+      clinicId: form.clinicId,
+      conversationId: chat.conversationId,
+      formId: form.id,
+    }
+    const token = await chatToken(config, { ...session, since: now })
+    return c.json({ ...answer, chat: { conversationId: chat.conversationId, token } }, 201)
   })
   .openapi(leadRoutes.conversions, async (c) =>
     c.json(await listConversions(c.var.db, c.var.principal.clinicId, c.req.valid('query')), 200),
@@ -221,7 +232,7 @@ export const leadsRouter = createRouter()
 /** CORS preflight for submissions: only the form's allowed origins (and the hosted page) pass. */
 leadsRouter.options('/forms/:id/submissions', async (c) => {
   const form = await findPublicForm(c.var.db, c.req.param('id'))
-  if (!form || form.kind === 'chat') throw notFound()
+  if (!form) throw notFound()
   corsHeaders(c, allowedOrigin(c, form))
   c.header('Access-Control-Allow-Methods', 'POST')
   c.header('Access-Control-Allow-Headers', 'content-type')

@@ -98,6 +98,16 @@ const SubmittedSchema = z
         recoverableRevenuePencePerMonth: z.number(),
       })
       .optional(),
+    chat: z
+      .object({
+        conversationId: z.string(),
+        token: z.string().openapi({
+          description:
+            'Connect a WebSocket to `/f/{formId}/chat?token=…` with it (valid 12 hours). Frames: see docs/LEADS.md "Web chat".',
+        }),
+      })
+      .optional()
+      .openapi({ description: 'A chat form: the conversation its first message opened.' }),
   })
   .openapi('FormSubmitted')
 
@@ -191,7 +201,7 @@ export const formRoutes = {
     tags: ['Forms'],
     summary: 'Submit a form (public; CORS limited to the form’s allowed origins)',
     description:
-      'JSON, or multipart/form-data with the JSON fields in a part named `data` and up to 5 photos (JPEG, PNG, WebP or HEIC, ≤ 10 MB each, enquiry forms only) in parts named `photos`. Photos are checked by their bytes and stripped of location before they are stored. Outside sandbox mode the body carries a Turnstile token in `cf-turnstile-response`. One email or phone is required; a scorecard needs `answers` (its `result` comes back at once), a book-call form a `preferredTime` and a phone, a guide form an email.',
+      'JSON, or multipart/form-data with the JSON fields in a part named `data` and up to 5 photos (JPEG, PNG, WebP or HEIC, ≤ 10 MB each, enquiry forms only) in parts named `photos`. Photos are checked by their bytes and stripped of location before they are stored. Outside sandbox mode the body carries a Turnstile token in `cf-turnstile-response`. One email or phone is required; a scorecard needs `answers` (its `result` comes back at once), a book-call form a `preferredTime` and a phone, a guide form an email, a chat form its first `message` (the answer carries the chat session).',
     request: {
       params: z.object({ id: z.string().min(1).max(64) }),
       body: {

@@ -3,7 +3,7 @@
  * decrypted: an audited read), its photos (audited), its timeline, and status or assignment
  * changes. One service for the API and the dashboard.
  */
-import { and, asc, desc, eq, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { audit } from '../audit/audit'
 import { requireAssignee } from '../auth/team'
@@ -349,7 +349,8 @@ export async function bookedLeadStatements(
 /** What touched a person: their call or message (`kind` is `call`, `sms`, `whatsapp`), or staff answering them. */
 export type LeadTouch = {
   clinicId: string
-  phoneHash: string
+  /** The person's keyed hash: a phone hash (calls, SMS, WhatsApp) or, for web chat, an email hash. */
+  contactHash: string
   kind: string
   /** The call or message id: the timeline holds each touch once, however often it is replayed. */
   ref: string
@@ -359,10 +360,13 @@ export type LeadTouch = {
 }
 
 /**
- * Statements for the caller's batch that touch the lead of a phone hash, if there is one: the
+ * Statements for the caller's batch that touch the lead of a contact hash, if there is one: the
  * last interaction (and kind, or last reply) moves forward, never back, and the timeline gets
  * the touch once. Idempotent, so a redelivered webhook or job changes nothing twice.
  */
+/** A lead by either of its keyed hashes (they never collide: different inputs, one key). */
+const byContact = (hash: string) => or(eq(leads.phoneHash, hash), eq(leads.emailHash, hash))
+
 export function leadTouchStatements(db: Db, t: LeadTouch) {
   const later = sql`max(${leads.lastInteractionAt}, ${t.at})`
   const set = t.answered
@@ -378,13 +382,13 @@ export function leadTouchStatements(db: Db, t: LeadTouch) {
     db
       .update(leads)
       .set({ ...set, updatedAt: t.at })
-      .where(ownedBy(leads, t.clinicId, eq(leads.phoneHash, t.phoneHash))),
+      .where(ownedBy(leads, t.clinicId, byContact(t.contactHash))),
     db
       .insert(leadEvents)
       .select(
         // lead_events' columns in table order: id, clinic_id, lead_id, kind, ref, details, at.
         sql`SELECT ${newId('lev', t.at)}, ${leads.clinicId}, ${leads.id}, ${t.answered ? 'reply' : t.kind}, ${t.ref}, NULL, ${t.at}
-          FROM ${leads} WHERE ${leads.clinicId} = ${t.clinicId} AND ${leads.phoneHash} = ${t.phoneHash}`,
+          FROM ${leads} WHERE ${leads.clinicId} = ${t.clinicId} AND ${byContact(t.contactHash)}`,
       )
       .onConflictDoNothing(),
   ] as const

@@ -6,6 +6,8 @@
  */
 import { eq, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
+import { conversationIdFor, type Joined } from '../conversations/store'
+import { chatMessageStatements } from '../conversations/web-chat'
 import type { Db } from '../db/client'
 import { ownedBy } from '../db/clinic-row'
 import { enquiries, leadEvents, leadPhotos, leads } from '../db/schema'
@@ -62,6 +64,9 @@ export function kindErrors(
   if (kind === 'book-call' && !s.phone) {
     return [{ path: 'phone', message: 'Give a phone number to be called on.' }]
   }
+  if (kind === 'chat' && !s.message) {
+    return [{ path: 'message', message: 'Type your first message.' }]
+  }
   if (kind === 'guide' && !s.email) {
     return [{ path: 'email', message: 'Give an email address to receive the guide.' }]
   }
@@ -71,7 +76,13 @@ export function kindErrors(
 /** A photo ready to store: its (location-stripped) bytes and sniffed type. */
 export type CleanPhoto = { bytes: Uint8Array; type: PhotoType }
 
-export type Stored = { id: string; leadId: string; result?: ScorecardResult }
+export type Stored = {
+  id: string
+  leadId: string
+  result?: ScorecardResult
+  /** A chat form's first message, filed in the person's web conversation. */
+  chat?: Joined
+}
 
 function initialsOf(name: string): string {
   return name
@@ -181,14 +192,30 @@ export async function storeSubmission(
         createdAt: now,
       })
 
+  // A chat's first message opens (or rejoins) the person's web conversation in the same batch.
+  const chat =
+    form.kind === 'chat' && s.message
+      ? await chatMessageStatements(db, keyring, {
+          clinicId,
+          conversationId: await conversationIdFor(clinicId, (phoneHash ?? mailHash)!, 'web'),
+          contactHash: (phoneHash ?? mailHash)!,
+          displayName: s.name,
+          first: true,
+          id: enquiryId,
+          body: s.message,
+          at: now,
+        })
+      : []
+
   const keys = input.photos.map(() => `leads/${clinicId}/${leadId}/${newId('pho')}`)
   await Promise.all(
     input.photos.map((p, i) =>
       env.BLOBS.put(keys[i]!, p.bytes, { httpMetadata: { contentType: p.type } }),
     ),
   )
+  let results: unknown[]
   try {
-    await db.batch([
+    results = await db.batch([
       leadWrite,
       db.insert(enquiries).values({
         id: enquiryId,
@@ -227,6 +254,7 @@ export async function storeSubmission(
           createdAt: now,
         }),
       ),
+      ...chat,
     ])
   } catch (err) {
     // Nothing points at the photos: take them back out of R2, then let the caller answer.
@@ -234,5 +262,14 @@ export async function storeSubmission(
       await env.BLOBS.delete(keys).catch(() => logWarn('photo clean-up failed', { clinicId }))
     throw err
   }
-  return result ? { id: enquiryId, leadId, result } : { id: enquiryId, leadId }
+  // The join's fourth statement reads the message back (see joinStatements).
+  const joined = chat.length
+    ? (results[results.length - chat.length + 3] as Joined[])[0]
+    : undefined
+  return {
+    id: enquiryId,
+    leadId,
+    ...(result ? { result } : {}),
+    ...(joined ? { chat: joined } : {}),
+  }
 }

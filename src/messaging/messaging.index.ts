@@ -147,7 +147,7 @@ messagingWebhooks.post('/', async (c) => {
   // The sender's lead (if a form made one) is touched by the message, in the same batch.
   const touch = leadTouchStatements(db, {
     clinicId,
-    phoneHash: senderHash,
+    contactHash: senderHash,
     kind: from.channel,
     ref: messageSid,
     at: receivedAt,

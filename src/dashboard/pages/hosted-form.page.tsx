@@ -7,10 +7,13 @@
  * allowed origins (CSP frame-ancestors).
  */
 import { Hono } from 'hono'
+import { CHAT_SESSION_HEADER } from '../../conversations/chat-sockets'
+import { openChatToken } from '../../conversations/web-chat'
 import { consentWording } from '../../leads/consent'
 import { guideKey, openGuideToken } from '../../leads/follow-up'
 import { type FormRow, findPublicForm, originsOf } from '../../leads/forms.service'
 import type { AppEnv } from '../../lib/context'
+import { forbidden, notFound, ProblemError } from '../../lib/problem'
 import { TURNSTILE_SCRIPT_ORIGIN, turnstileWidgetKey } from '../../lib/turnstile'
 import { EMBED_JS, FORM_CSS, FORM_JS } from '../hosted-assets'
 import { Document, Field } from '../layout'
@@ -231,6 +234,33 @@ hostedForms.get('/f/:formId', async (c) => {
   c.header('Content-Security-Policy', formPolicy(form, siteKey !== null))
   c.header('Cache-Control', 'no-store')
   return c.html(<FormPage form={form} clinicName={clinic.name} turnstileSiteKey={siteKey} />)
+})
+
+/**
+ * A chat form's live conversation: the page's WebSocket, for the session its start submission
+ * returned (signed, 12 hours), from the hosted page only. The clinic's Durable Object holds it
+ * (hibernation; src/conversations/chat-sockets.ts).
+ */
+hostedForms.get('/f/:formId/chat', async (c) => {
+  const { db, config } = c.var
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+    throw new ProblemError(426, 'Connect to the chat with a WebSocket.')
+  }
+  if (c.req.header('origin') !== config.publicOrigin) {
+    throw forbidden('The chat is opened from its hosted page.')
+  }
+  const session = await openChatToken(config, c.req.query('token') ?? '', Date.now())
+  if (!session || session.formId !== c.req.param('formId')) {
+    throw forbidden('This chat has ended. Please start a new one.')
+  }
+  const form = await findPublicForm(db, session.formId)
+  if (form?.kind !== 'chat' || form.clinicId !== session.clinicId) throw notFound()
+  const headers = new Headers(c.req.raw.headers)
+  headers.set(CHAT_SESSION_HEADER, JSON.stringify(session))
+  const res = await c.env.CLINIC.getByName(session.clinicId).fetch(c.req.url, { headers })
+  if (res.status !== 101 || !res.webSocket) throw new ProblemError(429, 'Too many open chats.')
+  // A fresh response: the object's has immutable headers, and the app's middleware adds some.
+  return new Response(null, { status: 101, webSocket: res.webSocket })
 })
 
 /** A guide link from the email: the file in R2, or the form's guide URL; 410 once expired. */
