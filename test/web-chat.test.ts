@@ -12,7 +12,8 @@ import { CHAT_MESSAGES_PER_MINUTE } from '../src/conversations/chat-sockets'
 import { receiveChatMessage } from '../src/conversations/web-chat'
 import { conversationMessages, conversations, leads } from '../src/db/schema'
 import { getConfig } from '../src/env'
-import { clinicKeyring } from '../src/privacy/crypto'
+import { clinicKeyring, emailHash } from '../src/privacy/crypto'
+import { eraseSubject, exportSubject } from '../src/privacy/subjects'
 import { api, call, createTestClinic, ORIGIN, type TestClinic } from './helpers/clinic'
 import { thread } from './helpers/conversations'
 import { newForm, SITE, submit } from './helpers/leads'
@@ -334,6 +335,24 @@ describe('web chat: connecting', () => {
     expect(
       await receiveChatMessage(env, session, { id: 'late-message-1', body: 'hi' }, Date.now()),
     ).toBe(null)
+    expect(await messageCount(clinic.clinicId, chat.conversationId)).toBe(0)
+  })
+})
+
+describe('web chat: rights', () => {
+  it('erasure by email finds a chat started with an email only', async () => {
+    const clinic = await createTestClinic()
+    const email = `erase.${crypto.randomUUID().slice(0, 8)}@example.com`
+    const { chat } = await startChat(clinic, { email })
+    const subject = {
+      phoneHash: null,
+      emailHash: await emailHash(getConfig(env), clinic.clinicId, email),
+    }
+    const keyring = await clinicKeyring(db, getConfig(env), clinic.clinicId)
+    const exported = await exportSubject(db, keyring, clinic.clinicId, subject)
+    expect(JSON.stringify(exported)).toContain(chat.conversationId)
+    const counts = await eraseSubject(env, db, clinic.clinicId, subject)
+    expect(counts.conversations).toBe(1)
     expect(await messageCount(clinic.clinicId, chat.conversationId)).toBe(0)
   })
 })

@@ -145,11 +145,12 @@ export async function exportSubject(
         )
         .orderBy(outboundMessages.createdAt)
     : []
-  const conversationRows = phone
+  // By phone (SMS, WhatsApp, web chat) or email (a web chat started with an email only).
+  const conversationRows = hashes.length
     ? await db
         .select()
         .from(conversations)
-        .where(and(eq(conversations.clinicId, clinicId), eq(conversations.contactHash, phone)))
+        .where(ownedBy(conversations, clinicId, inArray(conversations.contactHash, hashes)))
     : []
   const consentRows = hashes.length
     ? await db
@@ -336,25 +337,6 @@ export async function eraseSubject(
         )
         .returning({ id: outboundMessages.id })
     ).length
-    // Their conversations, with every message in them (the inbox's copies, sealed).
-    const threads = db
-      .select({ id: conversations.id })
-      .from(conversations)
-      .where(and(eq(conversations.clinicId, clinicId), eq(conversations.contactHash, phone)))
-    await db
-      .delete(conversationMessages)
-      .where(
-        and(
-          eq(conversationMessages.clinicId, clinicId),
-          inArray(conversationMessages.conversationId, threads),
-        ),
-      )
-    counts.conversations = (
-      await db
-        .delete(conversations)
-        .where(and(eq(conversations.clinicId, clinicId), eq(conversations.contactHash, phone)))
-        .returning({ id: conversations.id })
-    ).length
     // An opt-in record (START) is no longer needed; an opt-out (STOP) is kept as suppression.
     counts.consentRecords = (
       await db
@@ -367,6 +349,27 @@ export async function eraseSubject(
           ),
         )
         .returning({ hash: optOuts.contactHash })
+    ).length
+  }
+  // Their conversations (by phone, or a web chat's email), with every message in them.
+  const theirs = ownedBy(
+    conversations,
+    clinicId,
+    inArray(conversations.contactHash, hashesOf(subject)),
+  )
+  if (hashesOf(subject).length) {
+    const threads = db.select({ id: conversations.id }).from(conversations).where(theirs)
+    await db
+      .delete(conversationMessages)
+      .where(
+        ownedBy(
+          conversationMessages,
+          clinicId,
+          inArray(conversationMessages.conversationId, threads),
+        ),
+      )
+    counts.conversations = (
+      await db.delete(conversations).where(theirs).returning({ id: conversations.id })
     ).length
   }
   for (const hash of hashesOf(subject)) {
