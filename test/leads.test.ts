@@ -494,3 +494,45 @@ describe('booking from the lead page', () => {
     expect(other).not.toContain('/book"')
   })
 })
+
+describe('replying from the lead page', () => {
+  it('emails a lead through the queue: their last reply and timeline move, audited; their chat links to the inbox', async () => {
+    const clinic = await createTestClinic()
+    const form = await newForm(clinic)
+    const { leadId } = (await (
+      await submit(form.id, person({ phone: undefined, email: 'reply.me@example.com' }))
+    ).json()) as { leadId: string }
+    const staff = await clinic.as('receptionist')
+    const before = await (await call(`/leads/${leadId}`, { headers: staff.headers })).text()
+    expect(before).toContain(`action="/leads/${leadId}/reply"`)
+    expect(before).toContain('No conversation yet')
+    const post = (body: string) =>
+      call(`/leads/${leadId}/reply`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...staff.headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      })
+    expect((await post('body=')).status).toBe(400)
+    const [untouched] = await db.select().from(leads).where(eq(leads.id, leadId))
+    expect(untouched?.lastReplyAt).toBe(null)
+    const sent = await post(`body=${encodeURIComponent('Yes, bonding can fix that. Call us to book.')}`)
+    expect(sent.status).toBe(303)
+    const [row] = await db.select().from(leads).where(eq(leads.id, leadId))
+    expect(row?.lastReplyAt).not.toBe(null)
+    const events = await db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId))
+    expect(events.map((e) => e.kind)).toContain('reply')
+    const actions = (await env.CLINIC.getByName(clinic.clinicId).listAudit(50, null)).map(
+      (e) => e.action,
+    )
+    expect(actions).toContain('lead.reply')
+
+    // A chat lead: the page links to their conversation in the inbox.
+    const chatForm = await newForm(clinic, 'chat')
+    const chat = (await (
+      await submit(chatForm.id, person({ email: 'chatty@example.com', phone: undefined }))
+    ).json()) as { leadId: string; chat: { conversationId: string } }
+    const chatPage = await (await call(`/leads/${chat.leadId}`, { headers: staff.headers })).text()
+    expect(chatPage).toContain(`href="/inbox/${chat.chat.conversationId}"`)
+  })
+})

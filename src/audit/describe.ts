@@ -157,6 +157,7 @@ const ACTION_WORDS: Record<string, string> = {
   'form.create': 'Created a form',
   'lead.read': 'Opened a lead’s details',
   'lead.photo.read': 'Viewed a photo sent with an enquiry',
+  'lead.reply': 'Answered a lead by email',
   'conversation.call.placed': 'Rang a patient from their conversation',
   'call.voicemail.read': 'Viewed the voicemail of a call',
   'recording.read': 'Viewed the voicemail of a call',

@@ -111,8 +111,8 @@ function summaryOf(c: ConversationRow): ConversationSummary {
     assignedTo: c.assignedTo,
     lastMessageAt: toIso(c.lastMessageAt),
     unreadCount: c.unreadCount,
-    // Lists show no names (a web chat's name is sealed): the audited detail opens it.
-    contact: { displayName: null, phoneMasked: c.phoneMasked },
+    // Lists show a web chat's initials only; the audited detail opens the sealed name.
+    contact: { displayName: c.nameInitials, phoneMasked: c.phoneMasked },
   }
 }
 

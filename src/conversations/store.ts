@@ -11,6 +11,7 @@ import { findClinicRow, ownedBy } from '../db/clinic-row'
 import { conversationMessages, conversations, outboundMessages } from '../db/schema'
 import type { Config } from '../env'
 import { newId } from '../lib/ids'
+import { initialsOf } from '../lib/names'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
 import { type ClinicKeyring, clinicKeyring, sha256Hex } from '../privacy/crypto'
@@ -76,6 +77,7 @@ export async function joinStatements(db: Db, keyring: ClinicKeyring, m: InboundM
         contactHash: m.contactHash,
         contactSealed: m.contactE164 ? await keyring.seal(m.contactE164) : null,
         displayNameSealed: m.displayName ? await keyring.seal(m.displayName) : null,
+        nameInitials: m.displayName ? initialsOf(m.displayName) : null,
         phoneMasked: m.contactE164 ? maskPhone(m.contactE164) : null,
         trackingNumberId: m.trackingNumberId,
         lastMessageAt: m.at,

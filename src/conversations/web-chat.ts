@@ -91,6 +91,8 @@ export async function chatMessageStatements(
     conversationId: string
     contactHash: string
     displayName?: string
+    /** The phone the start form gave (sealed on the conversation, for a call back). */
+    phone?: string | null
     /** The start form's message: the submission itself is already on the lead's timeline. */
     first?: boolean
     id: string
@@ -103,7 +105,7 @@ export async function chatMessageStatements(
     clinicId: m.clinicId,
     channel: 'web',
     contactHash: m.contactHash,
-    contactE164: null,
+    contactE164: m.phone ?? null,
     trackingNumberId: null,
     displayName: m.displayName,
     messageSid,

@@ -27,6 +27,17 @@ button[disabled]{opacity:.6}
 .result{font-size:1.1rem}
 .result strong{font-size:1.4rem;display:block}
 [hidden]{display:none!important}
+.chat h2{font-size:1.1rem;margin:0 0 .4rem}
+.log{list-style:none;margin:.5rem 0;padding:.5rem;display:flex;flex-direction:column;gap:.5rem;max-height:55vh;overflow-y:auto;border:1px solid #d5dbe3;border-radius:8px;background:#fff}
+.msg{max-width:85%;padding:.5rem .75rem;border-radius:10px;background:#eef1f5;align-self:flex-start}
+.msg p{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
+.msg .who{display:block;font-size:.8rem;font-weight:700;color:#4a5565}
+.msg.patient{align-self:flex-end;background:#0b5cad;color:#fff}
+.msg.patient .who{color:#dbe9f8}
+.msg.sending{opacity:.7}
+.say{display:grid;grid-template-columns:1fr auto;gap:.5rem;align-items:end}
+.say label{grid-column:1/-1;margin:0}
+.say textarea{min-height:2.75rem}
 `
 
 /**
@@ -57,9 +68,41 @@ var files=f.elements.photos?Array.prototype.slice.call(f.elements.photos.files):
 if(files.length){body=new FormData();body.set('data',JSON.stringify(d));files.forEach(function(x){body.append('photos',x)})}else{body=JSON.stringify(d);headers['content-type']='application/json'}
 var b=f.querySelector('button[type=submit]');b.disabled=true;
 fetch(f.action,{method:'POST',body:body,headers:headers}).then(function(r){return r.json().then(function(j){return{ok:r.ok,j:j}})}).then(function(x){b.disabled=false;
-if(!x.ok){show(x.j.errors,x.j.detail);return}f.hidden=true;done.hidden=false;var res=x.j.result,out=document.getElementById('rb-result');
+if(!x.ok){show(x.j.errors,x.j.detail);return}f.hidden=true;if(x.j.chat){document.dispatchEvent(new CustomEvent('rb-chat',{detail:x.j.chat}));return}done.hidden=false;var res=x.j.result,out=document.getElementById('rb-result');
 if(res&&out){var gbp=function(p){return '£'+Math.round(p/100).toLocaleString('en-GB')};out.innerHTML='';[['Missed calls a month',String(res.missedCallsPerMonth)],['Revenue lost to missed calls a month',gbp(res.lostRevenuePencePerMonth)],['Of which a fast text-back could win back',gbp(res.recoverableRevenuePencePerMonth)]].forEach(function(r){var p=document.createElement('p');p.className='result';p.textContent=r[0];var s=document.createElement('strong');s.textContent=r[1];p.appendChild(s);out.appendChild(p)})}
 done.focus();height()}).catch(function(){b.disabled=false;show([],'We could not send that. Check your connection and try again.')})})})();`
+
+/**
+ * The web chat (a `chat` form): after the start form, a WebSocket to /f/{id}/chat with the
+ * session's token (kept in sessionStorage — strictly necessary for the chat the visitor started,
+ * gone when the tab closes). Messages show at once as "sending" and are resent with the same id
+ * until the server acknowledges them (stored), so a dropped connection loses nothing; replies and
+ * the history arrive as frames; the connection comes back with backoff. Enter sends, Shift+Enter
+ * is a new line.
+ */
+export const CHAT_JS = `(function(){
+var panel=document.getElementById('rb-chat'),f=document.getElementById('rb-form');if(!panel||!f)return;
+var log=document.getElementById('rb-log'),state=document.getElementById('rb-state'),say=document.getElementById('rb-say'),text=document.getElementById('rb-text');
+var key='rb-chat:'+f.dataset.form,session=null,ws=null,seen={},pending=[],tries=0,N={patient:'You',ai:'Assistant',staff:'Team',system:'Notice'};
+function height(){if(window.parent!==window)parent.postMessage({ringback:'height',form:f.dataset.form,height:document.documentElement.scrollHeight},'*')}
+function line(m){if(m.id){if(seen[m.id])return null;seen[m.id]=1}var li=document.createElement('li');li.className='msg '+m.author;var w=document.createElement('span');w.className='who';w.textContent=N[m.author]||'';var p=document.createElement('p');p.textContent=m.body;li.appendChild(w);li.appendChild(p);log.appendChild(li);log.scrollTop=log.scrollHeight;height();return li}
+function expired(s){var e=Number(String(s.token).split('.')[1]);return !(e>Date.now())}
+function load(){try{var s=JSON.parse(sessionStorage.getItem(key)||'null');return s&&!expired(s)?s:null}catch(e){return null}}
+function ended(msg){sessionStorage.removeItem(key);session=null;state.textContent=msg||'This chat has ended. You can start a new one.';say.hidden=true;f.hidden=false;height()}
+function send(p){if(ws&&ws.readyState===1)ws.send(JSON.stringify({type:'message',id:p.id,body:p.body}))}
+function open(){if(!session)return;if(expired(session))return ended();f.hidden=true;panel.hidden=false;say.hidden=false;state.textContent='Connecting…';
+ws=new WebSocket((location.protocol==='https:'?'wss:':'ws:')+'//'+location.host+'/f/'+encodeURIComponent(f.dataset.form)+'/chat?token='+encodeURIComponent(session.token));
+ws.onopen=function(){tries=0;state.textContent='';ws.send(JSON.stringify({type:'hello'}));pending.forEach(send)};
+ws.onmessage=function(e){var d;try{d=JSON.parse(e.data)}catch(x){return}
+if(d.type==='history')d.messages.forEach(line);else if(d.type==='message')line(d.message);
+else if(d.type==='ack')pending=pending.filter(function(p){if(p.id!==d.id)return true;seen[d.messageId]=1;p.el.classList.remove('sending');p.el.firstChild.textContent='You';return false});
+else if(d.type==='error')state.textContent=d.message;height()};
+ws.onclose=function(e){ws=null;if(e.code===4410)return ended();state.textContent='Reconnecting…';setTimeout(open,Math.min(30000,1000*Math.pow(2,tries++)))}}
+say.addEventListener('submit',function(ev){ev.preventDefault();var b=text.value.trim();if(!b)return;if(b.length>1000){state.textContent='Up to 1,000 characters, please.';return}
+var p={id:'m'+Date.now().toString(36)+Math.random().toString(36).slice(2,10),body:b};p.el=line({author:'patient',body:b});p.el.classList.add('sending');p.el.firstChild.textContent='You (sending…)';pending.push(p);send(p);text.value='';text.focus()});
+text.addEventListener('keydown',function(e){if(e.key==='Enter'&&!e.shiftKey){e.preventDefault();say.requestSubmit()}});
+document.addEventListener('rb-chat',function(e){session=e.detail;try{sessionStorage.setItem(key,JSON.stringify(session))}catch(x){}open();text.focus()});
+session=load();if(session)open()})();`
 
 /**
  * The loader a clinic pastes: finds its own <script data-form>, frames the hosted form with the

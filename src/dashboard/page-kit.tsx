@@ -26,6 +26,7 @@ const NOTICES: Record<string, string> = {
   'treatment-added': 'Treatment added.',
   'form-added': 'Form added. Paste its line into your website.',
   'lead-updated': 'Lead updated.',
+  'lead-replied': 'Reply queued: it goes out by email (kept in the outbox in sandbox mode).',
   'number-added': 'Number added.',
   invited: 'Invite sent. The link is in their email (or the outbox in sandbox mode).',
   'key-revoked': 'Key revoked.',

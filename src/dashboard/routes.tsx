@@ -43,6 +43,7 @@ import {
   leadBookPost,
   leadPage,
   leadPhoto,
+  leadReplyPost,
   leadStatusPost,
   leadsListPage,
 } from './pages/leads.page'
@@ -436,6 +437,7 @@ dashboardRouter.get('/leads', leadsListPage)
 dashboardRouter.get('/leads/:id', leadPage)
 dashboardRouter.post('/leads/:id/status', leadStatusPost)
 dashboardRouter.post('/leads/:id/book', leadBookPost)
+dashboardRouter.post('/leads/:id/reply', leadReplyPost)
 dashboardRouter.get('/leads/:id/photos/:photoId', leadPhoto)
 dashboardRouter.get('/forms', formsGet)
 dashboardRouter.get('/conversions', conversionsGet)

@@ -526,6 +526,8 @@ export const conversations = sqliteTable(
     contactSealed: text('contact_sealed'),
     /** Sealed display name when the patient gave one. */
     displayNameSealed: text('display_name_sealed'),
+    /** The name's initials (web chat), what the inbox list shows instead of the name. */
+    nameInitials: text('name_initials'),
     /** Last three digits only, for display (`•••• ••• 123`). */
     phoneMasked: text('phone_masked'),
     /** The tracking number the patient wrote to: replies go out from it. */

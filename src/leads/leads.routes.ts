@@ -166,6 +166,16 @@ const LeadDetailSchema = LeadSummarySchema.extend({
   ),
   appointmentId: z.string().nullable(),
   lastReplyAt: z.string().nullable(),
+  conversations: z
+    .array(
+      z.object({
+        id: z.string(),
+        channel: z.string(),
+        status: z.string(),
+        lastMessageAt: z.string(),
+      }),
+    )
+    .openapi({ description: 'Their conversations in the inbox, where staff reply.' }),
 }).openapi('LeadDetail')
 
 const ListLeadsQuery = PageQuerySchema.extend({

@@ -3,20 +3,23 @@
  * decrypted: an audited read), its photos (audited), its timeline, and status or assignment
  * changes. One service for the API and the dashboard.
  */
-import { and, asc, desc, eq, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { audit } from '../audit/audit'
 import { requireAssignee } from '../auth/team'
 import type { Db } from '../db/client'
 import { findClinicRow, olderThan, ownedBy } from '../db/clinic-row'
-import { enquiries, leadEvents, leadPhotos, leads, treatments } from '../db/schema'
+import { conversations, enquiries, leadEvents, leadPhotos, leads, treatments } from '../db/schema'
+import { queueEmail } from '../email/email'
 import type { Bindings, Config } from '../env'
+import { jobQueue } from '../jobs/messages'
 import { actorOf, type Principal } from '../lib/context'
 import { newId } from '../lib/ids'
 import { type Cursor, decodeCursor, encodeCursor } from '../lib/pagination'
-import { notFound } from '../lib/problem'
+import { conflict, notFound } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { clinicKeyring } from '../privacy/crypto'
+import { contactBlock } from '../privacy/subjects'
 import type { Attribution } from './attribution'
 import type { ConsentRecord } from './consent'
 import { leadPriority, type Priority } from './priority'
@@ -162,6 +165,8 @@ export type LeadDetail = LeadSummary & {
   timeline: LeadTimelineEntry[]
   appointmentId: string | null
   lastReplyAt: string | null
+  /** Their conversations in the inbox (by phone, or a web chat's email), where staff reply. */
+  conversations: Array<{ id: string; channel: string; status: string; lastMessageAt: string }>
 }
 
 /** One lead with its contact details and enquiries decrypted: an audited read. */
@@ -233,7 +238,69 @@ export async function getLead(
     })),
     appointmentId: row.appointmentId,
     lastReplyAt: toIsoOrNull(row.lastReplyAt),
+    conversations: await leadConversations(db, row),
   }
+}
+
+async function leadConversations(db: Db, lead: typeof leads.$inferSelect) {
+  const hashes = [lead.phoneHash, lead.emailHash].filter((h): h is string => h !== null)
+  if (hashes.length === 0) return []
+  const c = conversations
+  const rows = await db
+    .select({ id: c.id, channel: c.channel, status: c.status, lastMessageAt: c.lastMessageAt })
+    .from(c)
+    .where(ownedBy(c, lead.clinicId, inArray(c.contactHash, hashes)))
+    .orderBy(desc(c.lastMessageAt))
+    .limit(10)
+  return rows.map((r) => ({ ...r, lastMessageAt: toIso(r.lastMessageAt) }))
+}
+
+/**
+ * A staff member answers a lead by email (a lead who left an email and no conversation to answer
+ * in): through the one email queue, idempotent per reply, counted as the clinic's reply on the
+ * lead and its timeline. A service message: they asked; no marketing goes this way.
+ */
+export async function replyToLeadByEmail(
+  deps: { db: Db; env: Bindings; config: Config },
+  principal: Principal,
+  input: { leadId: string; body: string; clinicName: string },
+  now: number,
+): Promise<void> {
+  const { db, env, config } = deps
+  const clinicId = principal.clinicId
+  const row = await findClinicRow(db, leads, clinicId, input.leadId)
+  if (!row) throw notFound()
+  if (!row.emailSealed || !row.emailHash) throw conflict('This lead left no email address.')
+  if (await contactBlock(db, clinicId, row.emailHash)) {
+    throw conflict('This person has restricted or objected to processing: no email may be sent.')
+  }
+  const keyring = await clinicKeyring(db, config, clinicId)
+  const replyId = newId('lrp', now)
+  await queueEmail(
+    { db, config, jobs: jobQueue(env) },
+    {
+      clinicId,
+      to: await keyring.open(row.emailSealed),
+      subject: `Your enquiry to ${input.clinicName}`,
+      text: `${input.body}\n\n— ${input.clinicName}\n(Reply to this email to answer.)`,
+      idempotencyKey: `lead-reply:${replyId}`,
+    },
+  )
+  await db.batch(
+    leadTouchStatements(db, {
+      clinicId,
+      contactHash: row.emailHash,
+      kind: 'email',
+      ref: replyId,
+      at: now,
+      answered: true,
+    }),
+  )
+  await audit(env, clinicId, {
+    actor: actorOf(principal),
+    action: 'lead.reply',
+    target: `lead:${row.id}`,
+  })
 }
 
 /** A lead's photo from R2: an audited read; 404 for another clinic's or a purged one. */

@@ -15,6 +15,7 @@ import { maskEmail } from '../email/email'
 import type { Bindings, Config } from '../env'
 import { newId } from '../lib/ids'
 import { logWarn } from '../lib/logger'
+import { initialsOf } from '../lib/names'
 import { maskPhone, normalisePhone } from '../phone/phone'
 import { clinicKeyring, contactHash, emailHash } from '../privacy/crypto'
 import { AttributionSchema, compactAttribution } from './attribution'
@@ -82,15 +83,6 @@ export type Stored = {
   result?: ScorecardResult
   /** A chat form's first message, filed in the person's web conversation. */
   chat?: Joined
-}
-
-function initialsOf(name: string): string {
-  return name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 3)
-    .map((w) => w[0]!.toUpperCase())
-    .join('')
 }
 
 /** The phone in E.164 (clinic's country as default), or a field error. */
@@ -200,6 +192,7 @@ export async function storeSubmission(
           conversationId: await conversationIdFor(clinicId, (phoneHash ?? mailHash)!, 'web'),
           contactHash: (phoneHash ?? mailHash)!,
           displayName: s.name,
+          phone,
           first: true,
           id: enquiryId,
           body: s.message,

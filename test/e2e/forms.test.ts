@@ -102,4 +102,52 @@ describe('forms and leads in a browser', () => {
     await staff.close()
     await visitor.close()
   })
+
+  it('a visitor chats on the clinic’s site: the AI answers at once, the front desk replies from the inbox', async () => {
+    const staff = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const desk = await staff.newPage()
+    await signIn(desk, BASE, 'owner@demo.clinic', 'demo-password-123')
+    const made = await desk.request.post(`${BASE}/api/v1/forms`, {
+      headers: { origin: BASE },
+      data: { kind: 'chat', name: 'Website chat', allowedOrigins: [SITE] },
+    })
+    expect(made.status()).toBe(201)
+    const form = (await made.json()) as { id: string; embedSnippet: string }
+
+    const visitor = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    siteHtml = `<!doctype html><html lang="en"><head><title>Smile Studio: whitening</title></head><body><main><h1>Teeth whitening</h1>${form.embedSnippet}</main></body></html>`
+    const site = await visitor.newPage()
+    await site.goto(`${SITE}/whitening?utm_source=facebook&fbclid=E2E-FBCLID-CHAT`)
+    const frame = site.frameLocator('iframe')
+    await frame.getByLabel('Your name (required)').fill('Chloe Chat')
+    await frame.getByLabel('Email', { exact: true }).fill('chloe.chat@example.com')
+    await frame.getByLabel('Your message (required)').fill('Do you do teeth whitening?')
+    await frame.getByRole('button', { name: 'Start the chat' }).click()
+    const log = frame.getByRole('list', { name: 'Messages' })
+    await expect.poll(() => log.textContent(), { timeout: 15_000 }).toContain('automated assistant')
+    expect(await log.textContent()).toContain('Do you do teeth whitening?')
+
+    // A follow-up, sent with Enter: shown at once, then confirmed (stored).
+    const say = frame.getByLabel('Your message', { exact: true })
+    await say.fill('Could I come in on a Saturday?')
+    await say.press('Enter')
+    await expect.poll(() => log.textContent()).toContain('Could I come in on a Saturday?')
+    await expect.poll(() => log.locator('.sending').count()).toBe(0)
+    await checkPage(site, 'web-chat')
+
+    // The front desk finds it in the inbox (web chats show initials) and answers.
+    await desk.goto(`${BASE}/inbox?channel=web`)
+    await desk.getByRole('link', { name: 'CC', exact: true }).first().click()
+    await expect.poll(() => desk.getByText('Chloe Chat').first().isVisible()).toBe(true)
+    await expect.poll(() => desk.getByText('Could I come in on a Saturday?').isVisible()).toBe(true)
+    await desk.getByLabel('Your reply').fill('Yes — Saturday at 10am is free. Shall I book it?')
+    await desk.getByRole('button', { name: 'Send reply' }).click()
+    await expect
+      .poll(() => log.textContent(), { timeout: 15_000 })
+      .toContain('Saturday at 10am is free')
+    await checkPage(desk, 'web-chat-thread')
+    await checkPage(site, 'web-chat-answered')
+    await staff.close()
+    await visitor.close()
+  })
 })

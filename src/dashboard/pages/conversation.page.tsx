@@ -130,7 +130,7 @@ export function ConversationPage(props: {
                 </button>
               </form>
             ))}
-            {props.canCall ? (
+            {props.canCall && c.contact.phoneMasked ? (
               <form method="post" action={`/conversations/${encodeURIComponent(c.id)}/call`}>
                 <button type="submit">Call back</button>
               </form>
@@ -176,7 +176,7 @@ export function ConversationPage(props: {
           </PostForm>
         </section>
       ) : null}
-      {props.canBook ? (
+      {props.canBook && c.contact.phoneMasked ? (
         <BookSection
           action={`/conversations/${encodeURIComponent(c.id)}/book`}
           treatments={props.treatments}

@@ -14,7 +14,7 @@ const KIND_WORDS: Record<(typeof FORM_KINDS)[number], string> = {
   guide: 'Guide download',
   scorecard: 'Missed-call scorecard',
   'book-call': 'Book a call',
-  chat: 'Web chat (coming)',
+  chat: 'Web chat',
 }
 
 type FormView = {

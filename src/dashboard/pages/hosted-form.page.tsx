@@ -15,7 +15,7 @@ import { type FormRow, findPublicForm, originsOf } from '../../leads/forms.servi
 import type { AppEnv } from '../../lib/context'
 import { forbidden, notFound, ProblemError } from '../../lib/problem'
 import { TURNSTILE_SCRIPT_ORIGIN, turnstileWidgetKey } from '../../lib/turnstile'
-import { EMBED_JS, FORM_CSS, FORM_JS } from '../hosted-assets'
+import { CHAT_JS, EMBED_JS, FORM_CSS, FORM_JS } from '../hosted-assets'
 import { Document, Field } from '../layout'
 
 const TURNSTILE_SCRIPT_URL = `${TURNSTILE_SCRIPT_ORIGIN}/turnstile/v0/api.js`
@@ -127,9 +127,44 @@ function KindFields(props: { kind: FormRow['kind'] }) {
           hint="e.g. Weekday mornings, or Tuesday after 3pm"
         />
       )
+    case 'chat':
+      return (
+        <div>
+          <label for="f-message">Your message (required)</label>
+          <textarea
+            id="f-message"
+            name="message"
+            required
+            aria-describedby="f-message-error"
+            maxlength={1000}
+          />
+          <p class="error-text" id="f-message-error" hidden />
+        </div>
+      )
     default:
       return null
   }
+}
+
+/** The live chat, shown once the start form is sent (the chat script runs it). */
+function ChatPanel(props: { clinicName: string }) {
+  return (
+    <section id="rb-chat" class="chat" aria-labelledby="rb-chat-title" hidden>
+      <h2 id="rb-chat-title">Chat with {props.clinicName}</h2>
+      <p class="hint">
+        An automated assistant answers first and tells you so; the team can see this chat and will
+        step in. It cannot give medical advice — in an emergency call 999, or NHS 111 for urgent
+        advice.
+      </p>
+      <ol id="rb-log" class="log" aria-live="polite" aria-label="Messages" tabindex={0} />
+      <p id="rb-state" class="hint" role="status" />
+      <form id="rb-say" class="say">
+        <label for="rb-text">Your message</label>
+        <textarea id="rb-text" name="text" required maxlength={1000} rows={2} />
+        <button type="submit">Send</button>
+      </form>
+    </section>
+  )
 }
 
 function FormPage(props: { form: FormRow; clinicName: string; turnstileSiteKey: string | null }) {
@@ -141,59 +176,58 @@ function FormPage(props: { form: FormRow; clinicName: string; turnstileSiteKey: 
       assets={{
         title: `${title} · ${props.clinicName}`,
         stylesheet: '/f-assets/form.css',
-        scripts: ['/f-assets/form.js', ...(props.turnstileSiteKey ? [TURNSTILE_SCRIPT_URL] : [])],
+        scripts: [
+          '/f-assets/form.js',
+          ...(form.kind === 'chat' ? ['/f-assets/chat.js'] : []),
+          ...(props.turnstileSiteKey ? [TURNSTILE_SCRIPT_URL] : []),
+        ],
       }}
     >
       <main>
         <h1>{title}</h1>
-        {form.kind === 'chat' ? (
-          <p>Web chat is not available on this page yet. Please call or message the clinic.</p>
-        ) : (
-          <>
-            <div id="rb-summary" class="summary" role="alert" tabindex={-1} hidden />
-            <form
-              id="rb-form"
-              data-form={form.id}
-              action={`/api/v1/forms/${encodeURIComponent(form.id)}/submissions`}
-              method="post"
-              novalidate
-            >
-              <Field live name="name" label="Your name (required)" required autocomplete="name" />
-              <ContactField
-                name="email"
-                required={form.kind === 'guide'}
-                hint={
-                  form.kind === 'guide' ? undefined : 'An email or a phone number, so we can reply.'
-                }
-              />
-              <ContactField name="phone" required={form.kind === 'book-call'} />
-              <KindFields kind={form.kind} />
-              <fieldset class="consent">
-                <legend>Your choices</legend>
-                <p class="hint">{consentWording('service', props.clinicName)}</p>
-                <label class="check">
-                  <input type="checkbox" name="marketing" />
-                  <span>{consentWording('marketing', props.clinicName)}</span>
-                </label>
-                <label class="check">
-                  <input type="checkbox" name="ads" />
-                  <span>{consentWording('ads', props.clinicName)}</span>
-                </label>
-              </fieldset>
-              {props.turnstileSiteKey ? (
-                <div class="cf-turnstile" data-sitekey={props.turnstileSiteKey} />
-              ) : null}
-              <button type="submit">Send</button>
-              <noscript>
-                <p>This form needs JavaScript to send. Please call the clinic instead.</p>
-              </noscript>
-            </form>
-            <div id="rb-done" class="done" role="status" tabindex={-1} hidden>
-              <p>Thank you — {props.clinicName} has your details and will be in touch.</p>
-              <div id="rb-result" />
-            </div>
-          </>
-        )}
+        <div id="rb-summary" class="summary" role="alert" tabindex={-1} hidden />
+        <form
+          id="rb-form"
+          data-form={form.id}
+          action={`/api/v1/forms/${encodeURIComponent(form.id)}/submissions`}
+          method="post"
+          novalidate
+        >
+          <Field live name="name" label="Your name (required)" required autocomplete="name" />
+          <ContactField
+            name="email"
+            required={form.kind === 'guide'}
+            hint={
+              form.kind === 'guide' ? undefined : 'An email or a phone number, so we can reply.'
+            }
+          />
+          <ContactField name="phone" required={form.kind === 'book-call'} />
+          <KindFields kind={form.kind} />
+          <fieldset class="consent">
+            <legend>Your choices</legend>
+            <p class="hint">{consentWording('service', props.clinicName)}</p>
+            <label class="check">
+              <input type="checkbox" name="marketing" />
+              <span>{consentWording('marketing', props.clinicName)}</span>
+            </label>
+            <label class="check">
+              <input type="checkbox" name="ads" />
+              <span>{consentWording('ads', props.clinicName)}</span>
+            </label>
+          </fieldset>
+          {props.turnstileSiteKey ? (
+            <div class="cf-turnstile" data-sitekey={props.turnstileSiteKey} />
+          ) : null}
+          <button type="submit">{form.kind === 'chat' ? 'Start the chat' : 'Send'}</button>
+          <noscript>
+            <p>This form needs JavaScript to send. Please call the clinic instead.</p>
+          </noscript>
+        </form>
+        <div id="rb-done" class="done" role="status" tabindex={-1} hidden>
+          <p>Thank you — {props.clinicName} has your details and will be in touch.</p>
+          <div id="rb-result" />
+        </div>
+        {form.kind === 'chat' ? <ChatPanel clinicName={props.clinicName} /> : null}
       </main>
     </Document>
   )
@@ -224,6 +258,7 @@ export const hostedForms = new Hono<AppEnv>()
 hostedForms.get('/embed.js', () => asset(EMBED_JS, 'text/javascript; charset=utf-8'))
 hostedForms.get('/f-assets/form.css', () => asset(FORM_CSS, 'text/css; charset=utf-8'))
 hostedForms.get('/f-assets/form.js', () => asset(FORM_JS, 'text/javascript; charset=utf-8'))
+hostedForms.get('/f-assets/chat.js', () => asset(CHAT_JS, 'text/javascript; charset=utf-8'))
 
 hostedForms.get('/f/:formId', async (c) => {
   const form = await findPublicForm(c.var.db, c.req.param('formId'))

@@ -14,6 +14,7 @@ import {
   leadPhoneHash,
   listLeads,
   readLeadPhoto,
+  replyToLeadByEmail,
   updateLead,
 } from '../../leads/leads.service'
 import { priorityReasonWords } from '../../leads/priority'
@@ -26,6 +27,7 @@ import { FilterForm, PostForm } from '../forms'
 import { Badge, Layout, Notice, Select, type Viewer } from '../layout'
 import { formOf, PAGE_SIZE, page, renderError, viewOf } from '../page-kit'
 import { BookSection } from './conversation.page'
+import { CHANNEL_WORDS } from './inbox.page'
 
 const STATUS_WORDS: Record<LeadStatus, string> = {
   new: 'New',
@@ -206,6 +208,7 @@ function LeadPage(props: {
           </PostForm>
         ) : null}
       </Section>
+      <ReplySection lead={lead} canEdit={props.canEdit} when={when} />
       {props.treatments ? (
         <BookSection
           action={`/leads/${encodeURIComponent(lead.id)}/book`}
@@ -268,12 +271,52 @@ function LeadPage(props: {
   )
 }
 
+/** Where to answer them: their conversations in the inbox, or an email when they left one. */
+function ReplySection(props: {
+  lead: LeadDetail
+  canEdit: boolean
+  when: (iso: string) => string
+}) {
+  const { lead } = props
+  return (
+    <Section title="Reply">
+      {lead.conversations.length ? (
+        <ul>
+          {lead.conversations.map((c) => (
+            <li>
+              <a href={`/inbox/${encodeURIComponent(c.id)}`}>
+                {`Reply in the inbox: ${CHANNEL_WORDS[c.channel as keyof typeof CHANNEL_WORDS] ?? c.channel}`}
+              </a>
+              {` (last message ${props.when(c.lastMessageAt)})`}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>No conversation yet: answer by email or call them.</p>
+      )}
+      {props.canEdit && lead.contact.email ? (
+        <PostForm
+          action={`/leads/${encodeURIComponent(lead.id)}/reply`}
+          submit="Send email"
+          class="stack"
+        >
+          <div class="field">
+            <label for="f-reply">Reply by email</label>
+            <textarea id="f-reply" name="body" required maxlength={5000} rows={4} />
+          </div>
+        </PostForm>
+      ) : null}
+    </Section>
+  )
+}
+
 const TIMELINE_WORDS: Record<string, string> = {
   ...SOURCE_WORDS,
   call: 'Called the clinic',
   sms: 'Sent a text',
   whatsapp: 'Sent a WhatsApp message',
   reply: 'The clinic answered',
+  chat: 'Chatted on the website',
   appointment: 'Booked an appointment',
   status: 'Status changed',
 }
@@ -287,6 +330,27 @@ export const leadPage = page('leads', async (c, s) => {
   const canBook = canEdit(s.principal.role, 'appointments') && lead.contact.phone !== null
   const list = canBook ? await listTreatments(db, s.clinic.id, { limit: 500 }) : null
   return c.html(<LeadPage {...v} lead={lead} treatments={list?.items ?? null} />)
+})
+
+/** POST /leads/:id/reply: an email to the lead, through the one email queue. */
+export const leadReplyPost = page('leads', async (c, s) => {
+  const id = c.req.param('id') ?? ''
+  const body = String((await formOf(c)).body ?? '').trim()
+  if (!body || body.length > 5000)
+    return renderError(c, 400, 'Write a reply of up to 5,000 characters.')
+  const { db, config } = c.var
+  try {
+    await replyToLeadByEmail(
+      { db, env: c.env, config },
+      s.principal,
+      { leadId: id, body, clinicName: s.clinic.name },
+      Date.now(),
+    )
+  } catch (err) {
+    if (err instanceof ProblemError) return renderError(c, err.status, err.detail ?? 'Not sent.')
+    throw err
+  }
+  return c.redirect(`/leads/${encodeURIComponent(id)}?notice=lead-replied`, 303)
 })
 
 /** POST /leads/:id/book: an appointment under the lead's phone; the lead becomes booked. */

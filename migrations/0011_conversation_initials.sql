@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `name_initials` text;
