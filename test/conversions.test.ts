@@ -269,6 +269,29 @@ describe('conversion uploads', () => {
   })
 })
 
+describe('bookings imported by CSV', () => {
+  it('book their people’s leads and report the ad conversion, once however often re-imported', async () => {
+    const clinic = await createTestClinic()
+    const leadId = await leadFromAd(clinic, { fbclid: 'FB-csv' })
+    const admin = await clinic.as('admin')
+    const when = new Date(Date.now() - 3_600_000).toISOString()
+    const csv = `phone,created,value\n${PHONE},${when},450.00\n07700900999,${when},\n`
+    for (let i = 0; i < 2; i++) {
+      const res = await call('/api/v1/appointments/import', {
+        method: 'POST',
+        headers: { ...admin.headers, 'content-type': 'text/csv' },
+        body: csv,
+      })
+      expect(res.status).toBe(200)
+    }
+    const [lead] = await db.select().from(leads).where(eq(leads.id, leadId))
+    expect(lead).toMatchObject({ status: 'booked' })
+    expect(lead?.appointmentId).toMatch(/^apt_/)
+    const rows = await db.select().from(conversions).where(eq(conversions.leadId, leadId))
+    expect(rows.map((r) => [r.platform, r.appointmentId])).toEqual([['meta', lead!.appointmentId]])
+  })
+})
+
 describe('identifier normalisation (every input)', () => {
   it('is idempotent, trims and lower-cases emails; Google drops dots from Gmail names only', () => {
     fc.assert(

@@ -26,6 +26,7 @@ import { contactHash, sha256Hex } from '../privacy/crypto'
 import { MAX_IMPORT_ROWS, parseAppointmentCsv } from './csv'
 import {
   bookAppointment,
+  bookLeads,
   type ClinicSettings,
   insertAppointments,
   loadAppointments,
@@ -320,6 +321,11 @@ appointmentsRouter.openapi(importAppointmentsRoute, async (c) => {
     })
   })
   await settleAppointments(c.env, clinic, [...toSettle.values()])
+  // Imported bookings book their people's leads and report ad conversions, as a single booking does.
+  const fresh = stored.flatMap((s, i) =>
+    s.created ? [{ ...bookings[i]!, id: s.id, valuePence: bookings[i]!.valuePence ?? null }] : [],
+  )
+  await bookLeads(c.env, db, clinic, fresh, Date.now())
   const imported = stored.filter((s) => s.created).length
   const result = { imported, duplicates: stored.length - imported, errors: parsed.errors }
   await audit(c.env, clinic.id, {

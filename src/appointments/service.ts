@@ -103,6 +103,50 @@ export async function treatmentsByName(
 type AppointmentRow = typeof appointments.$inferSelect
 
 /**
+ * The leads of these appointments' people become `booked` and linked (one batch per 100
+ * statements), and a lead from an ad with ads consent has its booking reported (a conversion
+ * queued, once per platform). For single bookings and CSV imports alike.
+ */
+export async function bookLeads(
+  env: Bindings,
+  db: Db,
+  clinic: Pick<ClinicRow, 'id' | 'defaultAppointmentValuePence'>,
+  rows: ReadonlyArray<{
+    id: string
+    callerHash: string | null
+    createdAt: number
+    valuePence: number | null
+  }>,
+  now: number,
+): Promise<void> {
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const { statements, booked } = await bookedLeadStatements(
+    db,
+    clinic.id,
+    rows.flatMap((r) =>
+      r.callerHash ? [{ appointmentId: r.id, phoneHash: r.callerHash, at: r.createdAt }] : [],
+    ),
+  )
+  for (const chunk of slices(statements, 100)) {
+    await db.batch(chunk as [(typeof chunk)[number], ...typeof chunk])
+  }
+  for (const b of booked) {
+    await queueConversion(
+      env,
+      db,
+      {
+        clinicId: clinic.id,
+        phoneHash: b.phoneHash,
+        appointmentId: b.appointmentId,
+        at: b.at,
+        valuePence: byId.get(b.appointmentId)?.valuePence ?? clinic.defaultAppointmentValuePence,
+      },
+      now,
+    )
+  }
+}
+
+/**
  * Stores bookings (INSERT … ON CONFLICT DO NOTHING on the clinic's externalId, so a repeat is a
  * no-op) and returns, per input, the stored row's id and whether this call created it.
  */
@@ -417,23 +461,13 @@ export async function bookAppointment(
   if (!row) throw notFound()
   // The person's lead (if a form or a call made one) is booked and linked. Idempotent, so a
   // repeat of the same booking repairs a link an earlier attempt failed to write.
-  const leadWrites = await bookedLeadStatements(db, clinic.id, booking.callerHash, row.id, now)
-  if (leadWrites) {
-    await db.batch(leadWrites)
-    // A lead from an ad who chose ads consent: the booking is reported (queued, once per platform).
-    await queueConversion(
-      env,
-      db,
-      {
-        clinicId: clinic.id,
-        phoneHash: booking.callerHash,
-        appointmentId: row.id,
-        at: row.createdAt,
-        valuePence: row.valuePence ?? clinic.defaultAppointmentValuePence,
-      },
-      now,
-    )
-  }
+  await bookLeads(
+    env,
+    db,
+    clinic,
+    [{ ...row, callerHash: row.callerHash ?? booking.callerHash }],
+    now,
+  )
   // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.
   const outcomes = await settleAppointments(env, clinic, [
     {
