@@ -516,7 +516,9 @@ describe('replying from the lead page', () => {
     expect((await post('body=')).status).toBe(400)
     const [untouched] = await db.select().from(leads).where(eq(leads.id, leadId))
     expect(untouched?.lastReplyAt).toBe(null)
-    const sent = await post(`body=${encodeURIComponent('Yes, bonding can fix that. Call us to book.')}`)
+    const sent = await post(
+      `body=${encodeURIComponent('Yes, bonding can fix that. Call us to book.')}`,
+    )
     expect(sent.status).toBe(303)
     const [row] = await db.select().from(leads).where(eq(leads.id, leadId))
     expect(row?.lastReplyAt).not.toBe(null)
