@@ -111,7 +111,7 @@ const OtherCallSchema = z.object({
 const TextSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(['text-back', 'reply', 'reminder', 'follow-up', 'email']),
+    kind: z.enum(['text-back', 'reply', 'reminder', 'follow-up', 'automation', 'email']),
     channel: z.enum(['sms', 'whatsapp', 'email']),
     status: z.string(),
     toMasked: z.string(),

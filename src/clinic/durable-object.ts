@@ -28,15 +28,24 @@ import {
   type AuditInput,
   type AuditVerification,
 } from '../audit/chain'
+import { WakeBook } from '../automations/wake-book'
 import { acceptChatSocket, onChatFrame, pushChatLine } from '../conversations/chat-sockets'
 import { ConversationTurns, type TurnClaim } from '../conversations/turns'
 import type { ChatLine } from '../conversations/web-chat'
 import type { Bindings } from '../env'
+import { jobQueue } from '../jobs/messages'
 import { newId } from '../lib/ids'
 import { logError } from '../lib/logger'
+import { slices } from '../lib/slices'
 
 /** Storage key of the clinic's id (this object's name), for the alarm. */
 const CLINIC_ID_KEY = 'clinic-id'
+
+/** Ids per `scheduled-due` job, and how many the alarm hands over at a time. */
+export const WAKE_JOB_IDS = 25
+const WAKE_BATCH = 2500
+/** How soon the alarm tries again when the queue refused the hand-over. */
+const WAKE_RETRY_MS = 10_000
 
 /** Column names that hold a person's keyed hash (see eraseSubject). */
 const SUBJECT_HASH_COLUMN = /^(caller|contact|subject|sender|recipient|patient)_?hash$/i
@@ -45,12 +54,58 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
   private readonly audit: AuditChain
   private readonly attribution: AttributionWorkingSet
   private readonly turns: ConversationTurns
+  private readonly wakes: WakeBook
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env)
     this.audit = new AuditChain(ctx.storage.sql)
     this.attribution = new AttributionWorkingSet(ctx.storage.sql)
     this.turns = new ConversationTurns(ctx.storage.sql)
+    this.wakes = new WakeBook(ctx.storage.sql)
+  }
+
+  /**
+   * Reminders, follow-ups and automation runs (src/automations): wake these ids at these times.
+   * Idempotent (a second call moves an entry to the time given).
+   */
+  async scheduleWakes(items: Array<{ id: string; dueAt: number }>): Promise<void> {
+    this.wakes.put(items)
+    await this.rememberClinicId()
+    const next = this.wakes.next()
+    if (next !== null) await this.armAt(next)
+  }
+
+  /** How many wake-ups wait (tests, diagnostics). */
+  async pendingWakes(): Promise<number> {
+    return this.wakes.size()
+  }
+
+  /** Hands what is due to the queue; the entries leave the book once the queue has them. */
+  private async fireWakes(clinicId: string): Promise<void> {
+    const due = this.wakes.due(Date.now(), WAKE_BATCH)
+    if (due.length === 0) return
+    try {
+      const jobs = [...slices(due, WAKE_JOB_IDS)].map((ids) => ({
+        body: { type: 'scheduled-due' as const, clinicId, ids },
+      }))
+      for (const batch of slices(jobs, 100)) await jobQueue(this.env).sendBatch(batch)
+      this.wakes.remove(due)
+    } catch (err) {
+      logError('wake hand-over failed', err, { clinicId, due: due.length })
+      await this.armAt(Date.now() + WAKE_RETRY_MS)
+    }
+  }
+
+  /** Sets the alarm to `at` unless one is already set sooner (one alarm serves every use). */
+  private async armAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at)
+  }
+
+  private async rememberClinicId(): Promise<void> {
+    if (this.ctx.id.name && (await this.ctx.storage.get(CLINIC_ID_KEY)) === undefined) {
+      await this.ctx.storage.put(CLINIC_ID_KEY, this.ctx.id.name)
+    }
   }
 
   /** Conversations (src/conversations/turns.ts): claims the AI's turn for a patient message. */
@@ -158,37 +213,38 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
 
   /** Repair: writes the decisions D1 has not confirmed, then re-arms with backoff if that failed. */
   override async alarm(): Promise<void> {
-    await this.syncAttribution()
-  }
-
-  private async syncAttribution(): Promise<void> {
-    const pending = this.attribution.unsynced(SYNC_BATCH)
-    if (pending.length === 0) return
     const clinicId = this.ctx.id.name ?? (await this.ctx.storage.get<string>(CLINIC_ID_KEY))
     if (!clinicId) return
+    await this.syncAttribution(clinicId)
+    await this.fireWakes(clinicId)
+    const next = this.wakes.next()
+    if (next !== null) await this.armAt(Math.max(next, Date.now()))
+  }
+
+  private async syncAttribution(clinicId: string): Promise<void> {
+    const pending = this.attribution.unsynced(SYNC_BATCH)
+    if (pending.length === 0) return
     try {
       // D1 I/O opens the input gate: decisions taken meanwhile carry a newer settledAt, which
       // this confirmation (keyed by settledAt) leaves unsynced for the next write.
       await writeUnsynced(this.env, clinicId, pending)
       this.attribution.confirmSynced(confirmationsOf(pending))
       this.attribution.syncSucceeded()
-      if (this.attribution.unsyncedCount() > 0) await this.ctx.storage.setAlarm(Date.now() + 1000)
+      if (this.attribution.unsyncedCount() > 0) await this.armAt(Date.now() + 1000)
     } catch (err) {
       const failures = this.attribution.syncFailed()
       logError('attribution sync failed', err, { step: 'alarm', clinicId, failures })
-      await this.ctx.storage.setAlarm(Date.now() + syncBackoffMs(failures))
+      await this.armAt(Date.now() + syncBackoffMs(failures))
     }
   }
 
   /** Makes sure an alarm will check on unsynced decisions (an existing one is kept). */
   private async armSync(): Promise<void> {
     if (this.attribution.unsyncedCount() === 0) return
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      // The alarm needs the clinic's id to write to D1; kept in case the platform does not
-      // pass the object's name to an alarm invocation.
-      if (this.ctx.id.name) await this.ctx.storage.put(CLINIC_ID_KEY, this.ctx.id.name)
-      await this.ctx.storage.setAlarm(Date.now() + SYNC_GRACE_MS)
-    }
+    // The alarm needs the clinic's id to write to D1; kept in case the platform does not pass
+    // the object's name to an alarm invocation. An alarm already set sooner is kept.
+    await this.rememberClinicId()
+    await this.armAt(Date.now() + SYNC_GRACE_MS)
   }
 
   /** Closes the attribution window before `beforeMs` (bookings earlier are final). */
@@ -319,5 +375,6 @@ export class ClinicDurableObject extends DurableObject<Bindings> {
     // Recreate the (now empty) tables so a late call cannot fail on this instance.
     new AuditChain(this.ctx.storage.sql)
     new AttributionWorkingSet(this.ctx.storage.sql)
+    new WakeBook(this.ctx.storage.sql)
   }
 }

@@ -8,12 +8,16 @@ import type { Cursor } from '../lib/pagination'
 import { conflict } from '../lib/problem'
 import type { Db } from './client'
 import type {
+  appointments,
+  automationRuns,
+  automations,
   calls,
   conversationMessages,
   conversations,
   conversions,
   leads,
   privacyRequests,
+  scheduledMessages,
   trackingNumbers,
 } from './schema'
 
@@ -25,6 +29,10 @@ type OwnedTable =
   | typeof leads
   | typeof conversions
   | typeof trackingNumbers
+  | typeof scheduledMessages
+  | typeof automations
+  | typeof automationRuns
+  | typeof appointments
 
 /** `clinic_id = clinicId AND …conditions`: the scope every clinic-owned query starts from. */
 export function ownedBy(

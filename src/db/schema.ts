@@ -46,6 +46,20 @@ export const clinics = sqliteTable('clinics', {
   googleAdsCustomerId: text('google_ads_customer_id'),
   googleConversionAction: text('google_conversion_action'),
   metaPixelId: text('meta_pixel_id'),
+  /**
+   * Reminders and follow-ups (docs/AUTOMATIONS.md): off until the clinic switches reminders on;
+   * offsets are JSON minutes before the appointment (null: the defaults); templates null: the
+   * default wording. Quiet hours are local `HH:MM`; nothing automated goes out inside them.
+   */
+  remindersEnabled: integer('reminders_enabled', { mode: 'boolean' }).notNull().default(false),
+  reminderOffsets: text('reminder_offsets'),
+  reminderTemplate: text('reminder_template'),
+  followUpNoReplyHours: integer('follow_up_no_reply_hours').notNull().default(4),
+  followUpTemplate: text('follow_up_template'),
+  followUpEnquiryHours: integer('follow_up_enquiry_hours').notNull().default(48),
+  followUpWeeklyCap: integer('follow_up_weekly_cap').notNull().default(2),
+  quietStart: text('quiet_start').notNull().default('20:00'),
+  quietEnd: text('quiet_end').notNull().default('08:00'),
   /** Billing (coming next): plan, status and the contract end that starts the 6-month clock. */
   plan: text('plan'),
   billingStatus: text('billing_status'),
@@ -304,7 +318,7 @@ export const outboundMessages = sqliteTable(
     /** Idempotency: one row per intent, e.g. `text-back:<callId>`. */
     dedupeKey: text('dedupe_key').notNull(),
     kind: text('kind', {
-      enum: ['text-back', 'reply', 'reminder', 'follow-up', 'email'],
+      enum: ['text-back', 'reply', 'reminder', 'follow-up', 'automation', 'email'],
     }).notNull(),
     channel: text('channel', { enum: ['sms', 'whatsapp', 'email'] }).notNull(),
     callId: text('call_id'),
@@ -391,6 +405,8 @@ export const appointments = sqliteTable(
     ruleVersion: integer('rule_version'),
     settledAt: integer('settled_at'),
     receivedAt: integer('received_at').notNull(),
+    /** When the practice cancelled it (its reminders are cancelled; attribution is unchanged). */
+    cancelledAt: integer('cancelled_at'),
   },
   (t) => [
     uniqueIndex('appointments_clinic_external_uq').on(t.clinicId, t.externalId),
@@ -627,8 +643,8 @@ export const staffAlerts = sqliteTable(
   {
     id: id(),
     clinicId: clinicId(),
-    kind: text('kind', { enum: ['needs-human', 'missed-call'] }).notNull(),
-    /** The conversation or call id. */
+    kind: text('kind', { enum: ['needs-human', 'missed-call', 'automation'] }).notNull(),
+    /** The conversation or call id (an automation's: its run id). */
     ref: text('ref').notNull(),
     createdAt: integer('created_at').notNull(),
     /** When the digest that carried it was queued; null while pending. */
@@ -801,5 +817,102 @@ export const conversions = sqliteTable(
   (t) => [
     uniqueIndex('conversions_booking_uq').on(t.clinicId, t.appointmentId, t.platform),
     index('conversions_list_idx').on(t.clinicId, t.createdAt),
+  ],
+)
+
+/**
+ * Automated messages waiting for their time (docs/AUTOMATIONS.md): appointment reminders,
+ * follow-ups and automations' messages. One row per intent (`dedupe_key`), so scheduling twice
+ * changes nothing; the clinic's Durable Object holds the ids and times and wakes them. The
+ * recipient is kept sealed only until the row settles.
+ */
+export const scheduledMessages = sqliteTable(
+  'scheduled_messages',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    kind: text('kind', {
+      enum: ['reminder', 'no-reply-check', 'enquiry-follow-up', 'automation'],
+    }).notNull(),
+    /** `reminder:<appointment>:<offset>`, `no-reply:<call>`, `enquiry:<lead>`, `run:<run>:<n>`. */
+    dedupeKey: text('dedupe_key').notNull(),
+    /** The appointment, call, lead or automation run it is about. */
+    ref: text('ref').notNull(),
+    recipientHash: text('recipient_hash').notNull(),
+    toSealed: text('to_sealed'),
+    /** An automation's own words (sealed) and purpose; null for reminders and follow-ups. */
+    bodySealed: text('body_sealed'),
+    purpose: text('purpose', { enum: ['service', 'marketing'] }).notNull(),
+    dueAt: integer('due_at').notNull(),
+    status: text('status', {
+      enum: ['pending', 'sending', 'sent', 'sandboxed', 'cancelled', 'skipped', 'failed'],
+    })
+      .notNull()
+      .default('pending'),
+    /** Why it was skipped, cancelled or moved (a rule's name, never personal data). */
+    reason: text('reason'),
+    outboxId: text('outbox_id'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [
+    uniqueIndex('scheduled_messages_dedupe_uq').on(t.clinicId, t.dedupeKey),
+    index('scheduled_messages_due_idx').on(t.clinicId, t.status, t.dueAt),
+    index('scheduled_messages_ref_idx').on(t.clinicId, t.ref),
+  ],
+)
+
+/** A clinic's automation: when *trigger*, after *delay*, if *conditions*, do *actions*. */
+export const automations = sqliteTable(
+  'automations',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    name: text('name').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    trigger: text('trigger', {
+      enum: [
+        'missed-call',
+        'lead-created',
+        'conversation-needs-human',
+        'appointment-booked',
+        'no-reply',
+      ],
+    }).notNull(),
+    delayMinutes: integer('delay_minutes').notNull().default(0),
+    /** JSON array of conditions (src/automations/rules.ts). */
+    conditions: text('conditions').notNull().default('[]'),
+    /** JSON array of actions. */
+    actions: text('actions').notNull().default('[]'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [index('automations_trigger_idx').on(t.clinicId, t.trigger)],
+)
+
+/** One run of an automation for one trigger event (at most one: `event_key`), with its outcome. */
+export const automationRuns = sqliteTable(
+  'automation_runs',
+  {
+    id: id(),
+    clinicId: clinicId(),
+    automationId: text('automation_id').notNull(),
+    /** The trigger event (`missed-call:<call id>`, …): a second delivery makes no second run. */
+    eventKey: text('event_key').notNull(),
+    /** JSON: the ids the event concerns (call, lead, conversation, appointment) and its channel. */
+    subject: text('subject').notNull(),
+    contactHash: text('contact_hash'),
+    dueAt: integer('due_at').notNull(),
+    status: text('status', { enum: ['scheduled', 'running', 'done', 'skipped', 'failed'] })
+      .notNull()
+      .default('scheduled'),
+    /** JSON: the reason it was skipped, or what each action did. */
+    outcome: text('outcome'),
+    ranAt: integer('ran_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('automation_runs_event_uq').on(t.automationId, t.eventKey),
+    index('automation_runs_list_idx').on(t.clinicId, t.automationId, t.createdAt),
   ],
 )

@@ -1,6 +1,7 @@
 /** Which handler runs each job type. */
 import { staffAlertDigestHandler } from '../alerts/alerts'
 import { notifyAttribution } from '../attribution/notify'
+import { scheduledDueHandler } from '../automations/due'
 import { copyRecording } from '../calls/recordings'
 import { createAiReplyHandler } from '../conversations/ai-reply'
 import { createConversationSendHandler } from '../conversations/send'
@@ -23,6 +24,7 @@ import {
 const nothingToUndo = async () => undefined
 
 export const jobHandlers: JobHandlers = {
+  'scheduled-due': scheduledDueHandler,
   'text-back': createTextBackHandler(),
   'ai-reply': createAiReplyHandler(),
   'conversation-send': createConversationSendHandler(),

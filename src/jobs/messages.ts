@@ -115,7 +115,14 @@ export type ConversionUploadJob = {
   conversionId: string
 }
 
+/**
+ * Scheduled things that fell due (src/automations): automated messages (`sch_…`) and automation
+ * runs (`arn_…`), handed over by the clinic's Durable Object alarm.
+ */
+export type ScheduledDueJob = { type: 'scheduled-due'; clinicId: string; ids: string[] }
+
 export type JobMessage =
+  | ScheduledDueJob
   | TextBackJob
   | ConversionUploadJob
   | AttributionJob

@@ -73,7 +73,7 @@ export function priorityOf(
 }
 
 /** The clinic's treatment values by lower-cased name (what a form's `treatment` names). */
-async function treatmentValues(db: Db, clinicId: string): Promise<Map<string, number>> {
+export async function treatmentValues(db: Db, clinicId: string): Promise<Map<string, number>> {
   const rows = await db
     .select({ name: treatments.name, value: treatments.valuePence })
     .from(treatments)
