@@ -125,6 +125,12 @@ export function digestText(
 ) {
   const humans = alerts.filter((a) => a.kind === 'needs-human')
   const missed = alerts.filter((a) => a.kind === 'missed-call')
+  // An automation's notice (ref: the page it is about) not already listed above.
+  const listed = new Set([
+    ...humans.map((a) => `inbox/${a.ref}`),
+    ...missed.map((a) => `calls/${a.ref}`),
+  ])
+  const notices = alerts.filter((a) => a.kind === 'automation' && !listed.has(a.ref))
   const lines: string[] = []
   if (humans.length > 0) {
     lines.push(
@@ -140,9 +146,17 @@ export function digestText(
       '',
     )
   }
+  if (notices.length > 0) {
+    lines.push(
+      `${notices.length} from your automations:`,
+      ...notices.map((a) => `  ${baseUrl}/${a.ref}`),
+      '',
+    )
+  }
   const parts = [
     humans.length > 0 ? `${humans.length} to answer` : null,
     missed.length > 0 ? `${missed.length} missed` : null,
+    notices.length > 0 ? `${notices.length} from automations` : null,
   ].filter(Boolean)
   return {
     subject: `${clinicName}: ${parts.join(', ')}`,

@@ -7,7 +7,15 @@
 import { z } from '@hono/zod-openapi'
 import { desc, gte, lte } from 'drizzle-orm'
 import { audit } from '../audit/audit'
-import { answers, byId, jsonBody, jsonResponse, listing, problem } from '../auth/openapi'
+import {
+  answers,
+  byId,
+  IdParamSchema,
+  jsonBody,
+  jsonResponse,
+  listing,
+  problem,
+} from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import { findClinicCall } from '../calls/calls.service'
 import { type ClinicRow, findClinic } from '../clinic/find'
@@ -25,9 +33,10 @@ import { normalisePhone } from '../phone/phone'
 import { contactHash, sha256Hex } from '../privacy/crypto'
 import { MAX_IMPORT_ROWS, parseAppointmentCsv } from './csv'
 import {
+  afterBookings,
   bookAppointment,
-  bookLeads,
   type ClinicSettings,
+  changeAppointment,
   insertAppointments,
   loadAppointments,
   type NewAppointment,
@@ -51,6 +60,7 @@ const AppointmentSchema = z
     scheduledFor: z.string().nullable(),
     treatmentId: z.string().nullable(),
     valuePence: z.number().int().openapi({ example: 7070 }),
+    cancelledAt: z.string().nullable().openapi({ description: '(v1.1) When it was cancelled.' }),
     attribution: z.object({
       status: z.enum(['recovered', 'unattributed']),
       callId: z.string().nullable(),
@@ -101,6 +111,37 @@ const createAppointmentRoute = route('appointments:write', 'post /appointments',
 const getAppointmentRoute = route('appointments:read', 'get /appointments/{id}', {
   summary: 'One appointment with its current attribution',
   ...byId(AppointmentSchema, 'The appointment'),
+})
+
+const ChangeAppointmentSchema = z
+  .object({
+    scheduledFor: InstantSchema.optional().openapi({
+      description: 'Moved: its reminders move with it.',
+    }),
+    cancelled: z.literal(true).optional().openapi({
+      description: 'Cancelled: its reminders are cancelled (attribution is unchanged).',
+    }),
+  })
+  .strict()
+  .refine((b) => b.scheduledFor !== undefined || b.cancelled !== undefined, {
+    message: 'Give scheduledFor or cancelled',
+    path: ['scheduledFor'],
+  })
+  .openapi('ChangeAppointment')
+
+const changeAppointmentRoute = route('appointments:write', 'patch /appointments/{id}', {
+  summary: '(v1.1) Move or cancel an appointment; its reminders follow',
+  request: { params: IdParamSchema, body: jsonBody(ChangeAppointmentSchema) },
+  responses: answers(
+    200,
+    AppointmentSchema,
+    'The appointment as it is now',
+    400,
+    401,
+    403,
+    404,
+    409,
+  ),
 })
 
 const ListAppointmentsQuery = z.object({
@@ -167,6 +208,7 @@ appointmentsRouter.openapi(createAppointmentRoute, async (c) => {
     clinic,
     {
       callerHash: await bookingCallerHash(db, config, clinic, body),
+      phone: body.phone ? (normalisePhone(body.phone, clinic.country)?.e164 ?? null) : null,
       externalId: body.externalId ?? null,
       createdAt: body.createdAt ? Date.parse(body.createdAt) : now,
       scheduledFor: body.scheduledFor ? Date.parse(body.scheduledFor) : null,
@@ -272,6 +314,25 @@ appointmentsRouter.openapi(getAppointmentRoute, async (c) => {
   return c.json(toView(row, clinic), 200)
 })
 
+appointmentsRouter.openapi(changeAppointmentRoute, async (c) => {
+  const { id } = c.req.valid('param')
+  const body = c.req.valid('json')
+  const { db, principal } = c.var
+  const clinic = await clinicOf(c, principal.clinicId)
+  const row = await changeAppointment(
+    c.env,
+    db,
+    clinic,
+    id,
+    {
+      scheduledFor: body.scheduledFor ? Date.parse(body.scheduledFor) : undefined,
+      cancelled: body.cancelled === true,
+    },
+    Date.now(),
+  )
+  return c.json(toView(row, clinic), 200)
+})
+
 appointmentsRouter.openapi(importAppointmentsRoute, async (c) => {
   const { db, config, principal } = c.var
   const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
@@ -323,9 +384,18 @@ appointmentsRouter.openapi(importAppointmentsRoute, async (c) => {
   await settleAppointments(c.env, clinic, [...toSettle.values()])
   // Imported bookings book their people's leads and report ad conversions, as a single booking does.
   const fresh = stored.flatMap((s, i) =>
-    s.created ? [{ ...bookings[i]!, id: s.id, valuePence: bookings[i]!.valuePence ?? null }] : [],
+    s.created
+      ? [
+          {
+            ...bookings[i]!,
+            id: s.id,
+            valuePence: bookings[i]!.valuePence ?? null,
+            phone: parsed.bookings[i]!.e164,
+          },
+        ]
+      : [],
   )
-  await bookLeads(c.env, db, clinic, fresh, Date.now())
+  await afterBookings(c.env, db, clinic, fresh, Date.now())
   const imported = stored.filter((s) => s.created).length
   const result = { imported, duplicates: stored.length - imported, errors: parsed.errors }
   await audit(c.env, clinic.id, {

@@ -8,24 +8,33 @@ import { settleFacts } from '../attribution/notify'
 import { writeOutcomes } from '../attribution/outcomes'
 import { explainOutcome } from '../attribution/rules'
 import type { StoredOutcome } from '../attribution/working-set'
+import { emitTrigger } from '../automations/engine'
+import { cancelReminders, scheduleReminders } from '../automations/scheduled'
 import { findClinicCall } from '../calls/calls.service'
 import type { CallRow } from '../calls/store'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
 import { olderThan, ownedBy } from '../db/clinic-row'
-import { appointments, calls, treatments } from '../db/schema'
-import type { Bindings } from '../env'
+import { appointments, calls, scheduledMessages, treatments } from '../db/schema'
+import { type Bindings, getConfig } from '../env'
 import { queueConversion } from '../leads/conversions'
 import { bookedLeadStatements } from '../leads/leads.service'
 import { newId } from '../lib/ids'
-import { badRequest, notFound } from '../lib/problem'
+import { badRequest, conflict, notFound } from '../lib/problem'
 import { IN_LIST_MAX, slices } from '../lib/slices'
 import { MINUTE_MS, toIso, toIsoOrNull } from '../lib/time'
+import { clinicKeyring } from '../privacy/crypto'
 
 /** The settings a booking needs (a clinic row from src/clinic/find.ts has them all). */
 export type ClinicSettings = Pick<
   ClinicRow,
-  'id' | 'country' | 'timezone' | 'attributionWindowDays' | 'defaultAppointmentValuePence'
+  | 'id'
+  | 'country'
+  | 'timezone'
+  | 'attributionWindowDays'
+  | 'defaultAppointmentValuePence'
+  | 'remindersEnabled'
+  | 'reminderOffsets'
 >
 
 /** A booking ready to store: the caller already hashed and the value already resolved. */
@@ -46,6 +55,7 @@ export type AppointmentView = {
   scheduledFor: string | null
   treatmentId: string | null
   valuePence: number
+  cancelledAt: string | null
   attribution: {
     status: 'recovered' | 'unattributed'
     callId: string | null
@@ -101,6 +111,88 @@ export async function treatmentsByName(
 }
 
 type AppointmentRow = typeof appointments.$inferSelect
+
+/**
+ * Moves or cancels an appointment (the practice changed it): a cancelled one's pending reminders
+ * are cancelled, a moved one's are cancelled and scheduled again for the new time (to the number
+ * its reminders already had). A cancelled appointment cannot be moved (409). Attribution is
+ * unchanged: the booking was made.
+ */
+export async function changeAppointment(
+  env: Bindings,
+  db: Db,
+  clinic: ClinicSettings,
+  id: string,
+  change: { scheduledFor: number | undefined; cancelled: boolean },
+  now: number,
+) {
+  const [before] = await loadAppointments(db, clinic.id, [id])
+  if (!before) throw notFound('No such appointment.')
+  if (before.cancelledAt && change.scheduledFor !== undefined) {
+    throw conflict('This appointment was cancelled; book a new one instead.')
+  }
+  const byAppointment = ownedBy(appointments, clinic.id, eq(appointments.id, id))
+  if (change.cancelled) {
+    if (!before.cancelledAt) {
+      await db.update(appointments).set({ cancelledAt: now }).where(byAppointment)
+    }
+    await cancelReminders(db, clinic.id, id, 'appointment-cancelled')
+  } else if (change.scheduledFor !== undefined && change.scheduledFor !== before.scheduledFor) {
+    await db.update(appointments).set({ scheduledFor: change.scheduledFor }).where(byAppointment)
+    const [had] = await db
+      .select({ toSealed: scheduledMessages.toSealed })
+      .from(scheduledMessages)
+      .where(ownedBy(scheduledMessages, clinic.id, eq(scheduledMessages.ref, id)))
+      .limit(1)
+    await scheduleReminders(
+      env,
+      db,
+      clinic,
+      { id, callerHash: before.callerHash, scheduledFor: change.scheduledFor },
+      { sealed: had?.toSealed ?? null },
+      now,
+    )
+  }
+  const [after] = await loadAppointments(db, clinic.id, [id])
+  return after!
+}
+
+/**
+ * What follows new bookings (the API, the pages' Book, a CSV import): their people's leads are
+ * booked (and ad conversions queued), their reminders scheduled, and the `appointment-booked`
+ * automations triggered — each idempotent.
+ */
+export async function afterBookings(
+  env: Bindings,
+  db: Db,
+  clinic: ClinicSettings,
+  rows: ReadonlyArray<{
+    id: string
+    callerHash: string | null
+    createdAt: number
+    scheduledFor: number | null
+    valuePence: number | null
+    phone?: string | null
+  }>,
+  now: number,
+): Promise<void> {
+  await bookLeads(env, db, clinic, rows, now)
+  const keyring = rows.some((r) => r.phone)
+    ? await clinicKeyring(db, getConfig(env), clinic.id)
+    : null
+  for (const row of rows) {
+    const sealed = row.phone && keyring ? await keyring.seal(row.phone) : null
+    await scheduleReminders(env, db, clinic, row, { sealed }, now)
+    await emitTrigger(env, db, {
+      clinicId: clinic.id,
+      trigger: 'appointment-booked',
+      key: row.id,
+      at: now,
+      contactHash: row.callerHash,
+      subject: { appointmentId: row.id },
+    })
+  }
+}
 
 /**
  * The leads of these appointments' people become `booked` and linked (one batch per 100
@@ -298,6 +390,7 @@ export function toView(
     scheduledFor: toIsoOrNull(row.scheduledFor),
     treatmentId: row.treatmentId,
     valuePence: row.valuePence ?? clinic.defaultAppointmentValuePence,
+    cancelledAt: toIsoOrNull(row.cancelledAt),
     attribution: {
       status,
       callId,
@@ -408,6 +501,8 @@ export async function getCountedAppointment(
 /** A booking as staff or a practice system give it; the caller is already hashed. */
 export type BookingInput = {
   callerHash: string
+  /** The booking's own number (E.164, in memory), sealed for its reminders; else one the clinic has. */
+  phone?: string | null
   createdAt: number
   scheduledFor: number | null
   treatmentId: string | null
@@ -459,13 +554,14 @@ export async function bookAppointment(
   const [stored] = await insertAppointments(db, clinic.id, [booking], now)
   const [row] = await loadAppointments(db, clinic.id, [stored!.id])
   if (!row) throw notFound()
-  // The person's lead (if a form or a call made one) is booked and linked. Idempotent, so a
-  // repeat of the same booking repairs a link an earlier attempt failed to write.
-  await bookLeads(
+  // The person's lead (if a form or a call made one) is booked and linked, reminders are
+  // scheduled, automations hear of it. Idempotent, so a repeat of the same booking repairs what an
+  // earlier attempt failed to write.
+  await afterBookings(
     env,
     db,
     clinic,
-    [{ ...row, callerHash: row.callerHash ?? booking.callerHash }],
+    [{ ...row, callerHash: row.callerHash ?? booking.callerHash, phone: input.phone ?? null }],
     now,
   )
   // Settle even a repeat: the object ignores a known appointment, and this returns its outcome.

@@ -132,7 +132,7 @@ export function parseReminderKey(key: string): { offset: number; scheduledFor: n
 export async function scheduleReminders(
   env: Bindings,
   db: Db,
-  clinic: ClinicRow,
+  clinic: Pick<ClinicRow, 'id' | 'remindersEnabled' | 'reminderOffsets'>,
   appointment: { id: string; callerHash: string | null; scheduledFor: number | null },
   number: { sealed: string | null } | null,
   now: number,

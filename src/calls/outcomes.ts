@@ -1,5 +1,6 @@
 import { alertMissedCall } from '../alerts/alerts'
 import { type notifyAttribution, queueAttribution } from '../attribution/notify'
+import { calledBefore, emitTrigger } from '../automations/engine'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
 import type { Bindings, Config } from '../env'
@@ -43,8 +44,32 @@ export async function afterInboundChange(
   if (isMissedStatus(call.status)) {
     if (change.changed) {
       await linkLaterCallback(deps.db, call)
-      // Staff hear of a missed call in opening hours (batched); never on the webhook's own path.
-      const alert = () => alertMissedCall(deps.env, clinic, call)
+      // Staff hear of a missed call in opening hours (batched), and the clinic's `missed-call`
+      // automations run; never on the webhook's own path.
+      const alert = async () => {
+        await alertMissedCall(deps.env, clinic, call)
+        await emitTrigger(deps.env, deps.db, {
+          clinicId: clinic.id,
+          trigger: 'missed-call',
+          key: call.id,
+          at: call.startedAt,
+          contactHash: call.callerHash,
+          subject: {
+            callId: call.id,
+            channel: 'call',
+            ...(call.callerHash
+              ? {
+                  firstTimeCaller: !(await calledBefore(
+                    deps.db,
+                    clinic.id,
+                    call.callerHash,
+                    call.startedAt,
+                  )),
+                }
+              : {}),
+          },
+        })
+      }
       if (deps.afterResponse) deps.afterResponse(alert)
       else await alert()
     }

@@ -6,6 +6,12 @@
 import { z } from '@hono/zod-openapi'
 import { OpeningHoursSchema, parseOpeningHours } from '../assistant/facts'
 import { CountrySchema, TimezoneSchema } from '../auth/service'
+import { ClockTimeSchema } from '../automations/rules'
+import {
+  DEFAULT_FOLLOW_UP_TEMPLATE,
+  DEFAULT_REMINDER_TEMPLATE,
+  reminderOffsets,
+} from '../automations/scheduled'
 import { badRequest } from '../lib/problem'
 import { toIso, toIsoOrNull } from '../lib/time'
 import { DEFAULT_TEXT_BACK_TEMPLATE } from '../textback/request'
@@ -49,6 +55,21 @@ export const ClinicSchema = z
       googleConversionAction: z.string().nullable().openapi({ example: '987654321' }),
       metaPixelId: z.string().nullable().openapi({ example: '1122334455667788' }),
     }),
+    /** (v1.1) Appointment reminders (docs/AUTOMATIONS.md). */
+    reminders: z.object({
+      enabled: z.boolean(),
+      offsetsMinutes: z.array(z.number().int()).openapi({ example: [10080, 2880, 120] }),
+      template: z.string().openapi({ example: DEFAULT_REMINDER_TEMPLATE }),
+    }),
+    /** (v1.1) Follow-ups: after a text-back with no reply; after an enquiry that did not book. */
+    followUps: z.object({
+      noReplyHours: z.number().int().openapi({ example: 4 }),
+      template: z.string().openapi({ example: DEFAULT_FOLLOW_UP_TEMPLATE }),
+      enquiryHours: z.number().int().openapi({ example: 48 }),
+      maxPerWeek: z.number().int().openapi({ example: 2 }),
+    }),
+    /** (v1.1) Local times between which nothing automated is sent. */
+    quietHours: z.object({ start: z.string(), end: z.string() }),
     createdAt: z.string(),
     updatedAt: z.string().nullable(),
   })
@@ -109,6 +130,35 @@ export const ClinicPatchSchema = z
         metaPixelId: adId(5, 20).nullable(),
       })
       .partial(),
+    reminders: z
+      .object({
+        enabled: z.boolean(),
+        offsetsMinutes: z
+          .array(z.number().int().min(15).max(43_200))
+          .min(1)
+          .max(5)
+          .refine((a) => new Set(a).size === a.length, 'Each offset once'),
+        /** `{clinic}`, `{time}` and `{place}` are filled in; null restores the default wording. */
+        template: z
+          .string()
+          .trim()
+          .min(1)
+          .max(MAX_TEMPLATE_LENGTH)
+          .includes('{time}', {
+            message: 'The reminder must say when: include {time}',
+          })
+          .nullable(),
+      })
+      .partial(),
+    followUps: z
+      .object({
+        noReplyHours: z.number().int().min(0).max(72),
+        template: z.string().trim().min(1).max(MAX_TEMPLATE_LENGTH).nullable(),
+        enquiryHours: z.number().int().min(0).max(336),
+        maxPerWeek: z.number().int().min(0).max(7),
+      })
+      .partial(),
+    quietHours: z.object({ start: ClockTimeSchema, end: ClockTimeSchema }),
   })
   .partial()
   .openapi('ClinicPatch', {
@@ -145,6 +195,18 @@ export function clinicJson(row: ClinicRow): ClinicJson {
       googleConversionAction: row.googleConversionAction,
       metaPixelId: row.metaPixelId,
     },
+    reminders: {
+      enabled: row.remindersEnabled,
+      offsetsMinutes: reminderOffsets(row),
+      template: row.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE,
+    },
+    followUps: {
+      noReplyHours: row.followUpNoReplyHours,
+      template: row.followUpTemplate ?? DEFAULT_FOLLOW_UP_TEMPLATE,
+      enquiryHours: row.followUpEnquiryHours,
+      maxPerWeek: row.followUpWeeklyCap,
+    },
+    quietHours: { start: row.quietStart, end: row.quietEnd },
     createdAt: toIso(row.createdAt),
     updatedAt: toIsoOrNull(row.updatedAt),
   }
@@ -172,6 +234,15 @@ export type ClinicUpdate = Partial<
     | 'googleAdsCustomerId'
     | 'googleConversionAction'
     | 'metaPixelId'
+    | 'remindersEnabled'
+    | 'reminderOffsets'
+    | 'reminderTemplate'
+    | 'followUpNoReplyHours'
+    | 'followUpTemplate'
+    | 'followUpEnquiryHours'
+    | 'followUpWeeklyCap'
+    | 'quietStart'
+    | 'quietEnd'
   >
 >
 
@@ -221,5 +292,20 @@ export function clinicUpdateFrom(patch: ClinicPatch): ClinicUpdate {
     update.googleConversionAction = ads.googleConversionAction
   }
   if (ads?.metaPixelId !== undefined) update.metaPixelId = ads.metaPixelId
+  const r = patch.reminders
+  if (r?.enabled !== undefined) update.remindersEnabled = r.enabled
+  if (r?.offsetsMinutes !== undefined) {
+    update.reminderOffsets = JSON.stringify([...r.offsetsMinutes].sort((a, b) => b - a))
+  }
+  if (r?.template !== undefined) update.reminderTemplate = r.template
+  const f = patch.followUps
+  if (f?.noReplyHours !== undefined) update.followUpNoReplyHours = f.noReplyHours
+  if (f?.template !== undefined) update.followUpTemplate = f.template
+  if (f?.enquiryHours !== undefined) update.followUpEnquiryHours = f.enquiryHours
+  if (f?.maxPerWeek !== undefined) update.followUpWeeklyCap = f.maxPerWeek
+  if (patch.quietHours) {
+    update.quietStart = patch.quietHours.start
+    update.quietEnd = patch.quietHours.end
+  }
   return update
 }

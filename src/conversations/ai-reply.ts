@@ -20,6 +20,7 @@ import {
   type ReplyDecision,
 } from '../assistant/assistant'
 import { loadClinicFacts } from '../assistant/facts'
+import { emitTrigger } from '../automations/engine'
 import { createDb, type Db } from '../db/client'
 import { ownedBy } from '../db/clinic-row'
 import { aiUsage, conversationMessages, conversations } from '../db/schema'
@@ -116,12 +117,7 @@ export const answerPatient = withJobIo<AiReplyJob, AiReplyOutcome, AiReplyDeps>(
     const replyId = await storeDecision(db, config, conversation, job, decision, now())
     await stub.finishConversationTurn(job.conversationId, job.messageId)
     if (decision.triage.handoff) {
-      await raiseStaffAlert(env, {
-        clinicId: job.clinicId,
-        kind: 'needs-human',
-        ref: job.conversationId,
-        at: now(),
-      })
+      await needsHuman(env, db, conversation, job.messageId, now())
     }
     if (replyId) {
       await sendReply(job, replyId, env, deps)
@@ -289,7 +285,27 @@ export async function handOverUnanswered(job: AiReplyJob, env: Bindings, now: nu
       updatedAt: now,
     })
     .where(and(eq(conversations.clinicId, c.clinicId), eq(conversations.id, c.id)))
-  await raiseStaffAlert(env, { clinicId: job.clinicId, kind: 'needs-human', ref: c.id, at: now })
+  await needsHuman(env, db, c, job.messageId, now)
+}
+
+/** A conversation now waits on a person: staff are alerted and `conversation-needs-human` automations run. */
+async function needsHuman(
+  env: Bindings,
+  db: Db,
+  c: ConversationRow,
+  messageId: string,
+  at: number,
+) {
+  await raiseStaffAlert(env, { clinicId: c.clinicId, kind: 'needs-human', ref: c.id, at })
+  await emitTrigger(env, db, {
+    clinicId: c.clinicId,
+    trigger: 'conversation-needs-human',
+    // One run per hand-over, keyed by the patient message it happened on.
+    key: messageId,
+    at,
+    contactHash: c.contactHash,
+    subject: { conversationId: c.id, channel: c.channel },
+  })
 }
 
 /** Queues the AI's turn for a patient message. */

@@ -6,6 +6,7 @@
 
 import { asc, gt } from 'drizzle-orm'
 import { pruneAttributionWorkingSet } from '../attribution/notify'
+import { rewakePending } from '../automations/scheduled'
 import { createDb } from '../db/client'
 import { clinics } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
@@ -152,6 +153,9 @@ export async function runClinicRollup(
 ): Promise<{ statements: number }> {
   const counted = countStatements(env.DB)
   await rollUpMetrics({ ...env, DB: counted.db }, job.clinicId, job.runAt - 2 * DAY_MS, job.runAt)
+  // Repair: reminders and follow-ups due within a day are registered with the clinic's object
+  // again, in case a registration failed (the object keeps one entry per id).
+  await rewakePending({ ...env, DB: counted.db }, createDb(counted.db), job.clinicId, job.runAt)
   return { statements: counted.count() }
 }
 

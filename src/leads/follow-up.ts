@@ -6,7 +6,12 @@
  * what the person asked for.
  */
 import { emailStaff } from '../alerts/alerts'
+import { emitTrigger } from '../automations/engine'
+import { enquiryFollowUpRow, schedule } from '../automations/scheduled'
+import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
+import { findClinicRow } from '../db/clinic-row'
+import { leads } from '../db/schema'
 import { queueEmail } from '../email/email'
 import { bookCallNoticeEmail, guideEmail, scorecardEmail } from '../email/templates'
 import type { Bindings, Config } from '../env'
@@ -84,5 +89,34 @@ export async function followUpSubmission(
     await emailStaff(env, form.clinicId, notice, (userId) =>
       idempotencyKey('book-call', stored.id, userId),
     )
+  }
+  const lead = await findClinicRow(db, leads, form.clinicId, stored.leadId)
+  if (!lead) return
+  // An enquiry from someone who chose marketing messages: one follow-up if they have not booked.
+  const clinic = await findClinic(db, form.clinicId)
+  if (
+    form.kind === 'enquiry' &&
+    s.consent.marketing &&
+    lead.phoneHash &&
+    lead.phoneSealed &&
+    clinic
+  ) {
+    const row = enquiryFollowUpRow(clinic, {
+      id: lead.id,
+      phoneHash: lead.phoneHash,
+      phoneSealed: lead.phoneSealed,
+      at: now,
+    })
+    if (row) await schedule(env, db, [row])
+  }
+  if (stored.createdLead) {
+    await emitTrigger(env, db, {
+      clinicId: form.clinicId,
+      trigger: 'lead-created',
+      key: lead.id,
+      at: now,
+      contactHash: lead.phoneHash ?? lead.emailHash,
+      subject: { leadId: lead.id, channel: form.kind === 'chat' ? 'web' : 'form' },
+    })
   }
 }

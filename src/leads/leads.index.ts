@@ -186,7 +186,7 @@ export const leadsRouter = createRouter()
         kind: form.kind,
       }),
     )
-    const { chat, ...answer } = stored
+    const { chat, createdLead: _, ...answer } = stored
     if (!chat) return c.json(answer, 201)
     // A chat's first message: the AI's turn, and the session the page connects with.
     await afterChatMessage(c.env, form.clinicId, chat)

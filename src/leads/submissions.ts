@@ -83,6 +83,8 @@ export type Stored = {
   result?: ScorecardResult
   /** A chat form's first message, filed in the person's web conversation. */
   chat?: Joined
+  /** This submission made the person's lead (not part of the answer). */
+  createdLead?: boolean
 }
 
 /** The phone in E.164 (clinic's country as default), or a field error. */
@@ -264,5 +266,6 @@ export async function storeSubmission(
     leadId,
     ...(result ? { result } : {}),
     ...(joined ? { chat: joined } : {}),
+    createdLead: !existing,
   }
 }

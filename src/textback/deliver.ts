@@ -6,10 +6,11 @@
  */
 
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import { noReplyCheckRow, wake } from '../automations/scheduled'
 import { findClinic } from '../clinic/find'
 import { WHATSAPP_WINDOW_MS, whatsappOptedIn } from '../conversations/store'
 import { createDb, type Db } from '../db/client'
-import { calls, outboundMessages, trackingNumbers } from '../db/schema'
+import { calls, outboundMessages, scheduledMessages, trackingNumbers } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import type { JobHandler } from '../jobs/consumer'
 import { type JobDeps, withJobIo } from '../jobs/deps'
@@ -106,7 +107,20 @@ export const deliverTextBack = withJobIo<TextBackJob, DeliveryOutcome, DeliveryD
     const whatsapp = row.recipientHash
       ? await whatsappRoute(db, config, job.clinicId, row.recipientHash, body, now())
       : null
-    return sendClaimed(
+    // A text-back that went out is checked on after the clinic's no-reply hours (a follow-up, the
+    // `no-reply` automations): the check is written with the sent mark, woken after it.
+    const clinic = await findClinic(db, job.clinicId)
+    const check = (sentAt: number) =>
+      clinic && row.recipientHash
+        ? noReplyCheckRow(clinic, {
+            callId: job.callId,
+            recipientHash: row.recipientHash,
+            toSealed: job.toSealed,
+            sentAt,
+          })
+        : null
+    let scheduled: ReturnType<typeof check> = null
+    const outcome = await sendClaimed(
       db,
       config,
       {
@@ -117,32 +131,40 @@ export const deliverTextBack = withJobIo<TextBackJob, DeliveryOutcome, DeliveryD
           : { to, from: sender.phoneNumber, body },
       },
       { fetch: deps.fetch, now },
-      (mode, sentAt) => [
-        ...(whatsapp
-          ? [
-              db
-                .update(outboundMessages)
-                .set({ channel: 'whatsapp' as const })
-                .where(byJob),
-            ]
-          : []),
-        db
-          .update(calls)
-          .set(
-            mode === 'sent'
-              ? {
-                  textBackStatus: 'sent',
-                  textBackReason: null,
-                  textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
-                  updatedAt: sentAt,
-                }
-              : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
-                // (and neither the metrics nor a later reply count it as a text-back).
-                { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
-          )
-          .where(byCall),
-      ],
+      (mode, sentAt) => {
+        scheduled = mode === 'sent' ? check(sentAt) : null
+        return [
+          ...(whatsapp
+            ? [
+                db
+                  .update(outboundMessages)
+                  .set({ channel: 'whatsapp' as const })
+                  .where(byJob),
+              ]
+            : []),
+          db
+            .update(calls)
+            .set(
+              mode === 'sent'
+                ? {
+                    textBackStatus: 'sent',
+                    textBackReason: null,
+                    textedBackAt: sql`COALESCE(${calls.textedBackAt}, ${sentAt})`,
+                    updatedAt: sentAt,
+                  }
+                : // Sandbox mode kept it in the outbox: nobody was texted, so the call says so
+                  // (and neither the metrics nor a later reply count it as a text-back).
+                  { textBackStatus: 'suppressed', textBackReason: 'sandboxed', updatedAt: sentAt },
+            )
+            .where(byCall),
+          ...(scheduled
+            ? [db.insert(scheduledMessages).values(scheduled).onConflictDoNothing()]
+            : []),
+        ]
+      },
     )
+    if (scheduled) await wake(ctx.env, job.clinicId, [scheduled])
+    return outcome
   },
 )
 
