@@ -10,6 +10,7 @@ import { secureHeaders } from 'hono/secure-headers'
 import pkg from '../package.json'
 import { appointmentsRouter } from './appointments/appointments.index'
 import { authRouter } from './auth/auth.index'
+import { automationsRouter } from './automations/automations.index'
 import { callsRouter } from './calls/calls.index'
 import { voiceWebhooks } from './calls/voice.index'
 import { clinicRouter } from './clinic/clinic.index'
@@ -110,6 +111,7 @@ export function createApp(options: AppOptions = {}) {
     privacyRouter,
     jobsRouter,
     leadsRouter,
+    automationsRouter,
   ]) {
     app.route('/api/v1', router)
   }

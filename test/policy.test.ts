@@ -237,6 +237,14 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
     api: { method: 'POST', path: '/api/v1/forms', body: {} },
     page: pg('POST', '/forms', 'forms'),
   },
+  'automations:read': {
+    api: { method: 'GET', path: '/api/v1/automations' },
+    page: pg('GET', '/automations', 'automations'),
+  },
+  'automations:write': {
+    api: { method: 'POST', path: '/api/v1/automations', body: {} },
+    page: pg('POST', '/automations', 'automations'),
+  },
   'account:self': { api: { method: 'GET', path: '/api/v1/me' } },
 }
 

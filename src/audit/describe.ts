@@ -158,6 +158,8 @@ const ACTION_WORDS: Record<string, string> = {
   'lead.read': 'Opened a lead’s details',
   'lead.photo.read': 'Viewed a photo sent with an enquiry',
   'lead.reply': 'Answered a lead by email',
+  'automation.create': 'Created an automation',
+  'automation.delete': 'Deleted an automation',
   'conversation.call.placed': 'Rang a patient from their conversation',
   'call.voicemail.read': 'Viewed the voicemail of a call',
   'recording.read': 'Viewed the voicemail of a call',
@@ -179,6 +181,7 @@ const ACTIONS_WITH_DETAILS: Record<string, (d: Record<string, unknown>) => strin
   'number.change': (d) => `Changed a tracking number${fieldsWords(d.fields)}`,
   'treatment.change': (d) => `Changed a treatment${fieldsWords(d.fields)}`,
   'form.change': (d) => `Changed a form${fieldsWords(d.fields)}`,
+  'automation.change': (d) => `Changed an automation${fieldsWords(d.fields)}`,
   'lead.change': (d) => `Changed a lead${fieldsWords(d.fields)}`,
   'call.callback.logged': (d) =>
     `Recorded a call-back${Number(d.calledBackCalls) > 1 ? ` (answering ${d.calledBackCalls} missed calls)` : ''}`,

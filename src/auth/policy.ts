@@ -30,6 +30,12 @@ export const POLICY = {
   'leads:write': { roles: OPERATORS, key: false, about: 'Change a lead’s status or assignee.' },
   'forms:read': { roles: ALL, key: true, about: 'List the clinic’s embeddable forms.' },
   'forms:write': { roles: MANAGERS, key: false, about: 'Create and change embeddable forms.' },
+  'automations:read': { roles: MANAGERS, key: false, about: 'Read automations and their runs.' },
+  'automations:write': {
+    roles: MANAGERS,
+    key: false,
+    about: 'Create, change and delete automations.',
+  },
   'conversations:read': { roles: OPERATORS, key: true, about: 'Read SMS/WhatsApp threads.' },
   'conversations:write': {
     roles: OPERATORS,

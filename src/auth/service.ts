@@ -13,10 +13,11 @@ import { z } from '@hono/zod-openapi'
 import { and, eq, exists, gt, gte, isNull, lt, or, sql } from 'drizzle-orm'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { audit } from '../audit/audit'
+import { defaultAutomationRows } from '../automations/automations.service'
 import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
 import { refuseTaken } from '../db/clinic-row'
-import { authTokens, clinics, loginThrottle, sessions, users } from '../db/schema'
+import { authTokens, automations, clinics, loginThrottle, sessions, users } from '../db/schema'
 import { queueEmail } from '../email/email'
 import { inviteEmail, passwordResetEmail } from '../email/templates'
 import type { Bindings, Config } from '../env'
@@ -204,6 +205,8 @@ export async function signUp(
         status: 'active',
         lastLoginAt: Date.now(),
       }),
+      // A new clinic starts with the default automations (docs/AUTOMATIONS.md), editable.
+      db.insert(automations).values(defaultAutomationRows(clinicId, Date.now())),
     ])
   } catch (err) {
     // Two sign-ups racing for one email: the unique index decides.

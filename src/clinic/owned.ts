@@ -5,12 +5,12 @@
 import { and, eq } from 'drizzle-orm'
 import { audit } from '../audit/audit'
 import type { Db } from '../db/client'
-import type { forms, trackingNumbers, treatments } from '../db/schema'
+import type { automations, forms, trackingNumbers, treatments } from '../db/schema'
 import type { Bindings } from '../env'
 import { actorOf, type Principal } from '../lib/context'
 import { notFound } from '../lib/problem'
 
-type OwnedTable = typeof trackingNumbers | typeof treatments | typeof forms
+type OwnedTable = typeof trackingNumbers | typeof treatments | typeof forms | typeof automations
 
 /**
  * Applies `set` to the clinic's row `id` of `table` and audits `action` with the changed fields;

@@ -41,6 +41,12 @@ export const PAGES = {
     edit: 'treatments:write',
   },
   forms: { href: '/forms', label: 'Forms', view: 'forms:read', edit: 'forms:write' },
+  automations: {
+    href: '/automations',
+    label: 'Automations',
+    view: 'automations:read',
+    edit: 'automations:write',
+  },
   numbers: { href: '/numbers', label: 'Numbers', view: 'numbers:read', edit: 'numbers:write' },
   settings: { href: '/settings', label: 'Settings', view: 'clinic:read', edit: 'clinic:write' },
   team: { href: '/team', label: 'Team', view: 'team:read', edit: 'team:write' },

@@ -26,6 +26,8 @@ const NOTICES: Record<string, string> = {
   'treatment-added': 'Treatment added.',
   'form-added': 'Form added. Paste its line into your website.',
   'lead-updated': 'Lead updated.',
+  'automation-saved': 'Automation saved.',
+  'automation-deleted': 'Automation deleted.',
   'lead-replied': 'Reply queued: it goes out by email (kept in the outbox in sandbox mode).',
   'number-added': 'Number added.',
   invited: 'Invite sent. The link is in their email (or the outbox in sandbox mode).',

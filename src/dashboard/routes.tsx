@@ -29,6 +29,14 @@ import { apiKeyRevokePost, apiKeysGet, apiKeysPost } from './pages/api-keys.page
 import { appointmentDetailPage, appointmentsListPage } from './pages/appointments.page'
 import { auditGet } from './pages/audit.page'
 import { LoginPage, ResetRequestPage, SignupPage, TokenPasswordPage } from './pages/auth'
+import {
+  automationDeletePost,
+  automationEditGet,
+  automationEditPost,
+  automationsGet,
+  automationsPost,
+  automationTogglePost,
+} from './pages/automations.page'
 import { bookPost, callPage, callRecording } from './pages/call.page'
 import { callsListPage } from './pages/calls.page'
 import {
@@ -78,7 +86,12 @@ const PATHS = [
   '/leads/:id',
   '/leads/:id/status',
   '/leads/:id/book',
+  '/leads/:id/reply',
   '/leads/:id/photos/:photoId',
+  '/automations',
+  '/automations/:id',
+  '/automations/:id/toggle',
+  '/automations/:id/delete',
   '/forms',
   '/conversions',
   '/inbox/:id',
@@ -442,6 +455,12 @@ dashboardRouter.get('/leads/:id/photos/:photoId', leadPhoto)
 dashboardRouter.get('/forms', formsGet)
 dashboardRouter.get('/conversions', conversionsGet)
 dashboardRouter.post('/forms', formsPost)
+dashboardRouter.get('/automations', automationsGet)
+dashboardRouter.post('/automations', automationsPost)
+dashboardRouter.get('/automations/:id', automationEditGet)
+dashboardRouter.post('/automations/:id', automationEditPost)
+dashboardRouter.post('/automations/:id/toggle', automationTogglePost)
+dashboardRouter.post('/automations/:id/delete', automationDeletePost)
 dashboardRouter.get('/privacy', privacyGet)
 dashboardRouter.post('/privacy', privacyPost)
 dashboardRouter.get('/audit', auditGet)

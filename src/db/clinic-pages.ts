@@ -9,6 +9,8 @@ import type { Db } from './client'
 import { olderThan } from './clinic-row'
 import type {
   apiKeys,
+  automationRuns,
+  automations,
   calls,
   forms,
   jobFailures,
@@ -26,6 +28,7 @@ type ClinicTable =
   | typeof users
   | typeof apiKeys
   | typeof forms
+  | typeof automations
 
 /** A page of the clinic's rows of `table` (optionally filtered further by `where`), in id order. */
 export async function clinicRowsPage<T extends ClinicTable>(
@@ -51,6 +54,7 @@ type NewestTable =
   | typeof privacyRequests
   | typeof purgeRuns
   | typeof jobFailures
+  | typeof automationRuns
 
 /**
  * Up to `limit + 1` rows of `table` matching every `where`, newest first on (`time`, id), after

@@ -11,6 +11,7 @@ import { eq } from 'drizzle-orm'
 import type { ClinicFacts } from '../assistant/facts'
 import { resettleClinic } from '../attribution/notify'
 import { hashPassword } from '../auth/passwords'
+import { defaultAutomationRows } from '../automations/automations.service'
 import { createDb, type Db } from '../db/client'
 import { clinicKeys, clinics, trackingNumbers, users } from '../db/schema'
 import { type Bindings, type Config, getConfig } from '../env'
@@ -126,6 +127,7 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
         'address',
         'opening_hours',
         'booking_url',
+        'reminders_enabled',
         'created_at',
       ],
       [
@@ -138,9 +140,37 @@ export async function seedDemoClinic(env: Bindings, now: number = Date.now()): P
           DEMO_FACTS.address,
           JSON.stringify(DEMO_FACTS.openingHours),
           DEMO_FACTS.bookingUrl,
+          1,
           from,
         ],
       ],
+    ),
+    // The defaults a new clinic gets, as sign-up gives them.
+    ...bulkInsert(
+      env.DB,
+      'automations',
+      [
+        'id',
+        'clinic_id',
+        'name',
+        'enabled',
+        'trigger',
+        'delay_minutes',
+        'conditions',
+        'actions',
+        'created_at',
+      ],
+      defaultAutomationRows(clinicId, from).map((a) => [
+        a.id,
+        a.clinicId,
+        a.name,
+        a.enabled ? 1 : 0,
+        a.trigger,
+        a.delayMinutes,
+        a.conditions,
+        a.actions,
+        a.createdAt,
+      ]),
     ),
     ...bulkInsert(
       env.DB,
