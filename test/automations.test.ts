@@ -14,6 +14,7 @@ import {
   automationRuns,
   automations,
   clinics,
+  conversations,
   inboundMessages,
   optOuts,
   outboundMessages,
@@ -24,6 +25,7 @@ import { getConfig } from '../src/env'
 import { newId } from '../src/lib/ids'
 import { clinicKeyring, contactHash } from '../src/privacy/crypto'
 import { api, createTestClinic, type TestClinic } from './helpers/clinic'
+import { patientWrites } from './helpers/conversations'
 import { newForm, submit } from './helpers/leads'
 import { db, fakeTwilio, liveConfig } from './textback-delivery.fixtures'
 
@@ -239,6 +241,25 @@ describe('reminders', () => {
     // At the quiet end it goes.
     expect(await deliverAt(clinic.clinicId, first!.id, Date.UTC(2027, 9, 30, 7, 0))).toBe('sent')
     expect(id).toMatch(/^apt_/)
+  })
+
+  it('go by WhatsApp to a contact who opted in to it', async () => {
+    const { clinic } = await reminderClinic()
+    const at = futureDay()
+    await book(clinic, at)
+    const [first] = await rows(clinic.clinicId)
+    const job = await patientWrites(clinic, 'START', first!.dueAt - HOUR, {
+      channel: 'whatsapp',
+      from: PATIENT,
+    })
+    await db
+      .update(conversations)
+      .set({ whatsappOptInAt: first!.dueAt - HOUR })
+      .where(eq(conversations.id, job.conversationId))
+    const twilio = fakeTwilio()
+    expect(await deliverAt(clinic.clinicId, first!.id, first!.dueAt, twilio)).toBe('sent')
+    expect(twilio.requests[0]!.form.get('To')).toBe(`whatsapp:${PATIENT}`)
+    expect(twilio.requests[0]!.form.get('From')).toBe(`whatsapp:${clinic.trackingNumber}`)
   })
 
   it('never go to a contact who sent STOP, and need reminders on', async () => {

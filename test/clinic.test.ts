@@ -37,6 +37,18 @@ describe('clinic settings', () => {
         googleConversionAction: null,
         metaPixelId: null,
       },
+      reminders: {
+        enabled: false,
+        offsetsMinutes: [10080, 2880, 120],
+        template: expect.stringContaining('{time}'),
+      },
+      followUps: {
+        noReplyHours: 4,
+        template: expect.stringContaining('{clinic}'),
+        enquiryHours: 48,
+        maxPerWeek: 2,
+      },
+      quietHours: { start: '20:00', end: '08:00' },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       updatedAt: null,
     })

@@ -28,6 +28,7 @@ import { claimSend, outboxRow, sendClaimed } from '../outbox/send'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring } from '../privacy/crypto'
 import { contactBlock } from '../privacy/subjects'
+import { whatsappRoute } from '../textback/deliver'
 import {
   type AutomatedMessage,
   decideAutomatedSend,
@@ -231,20 +232,32 @@ async function finishSend(deps: DeliverDeps, row: ScheduledRow): Promise<Deliver
       .where(outbox)
     return 'skipped'
   }
+  const to = await keyring.open(message.toSealed ?? '')
+  const body = await keyring.open(message.bodySealed)
+  // WhatsApp for a contact who opted in to it (as text-backs do), else SMS.
+  const whatsapp = await whatsappRoute(db, config, row.clinicId, row.recipientHash, body, now)
   const result = await sendClaimed(
     db,
     config,
     {
       row: outbox,
       outboxId: message.id,
-      message: {
-        to: await keyring.open(message.toSealed ?? ''),
-        from,
-        body: await keyring.open(message.bodySealed),
-      },
+      message: whatsapp
+        ? { to: `whatsapp:${to}`, from: `whatsapp:${from}`, body, ...whatsapp }
+        : { to, from, body },
     },
     { fetch: deps.fetch, now: deps.now },
-    (mode) => [record(mode)],
+    (mode) => [
+      record(mode),
+      ...(whatsapp
+        ? [
+            db
+              .update(outboundMessages)
+              .set({ channel: 'whatsapp' as const })
+              .where(outbox),
+          ]
+        : []),
+    ],
   )
   return result === 'sandboxed' ? 'sandboxed' : 'sent'
 }

@@ -216,11 +216,12 @@ export function createTextBackHandler(deps: DeliveryDeps = {}): JobHandler<TextB
 }
 
 /**
- * A text-back goes by WhatsApp only to a contact who opted in to WhatsApp from the clinic
- * (START on WhatsApp): free-form inside their 24-hour window, else as the approved template.
- * Everyone else — and an opted-in contact when no template is configured — gets an SMS (null).
+ * A text-back (or a reminder, a follow-up) goes by WhatsApp only to a contact who opted in to
+ * WhatsApp from the clinic (START on WhatsApp): free-form inside their 24-hour window, else as the
+ * approved template. Everyone else — and an opted-in contact when no template is configured —
+ * gets an SMS (null).
  */
-async function whatsappRoute(
+export async function whatsappRoute(
   db: Db,
   config: Config,
   clinicId: string,
