@@ -222,6 +222,48 @@ describe('dashboard forms', () => {
     expect(row?.retentionCallDays).toBe(90)
   })
 
+  it('sets reminders, follow-ups and quiet hours from the settings page; bad ones are named', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const reminders = {
+      ...validSettings,
+      remindersEnabled: 'on',
+      reminderOffsets: '3d, 90m',
+      reminderTemplate: 'See you {time} at {clinic}.',
+      quietStart: '21:00',
+      quietEnd: '07:30',
+      followUpNoReplyHours: '6',
+      followUpEnquiryHours: '0',
+      followUpWeeklyCap: '1',
+    }
+    const res = await call('/settings', form(reminders, owner.headers))
+    expect(res.status).toBe(303)
+    const [row] = await db.select().from(clinics).where(eq(clinics.id, clinic.clinicId))
+    expect(row).toMatchObject({
+      remindersEnabled: true,
+      reminderOffsets: '[4320,90]',
+      reminderTemplate: 'See you {time} at {clinic}.',
+      quietStart: '21:00',
+      quietEnd: '07:30',
+      followUpNoReplyHours: 6,
+      followUpEnquiryHours: 0,
+      followUpWeeklyCap: 1,
+    })
+    const page = await (await call('/settings', { headers: owner.headers })).text()
+    expect(page).toContain('value="3d, 90m"')
+    const bad = await call(
+      '/settings',
+      form(
+        { ...reminders, reminderOffsets: 'a week', reminderTemplate: 'See you soon' },
+        owner.headers,
+      ),
+    )
+    expect(bad.status).toBe(400)
+    const html = await bad.text()
+    expect(html).toContain('Write times like 7d, 2d, 2h')
+    expect(html).toContain('Include {time}')
+  })
+
   it('answers a JSON post to a form route with 415, never a 500', async () => {
     const clinic = await createTestClinic()
     const owner = await clinic.as('owner')

@@ -13,6 +13,7 @@ import {
   WEEKDAYS,
   type Weekday,
 } from '../../assistant/facts'
+import { DEFAULT_REMINDER_TEMPLATE, reminderOffsets } from '../../automations/scheduled'
 import type { ClinicRow } from '../../clinic/find'
 import {
   MAX_HOLD_OUT_PERCENT,
@@ -59,6 +60,14 @@ type SettingsValues = {
   googleAdsCustomerId: string
   googleConversionAction: string
   metaPixelId: string
+  remindersEnabled: boolean
+  reminderOffsets: string
+  reminderTemplate: string
+  quietStart: string
+  quietEnd: string
+  followUpNoReplyHours: string | number
+  followUpEnquiryHours: string | number
+  followUpWeeklyCap: string | number
 } & Partial<Record<`hours_${Weekday}`, string>>
 
 function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsValues {
@@ -78,8 +87,36 @@ function settingsValuesOf(clinic: ClinicRow, defaultTemplate: string): SettingsV
     googleAdsCustomerId: clinic.googleAdsCustomerId ?? '',
     googleConversionAction: clinic.googleConversionAction ?? '',
     metaPixelId: clinic.metaPixelId ?? '',
+    remindersEnabled: clinic.remindersEnabled,
+    reminderOffsets: reminderOffsets(clinic).map(offsetWords).join(', '),
+    reminderTemplate: clinic.reminderTemplate ?? DEFAULT_REMINDER_TEMPLATE,
+    quietStart: clinic.quietStart,
+    quietEnd: clinic.quietEnd,
+    followUpNoReplyHours: clinic.followUpNoReplyHours,
+    followUpEnquiryHours: clinic.followUpEnquiryHours,
+    followUpWeeklyCap: clinic.followUpWeeklyCap,
     ...hoursValuesOf(parseOpeningHours(clinic.openingHours)),
   }
+}
+
+/** Minutes as the form shows them: `7d`, `2h`, `90m`. */
+function offsetWords(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`
+  if (minutes % 60 === 0) return `${minutes / 60}h`
+  return `${minutes}m`
+}
+
+/** `7d, 2d, 2h` → minutes; null when a part is not a number with d, h or m. */
+export function parseOffsets(text: string): number[] | null {
+  const parts = text.split(/[\s,]+/).filter(Boolean)
+  const out: number[] = []
+  for (const p of parts) {
+    const m = /^(\d{1,4})([dhm])$/i.exec(p)
+    if (!m) return null
+    const unit = m[2]!.toLowerCase()
+    out.push(Number(m[1]) * (unit === 'd' ? 1440 : unit === 'h' ? 60 : 1))
+  }
+  return out.length ? out : null
 }
 
 /** The hours as one typed line per day (`hours_mon`…). */
@@ -146,6 +183,27 @@ const NUMBER_SETTINGS = {
     max: RETENTION_MAX_DAYS.recordingDays,
     unit: 'days',
     hint: `At most ${RETENTION_MAX_DAYS.recordingDays}.`,
+  },
+  followUpNoReplyHours: {
+    label: 'Follow up a text-back with no reply after (hours)',
+    min: 0,
+    max: 72,
+    unit: 'hours',
+    hint: 'One gentle follow-up. 0 turns it off.',
+  },
+  followUpEnquiryHours: {
+    label: 'Follow up an enquiry that did not book after (hours)',
+    min: 0,
+    max: 336,
+    unit: 'hours',
+    hint: 'Only to people who agreed to marketing, with an opt-out line. 0 turns it off.',
+  },
+  followUpWeeklyCap: {
+    label: 'At most this many follow-ups per person a week',
+    min: 0,
+    max: 7,
+    unit: 'messages',
+    hint: 'Reminders do not count.',
   },
   retentionEnquiryDays: {
     label: 'Keep enquiries and conversations (days)',
@@ -243,6 +301,52 @@ function SettingsPage(props: {
         >
           {renderTextBack(v.textBackTemplate, props.clinicName)}
         </output>
+      </fieldset>
+      <fieldset class="card">
+        <legend>Reminders and follow-ups</legend>
+        <Checkbox
+          name="remindersEnabled"
+          label="Text patients a reminder before their appointment"
+          checked={v.remindersEnabled}
+          disabled={ro}
+        />
+        <Field
+          {...bound(props, 'reminderOffsets')}
+          label="Remind them before (d = days, h = hours)"
+          hint="e.g. 7d, 2d, 2h — at most five."
+        />
+        <div class="field">
+          <label for="f-reminderTemplate">Reminder message</label>
+          <p class="hint" id="f-reminderTemplate-hint">
+            {
+              '{time} becomes the appointment’s day and time, {place} your address, {clinic} your name.'
+            }
+          </p>
+          <textarea
+            id="f-reminderTemplate"
+            name="reminderTemplate"
+            rows={3}
+            readonly={ro}
+            aria-invalid={props.errors?.reminderTemplate ? 'true' : undefined}
+            aria-describedby={`f-reminderTemplate-hint${props.errors?.reminderTemplate ? ' f-reminderTemplate-error' : ''}`}
+          >
+            {v.reminderTemplate}
+          </textarea>
+          {props.errors?.reminderTemplate ? (
+            <p class="error-text" id="f-reminderTemplate-error">
+              {props.errors.reminderTemplate}
+            </p>
+          ) : null}
+        </div>
+        <NumberSetting name="followUpNoReplyHours" values={v} errors={props.errors} />
+        <NumberSetting name="followUpEnquiryHours" values={v} errors={props.errors} />
+        <NumberSetting name="followUpWeeklyCap" values={v} errors={props.errors} />
+        <p class="hint">
+          Quiet hours: nothing automated is sent between these times (your clinic’s local time);
+          what falls due waits until they end.
+        </p>
+        <Field {...bound(props, 'quietStart')} label="Quiet from" type="time" />
+        <Field {...bound(props, 'quietEnd')} label="Quiet until" type="time" />
       </fieldset>
       <fieldset class="card">
         <legend>Calls and attribution</legend>
@@ -375,6 +479,33 @@ const SettingsFormSchema = z.object({
   googleAdsCustomerId: adField(/^\d{10}$/, 'Ten digits, as Google Ads shows it (dashes are fine).'),
   googleConversionAction: adField(/^\d{1,20}$/, 'The conversion action’s number.'),
   metaPixelId: adField(/^\d{5,20}$/, 'The pixel’s number, from Meta Events Manager.'),
+  // The reminders' fields: absent from an older form, they stay as they are.
+  remindersEnabled: z.literal('on').optional(),
+  reminderOffsets: z
+    .string()
+    .refine((t) => {
+      const o = parseOffsets(t)
+      return o !== null && o.length <= 5 && o.every((m) => m >= 15 && m <= 43_200)
+    }, 'Write times like 7d, 2d, 2h: at most five, from 15m to 30d.')
+    .optional(),
+  reminderTemplate: z
+    .string()
+    .trim()
+    .min(1, 'Write the reminder.')
+    .max(MAX_TEMPLATE_LENGTH, `Keep it to ${MAX_TEMPLATE_LENGTH} characters.`)
+    .refine((t) => t.includes('{time}'), 'Include {time}, so the patient knows when.')
+    .optional(),
+  quietStart: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time like 20:00.')
+    .optional(),
+  quietEnd: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time like 08:00.')
+    .optional(),
+  followUpNoReplyHours: intSetting('followUpNoReplyHours').optional(),
+  followUpEnquiryHours: intSetting('followUpEnquiryHours').optional(),
+  followUpWeeklyCap: intSetting('followUpWeeklyCap').optional(),
 })
 
 /** GET /settings */
@@ -402,6 +533,7 @@ function settingsRefused(c: Ctx, s: PageState, form: Record<string, string>, err
         ...form,
         textBackEnabled: form.textBackEnabled === 'on',
         callScreening: form.callScreening === 'on',
+        remindersEnabled: form.remindersEnabled === 'on',
       }}
       error="Please correct the fields marked below."
       errors={errors}
@@ -458,6 +590,27 @@ export const settingsPost = page('settings', async (c, s) => {
           }
         : {}),
       ...(WEEKDAYS.some((d) => `hours_${d}` in form) ? { openingHours: week.hours } : {}),
+      ...('reminderOffsets' in form
+        ? {
+            reminders: {
+              enabled: v.remindersEnabled === 'on',
+              ...(v.reminderOffsets ? { offsetsMinutes: parseOffsets(v.reminderOffsets)! } : {}),
+              ...(v.reminderTemplate ? { template: v.reminderTemplate } : {}),
+            },
+            followUps: {
+              ...(v.followUpNoReplyHours === undefined
+                ? {}
+                : { noReplyHours: v.followUpNoReplyHours }),
+              ...(v.followUpEnquiryHours === undefined
+                ? {}
+                : { enquiryHours: v.followUpEnquiryHours }),
+              ...(v.followUpWeeklyCap === undefined ? {} : { maxPerWeek: v.followUpWeeklyCap }),
+            },
+            ...(v.quietStart && v.quietEnd
+              ? { quietHours: { start: v.quietStart, end: v.quietEnd } }
+              : {}),
+          }
+        : {}),
       defaultAppointmentValuePence: parsePounds(v.defaultAppointmentValue)!,
       textBack: { enabled: v.textBackEnabled === 'on', template: v.textBackTemplate },
       callScreening: v.callScreening === 'on',
