@@ -6,6 +6,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../lib/context'
 import { notFound } from '../lib/problem'
+import { seedReminderLoad } from './bench-reminders'
 import { operatorSitePage, seedOperatorTenant } from './operator'
 import { seedBenchClinic, seedDemoClinic } from './seed'
 
@@ -42,6 +43,23 @@ demoRouter.get('/site', async (c) => {
     `default-src 'none'; script-src ${c.var.config.publicOrigin}; frame-src ${c.var.config.publicOrigin}`,
   )
   return c.html(operatorSitePage(c.var.config.publicBaseUrl, forms))
+})
+
+/**
+ * The reminder bench's load: `clinics` × `per` reminders all due `inSeconds` from now (see
+ * src/demo/bench-reminders.ts).
+ */
+demoRouter.post('/bench/reminders', async (c) => {
+  const int = (name: string, fallback: number, max: number) =>
+    Math.min(max, Math.max(1, Number.parseInt(c.req.query(name) ?? '', 10) || fallback))
+  const dueAt = Date.now() + int('inSeconds', 60, 3600) * 1000
+  return c.json(
+    await seedReminderLoad(c.env, {
+      clinics: int('clinics', 1000, 2000),
+      perClinic: int('per', 10, 25),
+      dueAt,
+    }),
+  )
 })
 
 /** The benchmark's empty clinic (idempotent). */
