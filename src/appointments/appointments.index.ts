@@ -10,11 +10,12 @@ import { audit } from '../audit/audit'
 import {
   answers,
   byId,
-  IdParamSchema,
   jsonBody,
   jsonResponse,
   listing,
   problem,
+  withBody,
+  withId,
 } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import { findClinicCall } from '../calls/calls.service'
@@ -131,16 +132,8 @@ const ChangeAppointmentSchema = z
 
 const changeAppointmentRoute = route('appointments:write', 'patch /appointments/{id}', {
   summary: '(v1.1) Move or cancel an appointment; its reminders follow',
-  request: { params: IdParamSchema, body: jsonBody(ChangeAppointmentSchema) },
-  responses: answers(
-    200,
-    AppointmentSchema,
-    'The appointment as it is now',
-    400,
-    401,
-    403,
-    404,
-    409,
+  ...withId(
+    withBody(200, ChangeAppointmentSchema, AppointmentSchema, 'The appointment as it is now', 409),
   ),
 })
 

@@ -2,7 +2,7 @@
 
 import { z } from '@hono/zod-openapi'
 import { refuseForeignOrigin } from './middleware'
-import { answers, IdParamSchema, jsonBody, listing, noContent, problems } from './openapi'
+import { answers, IdParamSchema, listing, noContent, problems, withBody, withId } from './openapi'
 import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, POLICY } from './policy'
 import { guardedRoutes, openRoutes } from './route'
 import {
@@ -144,8 +144,7 @@ const CreatedApiKeySchema = ApiKeySummarySchema.extend({
 
 export const inviteUserRoute = teamRoute('team:write', 'post /users', {
   summary: 'Invite a team member (emails a one-time link; limited per clinic, 429)',
-  request: { body: jsonBody(InviteInputSchema) },
-  responses: answers(201, InvitedSchema, 'Invited', 400, 401, 403, 409, 415, 429),
+  ...withBody(201, InviteInputSchema, InvitedSchema, 'Invited', 409, 429),
 })
 
 export const listUsersRoute = teamRoute('team:read', 'get /users', {
@@ -155,8 +154,7 @@ export const listUsersRoute = teamRoute('team:read', 'get /users', {
 
 export const updateUserRoute = teamRoute('team:write', 'patch /users/{id}', {
   summary: "Change a member's role, or whether they get staff alert emails",
-  request: { params: IdParamSchema, body: jsonBody(MemberPatchSchema) },
-  responses: answers(200, TeamMemberSchema, 'Updated', 400, 401, 403, 404, 409, 415),
+  ...withId(withBody(200, MemberPatchSchema, TeamMemberSchema, 'Updated', 409)),
 })
 
 export const disableUserRoute = teamRoute('team:write', 'delete /users/{id}', {
@@ -169,8 +167,7 @@ export const disableUserRoute = teamRoute('team:write', 'delete /users/{id}', {
 
 export const createApiKeyRoute = teamRoute('api-keys:manage', 'post /api-keys', {
   summary: 'Create an API key (shown once)',
-  request: { body: jsonBody(NewApiKeySchema) },
-  responses: answers(201, CreatedApiKeySchema, 'Created (key shown once)', 400, 401, 403, 415),
+  ...withBody(201, NewApiKeySchema, CreatedApiKeySchema, 'Created (key shown once)'),
 })
 
 export const listApiKeysRoute = teamRoute('api-keys:manage', 'get /api-keys', {

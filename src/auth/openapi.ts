@@ -104,6 +104,32 @@ export function byId<T extends z.ZodType>(item: T, description: string) {
   }
 }
 
+/** What a JSON body's route may answer besides its item: bad input, sign-in, role, not JSON. */
+const BODY_PROBLEMS = [400, 401, 403, 415] as const
+
+/**
+ * A route that takes a JSON `body` and answers `status` with the item (201: created; 200: changed),
+ * or a problem (bad input, sign-in, role, not JSON, and any of `more`); spread into its config.
+ * `withBody(201, NewFormSchema, FormSchema, 'Created')`.
+ */
+export function withBody<
+  C extends 200 | 201,
+  T extends z.ZodType,
+  B extends z.ZodType,
+  const S extends readonly ProblemStatus[],
+>(status: C, body: B, item: T, description: string, ...more: S) {
+  const responses = answers(status, item, description, ...BODY_PROBLEMS, ...more)
+  return { request: { body: jsonBody(body) }, responses }
+}
+
+/** The same route about one item by its `{id}`: the id in the path, and 404 for no such item. */
+export function withId<Q extends object, P extends object>(route: { request: Q; responses: P }) {
+  return {
+    request: { params: IdParamSchema, ...route.request } as { params: typeof IdParamSchema } & Q,
+    responses: { ...route.responses, ...problems(404) } as P & ReturnType<typeof problems<[404]>>,
+  }
+}
+
 /**
  * The OpenAPI security requirement of a route guarded by `requireAuth(action)`: a session, plus
  * an API key holding the scope `action` when the policy lets keys carry it.

@@ -4,7 +4,7 @@
  * discriminated unions of src/automations/rules.ts, so the OpenAPI document lists every one.
  */
 import { z } from '@hono/zod-openapi'
-import { answers, IdParamSchema, jsonBody, listing, noContent } from '../auth/openapi'
+import { answers, IdParamSchema, listing, noContent, withBody, withId } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import { PageQuerySchema } from '../lib/pagination'
 import { AutomationInputSchema, AutomationPatchSchema } from './automations.service'
@@ -54,13 +54,11 @@ export const automationRoutes = {
     summary: 'Create an automation (owner, admin)',
     description:
       'When `trigger`, after `delayMinutes`, if every one of `conditions`, do `actions` in order. Each trigger event runs an automation at most once; every run is logged.',
-    request: { body: jsonBody(AutomationInputSchema) },
-    responses: answers(201, AutomationSchema, 'Created', 400, 401, 403, 415),
+    ...withBody(201, AutomationInputSchema, AutomationSchema, 'Created'),
   }),
   patch: route('automations:write', 'patch /automations/{id}', {
     summary: 'Change an automation (owner, admin)',
-    request: { params: IdParamSchema, body: jsonBody(AutomationPatchSchema) },
-    responses: answers(200, AutomationSchema, 'Updated', 400, 401, 403, 404, 415),
+    ...withId(withBody(200, AutomationPatchSchema, AutomationSchema, 'Updated')),
   }),
   remove: route('automations:write', 'delete /automations/{id}', {
     summary: 'Delete an automation (its runs stay on record)',

@@ -5,15 +5,14 @@
  */
 import { z } from '@hono/zod-openapi'
 import { eq } from 'drizzle-orm'
-import { audit } from '../audit/audit'
 import { requireAssignee } from '../auth/team'
-import { removeOwned, updateOwned } from '../clinic/owned'
+import { createOwned, removeOwned, updateOwned } from '../clinic/owned'
 import type { Db } from '../db/client'
 import { clinicRowsPage, newestRows } from '../db/clinic-pages'
 import { findClinicRow, ownedBy } from '../db/clinic-row'
 import { automationRuns, automations } from '../db/schema'
 import type { Bindings } from '../env'
-import { actorOf, type Principal } from '../lib/context'
+import type { Principal } from '../lib/context'
 import { newId } from '../lib/ids'
 import { decodeCursor, paginate } from '../lib/pagination'
 import { notFound } from '../lib/problem'
@@ -166,9 +165,12 @@ export async function createAutomation(
   input: AutomationInput,
 ): Promise<AutomationJson> {
   await checkActions(db, principal.clinicId, input.actions)
-  const [row] = await db
-    .insert(automations)
-    .values({
+  const row = await createOwned(
+    db,
+    env,
+    principal,
+    automations,
+    {
       id: newId('aut'),
       clinicId: principal.clinicId,
       name: input.name,
@@ -177,14 +179,10 @@ export async function createAutomation(
       delayMinutes: input.delayMinutes,
       conditions: JSON.stringify(input.conditions),
       actions: JSON.stringify(input.actions),
-    })
-    .returning()
-  if (!row) throw new Error('Automation insert returned nothing')
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
-    action: 'automation.create',
-    target: `automation:${row.id}`,
-  })
+    },
+    'automation.create',
+    (r) => `automation:${r.id}`,
+  )
   return automationJson(row)
 }
 

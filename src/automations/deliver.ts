@@ -11,7 +11,7 @@ import type { ClinicRow } from '../clinic/find'
 import { findClinic } from '../clinic/find'
 import { formatLocal } from '../dashboard/format'
 import type { Db } from '../db/client'
-import { findClinicRow, ownedBy } from '../db/clinic-row'
+import { findClinicRow, firstOwned, ownedBy } from '../db/clinic-row'
 import {
   appointments,
   calls,
@@ -282,33 +282,18 @@ async function stillWanted(
       return 'ok'
     }
     case 'no-reply-check': {
-      const [reply] = await db
-        .select({ id: inboundMessages.id })
-        .from(inboundMessages)
-        .where(
-          ownedBy(
-            inboundMessages,
-            clinic.id,
-            eq(inboundMessages.senderHash, row.recipientHash),
-            gt(inboundMessages.receivedAt, row.createdAt),
-          ),
-        )
-        .limit(1)
-      if (reply) return 'answered'
-      const [booked] = await db
-        .select({ id: appointments.id })
-        .from(appointments)
-        .where(
-          ownedBy(
-            appointments,
-            clinic.id,
-            eq(appointments.callerHash, row.recipientHash),
-            gt(appointments.createdAt, row.createdAt),
-          ),
-        )
-        .limit(1)
-      if (booked) return 'answered'
-      return 'ok'
+      // Any message from them since the text-back, or a booking: they were answered.
+      const since = row.createdAt
+      const hash = row.recipientHash
+      const replied = await firstOwned(db, inboundMessages, clinic.id, [
+        eq(inboundMessages.senderHash, hash),
+        gt(inboundMessages.receivedAt, since),
+      ])
+      const booked = await firstOwned(db, appointments, clinic.id, [
+        eq(appointments.callerHash, hash),
+        gt(appointments.createdAt, since),
+      ])
+      return replied || booked ? 'answered' : 'ok'
     }
     case 'enquiry-follow-up': {
       const lead = await findClinicRow(db, leads, clinic.id, row.ref)
@@ -325,11 +310,7 @@ async function stillWanted(
 
 /** Whether the person chose marketing messages on a form (their lead's latest consent). */
 async function marketingConsent(db: Db, clinicId: string, contactHash: string): Promise<boolean> {
-  const [lead] = await db
-    .select({ consent: leads.consent })
-    .from(leads)
-    .where(ownedBy(leads, clinicId, eq(leads.phoneHash, contactHash)))
-    .limit(1)
+  const lead = await firstOwned(db, leads, clinicId, [eq(leads.phoneHash, contactHash)])
   try {
     return (JSON.parse(lead?.consent ?? 'null') as ConsentRecord | null)?.marketing?.given === true
   } catch {

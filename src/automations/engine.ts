@@ -13,7 +13,7 @@ import { parseOpeningHours } from '../assistant/facts'
 import { requireAssignee } from '../auth/team'
 import { findClinic } from '../clinic/find'
 import type { Db } from '../db/client'
-import { findClinicRow, ownedBy } from '../db/clinic-row'
+import { findClinicRow, firstOwned, ownedBy, ownedRows } from '../db/clinic-row'
 import { automationRuns, automations, calls, conversations, leads } from '../db/schema'
 import type { Bindings, Config } from '../env'
 import { priorityOf, treatmentValues } from '../leads/leads.service'
@@ -61,17 +61,10 @@ type RunRow = typeof automationRuns.$inferSelect
  */
 export async function emitTrigger(env: Bindings, db: Db, event: TriggerEvent): Promise<number> {
   try {
-    const matching = await db
-      .select({ id: automations.id, delayMinutes: automations.delayMinutes })
-      .from(automations)
-      .where(
-        ownedBy(
-          automations,
-          event.clinicId,
-          eq(automations.trigger, event.trigger),
-          eq(automations.enabled, true),
-        ),
-      )
+    const matching = await ownedRows(db, automations, event.clinicId, [
+      eq(automations.trigger, event.trigger),
+      eq(automations.enabled, true),
+    ])
     const created: { id: string; dueAt: number }[] = []
     for (const a of matching) {
       const dueAt = event.at + a.delayMinutes * MINUTE_MS
@@ -181,18 +174,9 @@ async function leadOf(
 ): Promise<LeadRow | null> {
   if (subject.leadId) return findClinicRow(db, leads, clinicId, subject.leadId)
   if (!contactHash) return null
-  const [row] = await db
-    .select()
-    .from(leads)
-    .where(
-      ownedBy(
-        leads,
-        clinicId,
-        or(eq(leads.phoneHash, contactHash), eq(leads.emailHash, contactHash)),
-      ),
-    )
-    .limit(1)
-  return row ?? null
+  return firstOwned(db, leads, clinicId, [
+    or(eq(leads.phoneHash, contactHash), eq(leads.emailHash, contactHash)),
+  ])
 }
 
 async function leadScore(db: Db, clinicId: string, lead: LeadRow, now: number) {
@@ -284,10 +268,9 @@ export async function calledBefore(
   callerHash: string,
   before: number,
 ): Promise<boolean> {
-  const [earlier] = await db
-    .select({ id: calls.id })
-    .from(calls)
-    .where(ownedBy(calls, clinicId, eq(calls.callerHash, callerHash), lt(calls.startedAt, before)))
-    .limit(1)
-  return earlier !== undefined
+  const earlier = await firstOwned(db, calls, clinicId, [
+    eq(calls.callerHash, callerHash),
+    lt(calls.startedAt, before),
+  ])
+  return earlier !== null
 }

@@ -9,7 +9,7 @@
 import { and, desc, eq, inArray, lt, ne } from 'drizzle-orm'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
-import { ownedBy } from '../db/clinic-row'
+import { firstOwned, ownedBy, ownedRows } from '../db/clinic-row'
 import { conversations, leads, scheduledMessages } from '../db/schema'
 import type { Bindings } from '../env'
 import { withDurableRetry } from '../lib/durable'
@@ -92,26 +92,16 @@ export async function sealedNumberFor(
   clinicId: string,
   contactHash: string,
 ): Promise<string | null> {
-  const [thread] = await db
-    .select({ sealed: conversations.contactSealed })
-    .from(conversations)
-    .where(
-      ownedBy(
-        conversations,
-        clinicId,
-        eq(conversations.contactHash, contactHash),
-        ne(conversations.channel, 'web'),
-      ),
-    )
-    .orderBy(desc(conversations.lastMessageAt))
-    .limit(1)
-  if (thread?.sealed) return thread.sealed
-  const [lead] = await db
-    .select({ sealed: leads.phoneSealed })
-    .from(leads)
-    .where(ownedBy(leads, clinicId, eq(leads.phoneHash, contactHash)))
-    .limit(1)
-  return lead?.sealed ?? null
+  const thread = await firstOwned(
+    db,
+    conversations,
+    clinicId,
+    [eq(conversations.contactHash, contactHash), ne(conversations.channel, 'web')],
+    desc(conversations.lastMessageAt),
+  )
+  if (thread?.contactSealed) return thread.contactSealed
+  const lead = await firstOwned(db, leads, clinicId, [eq(leads.phoneHash, contactHash)])
+  return lead?.phoneSealed ?? null
 }
 
 /** The appointment a reminder row belongs to, and the time it was scheduled for then. */
@@ -173,20 +163,13 @@ export async function cancelReminders(
   reason: 'moved' | 'appointment-cancelled',
   keepFor: number | null = null,
 ): Promise<number> {
-  const pending = await db
-    .select({ id: scheduledMessages.id, key: scheduledMessages.dedupeKey })
-    .from(scheduledMessages)
-    .where(
-      ownedBy(
-        scheduledMessages,
-        clinicId,
-        eq(scheduledMessages.ref, appointmentId),
-        eq(scheduledMessages.kind, 'reminder'),
-        eq(scheduledMessages.status, 'pending'),
-      ),
-    )
+  const pending = await ownedRows(db, scheduledMessages, clinicId, [
+    eq(scheduledMessages.ref, appointmentId),
+    eq(scheduledMessages.kind, 'reminder'),
+    eq(scheduledMessages.status, 'pending'),
+  ])
   const doomed = pending
-    .filter((p) => keepFor === null || parseReminderKey(p.key)?.scheduledFor !== keepFor)
+    .filter((p) => keepFor === null || parseReminderKey(p.dedupeKey)?.scheduledFor !== keepFor)
     .map((p) => p.id)
   if (doomed.length === 0) return 0
   await db
@@ -277,18 +260,13 @@ export async function automationMessageRow(
  * object keeps one entry per id), so a registration that failed is late by a day at most.
  */
 export async function rewakePending(env: Bindings, db: Db, clinicId: string, now: number) {
-  const rows = await db
-    .select({ id: scheduledMessages.id, dueAt: scheduledMessages.dueAt })
-    .from(scheduledMessages)
-    .where(
-      ownedBy(
-        scheduledMessages,
-        clinicId,
-        eq(scheduledMessages.status, 'pending'),
-        lt(scheduledMessages.dueAt, now + 26 * HOUR_MS),
-      ),
-    )
-    .limit(2000)
+  const rows = await ownedRows(
+    db,
+    scheduledMessages,
+    clinicId,
+    [eq(scheduledMessages.status, 'pending'), lt(scheduledMessages.dueAt, now + 26 * HOUR_MS)],
+    { limit: 2000 },
+  )
   await wake(env, clinicId, rows)
   return rows.length
 }

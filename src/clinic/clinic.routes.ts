@@ -1,7 +1,7 @@
 /** OpenAPI route definitions (zod schemas + createRoute) for clinic settings, numbers and treatments. */
 
 import { z } from '@hono/zod-openapi'
-import { answers, IdParamSchema, jsonBody, listing, noContent } from '../auth/openapi'
+import { answers, IdParamSchema, jsonBody, listing, noContent, withBody } from '../auth/openapi'
 import type { Action } from '../auth/policy'
 import { guardedRoutes } from '../auth/route'
 import { ClinicPatchSchema, ClinicSchema } from './settings'
@@ -43,8 +43,7 @@ function collectionRoutes<
   return {
     add: route(c.write, `post ${c.path}`, {
       summary: c.summaries.add,
-      request: { body: jsonBody(c.create) },
-      responses: answers(201, c.item, 'Added', 400, 401, 403, 409, 415),
+      ...withBody(201, c.create, c.item, 'Added', 409),
     }),
     list: route(c.read, `get ${c.path}`, {
       summary: c.summaries.list,

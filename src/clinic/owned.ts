@@ -49,6 +49,29 @@ export async function updateOwned<T extends OwnedTable>(
   return row as T['$inferSelect']
 }
 
+/** Inserts one row of the clinic's `table` and audits `action` on it; returns the row. */
+export async function createOwned<T extends OwnedTable>(
+  db: Db,
+  env: Bindings,
+  principal: Principal,
+  table: T,
+  values: T['$inferInsert'],
+  action: string,
+  target: (row: T['$inferSelect']) => string,
+): Promise<T['$inferSelect']> {
+  const [row] = await db
+    .insert(table as OwnedTable)
+    .values(values as never)
+    .returning()
+  if (!row) throw new Error(`${action}: the insert returned nothing`)
+  await audit(env, principal.clinicId, {
+    actor: actorOf(principal),
+    action,
+    target: target(row as T['$inferSelect']),
+  })
+  return row as T['$inferSelect']
+}
+
 /** Deletes one of the clinic's rows of `table` (404 for another clinic's), then audits it. */
 export async function removeOwned(
   db: Db,

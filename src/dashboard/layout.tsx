@@ -181,6 +181,15 @@ export function Field(props: {
   )
 }
 
+/** A field's message under it (nothing when there is none); `id` for its aria-describedby. */
+export function ErrorText(props: { id?: string; message: string | null | undefined }) {
+  return props.message ? (
+    <p class="error-text" id={props.id}>
+      {props.message}
+    </p>
+  ) : null
+}
+
 /** A message box: an error is announced at once (alert), a notice politely (status). */
 function Alert(props: { message?: string | null | undefined; kind: 'error' | 'ok' }) {
   if (!props.message) return null

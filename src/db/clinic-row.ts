@@ -15,6 +15,7 @@ import type {
   conversationMessages,
   conversations,
   conversions,
+  inboundMessages,
   leads,
   privacyRequests,
   scheduledMessages,
@@ -33,6 +34,7 @@ type OwnedTable =
   | typeof automations
   | typeof automationRuns
   | typeof appointments
+  | typeof inboundMessages
 
 /** `clinic_id = clinicId AND …conditions`: the scope every clinic-owned query starts from. */
 export function ownedBy(
@@ -50,12 +52,43 @@ export async function findClinicRow<T extends OwnedTable>(
   clinicId: string,
   id: string,
 ): Promise<T['$inferSelect'] | null> {
-  const [row] = await db
+  return firstOwned(db, table, clinicId, [eq(table.id, id)])
+}
+
+/**
+ * The clinic's rows of `table` matching every condition (`SELECT * … WHERE clinic_id = ? AND …`),
+ * in `orderBy` order, at most `limit`.
+ */
+export async function ownedRows<T extends OwnedTable>(
+  db: Db,
+  table: T,
+  clinicId: string,
+  where: (SQL | undefined)[],
+  options: { orderBy?: SQL | SQLiteColumn; limit?: number } = {},
+): Promise<T['$inferSelect'][]> {
+  let query = db
     .select()
     .from(table as OwnedTable)
-    .where(ownedBy(table, clinicId, eq(table.id, id)))
-    .limit(1)
-  return (row as T['$inferSelect'] | undefined) ?? null
+    .where(ownedBy(table, clinicId, ...where))
+    .$dynamic()
+  if (options.orderBy) query = query.orderBy(options.orderBy)
+  if (options.limit) query = query.limit(options.limit)
+  return (await query) as T['$inferSelect'][]
+}
+
+/** The first of the clinic's rows matching (in `orderBy` order), or null. */
+export async function firstOwned<T extends OwnedTable>(
+  db: Db,
+  table: T,
+  clinicId: string,
+  where: (SQL | undefined)[],
+  orderBy?: SQL | SQLiteColumn,
+): Promise<T['$inferSelect'] | null> {
+  const [row] = await ownedRows(db, table, clinicId, where, {
+    limit: 1,
+    ...(orderBy ? { orderBy } : {}),
+  })
+  return row ?? null
 }
 
 /** Rows after `cursor` in newest-first (time desc, id desc) order; undefined on the first page. */

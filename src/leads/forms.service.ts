@@ -4,13 +4,12 @@
  */
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
-import { audit } from '../audit/audit'
-import { updateOwned } from '../clinic/owned'
+import { createOwned, updateOwned } from '../clinic/owned'
 import type { Db } from '../db/client'
 import { clinicRowsPage } from '../db/clinic-pages'
 import { clinics, forms } from '../db/schema'
 import type { Bindings, Config } from '../env'
-import { actorOf, type Principal } from '../lib/context'
+import type { Principal } from '../lib/context'
 import { newId } from '../lib/ids'
 import { toIso } from '../lib/time'
 
@@ -115,23 +114,22 @@ export async function createForm(
   principal: Principal,
   input: z.output<typeof NewFormSchema>,
 ): Promise<FormJson> {
-  const [row] = await db
-    .insert(forms)
-    .values({
+  const row = await createOwned(
+    db,
+    env,
+    principal,
+    forms,
+    {
       id: newId('frm'),
       clinicId: principal.clinicId,
       kind: input.kind,
       name: input.name,
       allowedOrigins: JSON.stringify([...new Set(input.allowedOrigins)]),
       guideUrl: input.guideUrl ?? null,
-    })
-    .returning()
-  if (!row) throw new Error('Form insert returned nothing')
-  await audit(env, principal.clinicId, {
-    actor: actorOf(principal),
-    action: 'form.create',
-    target: `form:${row.id}`,
-  })
+    },
+    'form.create',
+    (r) => `form:${r.id}`,
+  )
   return formJson(config, row)
 }
 

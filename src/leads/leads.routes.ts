@@ -5,10 +5,11 @@ import {
   answers,
   byId,
   IdParamSchema,
-  jsonBody,
   listing,
   noContent,
   problems,
+  withBody,
+  withId,
 } from '../auth/openapi'
 import { guardedRoutes } from '../auth/route'
 import { PageQuerySchema } from '../lib/pagination'
@@ -193,13 +194,11 @@ export const formRoutes = {
     summary: 'Create an embeddable form (owner, admin)',
     description:
       '`allowedOrigins`: the sites that may embed it and post to it (the hosted page always may). `guideUrl`: for a guide form, the link emailed to whoever asks for the guide.',
-    request: { body: jsonBody(NewFormSchema) },
-    responses: answers(201, FormSchema, 'Created, with the snippet to paste', 400, 401, 403, 415),
+    ...withBody(201, NewFormSchema, FormSchema, 'Created, with the snippet to paste'),
   }),
   patch: formsRoute('forms:write', 'patch /forms/{id}', {
     summary: 'Rename a form, or change where it may be embedded (owner, admin)',
-    request: { params: IdParamSchema, body: jsonBody(FormPatchSchema) },
-    responses: answers(200, FormSchema, 'Updated', 400, 401, 403, 404, 415),
+    ...withId(withBody(200, FormPatchSchema, FormSchema, 'Updated')),
   }),
   /**
    * Public: anyone on an allowed origin may submit. The body is parsed by the handler (JSON, or
@@ -287,8 +286,7 @@ export const leadRoutes = {
   }),
   patch: leadsRoute('leads:write', 'patch /leads/{id}', {
     summary: 'Change a lead’s status or who is working it',
-    request: { params: IdParamSchema, body: jsonBody(LeadPatchSchema) },
-    responses: answers(200, LeadSummarySchema, 'The lead', 400, 401, 403, 404, 415),
+    ...withId(withBody(200, LeadPatchSchema, LeadSummarySchema, 'The lead')),
   }),
   conversions: leadsRoute('leads:read', 'get /conversions', {
     summary: 'Bookings reported to Google or Meta, newest first, with each upload’s status',

@@ -18,7 +18,7 @@ import { clinicKeyring } from '../../privacy/crypto'
 import { DataTable } from '../components'
 import { formatLocal, formatLocalDate } from '../format'
 import { bound, FormSection } from '../forms'
-import { Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
+import { ErrorText, Field, type FieldErrors, Layout, Notice, type Viewer } from '../layout'
 import {
   type Ctx,
   type Extra,
@@ -134,11 +134,7 @@ function ApiKeysPage(props: {
               </span>
             </label>
           ))}
-          {props.errors?.scopes ? (
-            <p class="error-text" id="f-scopes-error">
-              {props.errors.scopes}
-            </p>
-          ) : null}
+          <ErrorText id="f-scopes-error" message={props.errors?.scopes} />
         </fieldset>
       </FormSection>
     </Layout>

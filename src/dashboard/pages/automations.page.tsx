@@ -26,7 +26,16 @@ import {
 import { ProblemError } from '../../lib/problem'
 import { Facts } from '../components'
 import { bound, PostForm, refusal } from '../forms'
-import { Badge, Field, type FieldErrors, Layout, Notice, Select, type Viewer } from '../layout'
+import {
+  Badge,
+  ErrorText,
+  Field,
+  type FieldErrors,
+  Layout,
+  Notice,
+  Select,
+  type Viewer,
+} from '../layout'
 import { type Ctx, formOf, type PageState, page, renderError, viewOf } from '../page-kit'
 import { formatIso } from './inbox.page'
 
@@ -37,6 +46,47 @@ const TRIGGER_WORDS: Record<Trigger, string> = {
   'appointment-booked': 'An appointment is booked',
   'no-reply': 'A texted-back caller has not replied',
 }
+
+/** A number field's input for whole numbers from 0. */
+const WHOLE_NUMBER = { type: 'number', min: 0, inputmode: 'numeric' } as const
+
+/** The conditions chosen from a list ("Any" leaves them out). */
+const CONDITION_CHOICES: readonly {
+  name: 'hours' | 'channel' | 'firstTime'
+  label: string
+  options: [string, string][]
+}[] = [
+  {
+    name: 'hours',
+    label: 'Opening hours',
+    options: [
+      ['', 'Any time'],
+      ['open', 'During opening hours'],
+      ['closed', 'Outside opening hours'],
+    ],
+  },
+  {
+    name: 'channel',
+    label: 'Came by',
+    options: [
+      ['', 'Any channel'],
+      ['call', 'A call'],
+      ['sms', 'SMS'],
+      ['whatsapp', 'WhatsApp'],
+      ['web', 'Web chat'],
+      ['form', 'A website form'],
+    ],
+  },
+  {
+    name: 'firstTime',
+    label: 'Caller',
+    options: [
+      ['', 'Anyone'],
+      ['true', 'First-time callers only'],
+      ['false', 'People who called before'],
+    ],
+  },
+]
 
 /** The form's fields, as strings (what a urlencoded POST carries). */
 type AutomationForm = {
@@ -154,55 +204,21 @@ function AutomationFields(props: {
       />
       <Field
         {...bound(props.form, 'delayMinutes')}
+        {...WHOLE_NUMBER}
         label="Wait (minutes)"
-        type="number"
-        min={0}
         max={43200}
-        inputmode="numeric"
         hint="0 runs it at once. 60 is an hour, 1440 a day."
       />
       <fieldset class="stack">
         <legend>Only if (leave as “Any” to always run)</legend>
-        <Select
-          name="hours"
-          label="Opening hours"
-          value={v.hours}
-          options={[
-            ['', 'Any time'],
-            ['open', 'During opening hours'],
-            ['closed', 'Outside opening hours'],
-          ]}
-        />
-        <Select
-          name="channel"
-          label="Came by"
-          value={v.channel}
-          options={[
-            ['', 'Any channel'],
-            ['call', 'A call'],
-            ['sms', 'SMS'],
-            ['whatsapp', 'WhatsApp'],
-            ['web', 'Web chat'],
-            ['form', 'A website form'],
-          ]}
-        />
-        <Select
-          name="firstTime"
-          label="Caller"
-          value={v.firstTime}
-          options={[
-            ['', 'Anyone'],
-            ['true', 'First-time callers only'],
-            ['false', 'People who called before'],
-          ]}
-        />
+        {CONDITION_CHOICES.map((c) => (
+          <Select name={c.name} label={c.label} value={v[c.name]} options={c.options} />
+        ))}
         <Field
           {...bound(props.form, 'minScore')}
+          {...WHOLE_NUMBER}
           label="Lead score at least (0–100)"
-          type="number"
-          min={0}
           max={100}
-          inputmode="numeric"
         />
         <Field {...bound(props.form, 'treatment')} label="Treatment mentions" hint="e.g. implant" />
       </fieldset>
@@ -212,7 +228,7 @@ function AutomationFields(props: {
           <input type="checkbox" name="notify" checked={v.notify === 'on'} />
           <span>Notify reception (in the alert email)</span>
         </label>
-        {props.form.errors?.notify ? <p class="error-text">{props.form.errors.notify}</p> : null}
+        <ErrorText message={props.form.errors?.notify} />
         <div class="field">
           <label for="f-text">Text them (optional)</label>
           <p class="hint" id="f-text-hint">
@@ -221,7 +237,7 @@ function AutomationFields(props: {
           <textarea id="f-text" name="text" maxlength={306} rows={3} aria-describedby="f-text-hint">
             {v.text ?? ''}
           </textarea>
-          {props.form.errors?.text ? <p class="error-text">{props.form.errors.text}</p> : null}
+          <ErrorText message={props.form.errors?.text} />
         </div>
         <Select
           name="purpose"
@@ -268,6 +284,22 @@ function AutomationFields(props: {
   )
 }
 
+/** The automation form (add or edit) with its Preview and save buttons. */
+function AutomationEditor(props: {
+  action: string
+  submit: string
+  form: { values?: AutomationForm; errors?: FieldErrors }
+  members: readonly [string, string][]
+  error?: string | null | undefined
+  preview: string | null
+}) {
+  return (
+    <PostForm action={props.action} submit={props.submit} error={props.error} class="stack card">
+      <AutomationFields form={props.form} members={props.members} preview={props.preview} />
+    </PostForm>
+  )
+}
+
 type Run = Awaited<ReturnType<typeof listAutomationRuns>>['items'][number]
 
 function runWords(r: Run): string {
@@ -307,24 +339,22 @@ function AutomationsPage(props: {
               <a class="button secondary" href={`/automations/${encodeURIComponent(a.id)}`}>
                 Edit
               </a>
-              <form
-                method="post"
-                action={`/automations/${encodeURIComponent(a.id)}/toggle`}
-                class="inline"
-              >
-                <button type="submit" class="secondary">
-                  {a.enabled ? 'Turn off' : 'Turn on'}
-                </button>
-              </form>
-              <form
-                method="post"
-                action={`/automations/${encodeURIComponent(a.id)}/delete`}
-                class="inline"
-              >
-                <button type="submit" class="secondary">
-                  Delete
-                </button>
-              </form>
+              {(
+                [
+                  ['toggle', a.enabled ? 'Turn off' : 'Turn on'],
+                  ['delete', 'Delete'],
+                ] as const
+              ).map(([what, label]) => (
+                <form
+                  method="post"
+                  action={`/automations/${encodeURIComponent(a.id)}/${what}`}
+                  class="inline"
+                >
+                  <button type="submit" class="secondary">
+                    {label}
+                  </button>
+                </form>
+              ))}
             </div>
           ) : null}
           <h3>Recent runs</h3>
@@ -338,14 +368,7 @@ function AutomationsPage(props: {
       {props.canEdit ? (
         <section aria-labelledby="add-automation">
           <h2 id="add-automation">Add an automation</h2>
-          <PostForm
-            action="/automations"
-            submit="Save automation"
-            error={props.error}
-            class="stack card"
-          >
-            <AutomationFields form={props.form} members={props.members} preview={props.preview} />
-          </PostForm>
+          <AutomationEditor action="/automations" submit="Save automation" {...props} />
         </section>
       ) : null}
     </Layout>
@@ -369,14 +392,11 @@ function EditPage(props: {
       <p>
         <a href="/automations">← Automations</a>
       </p>
-      <PostForm
+      <AutomationEditor
         action={`/automations/${encodeURIComponent(props.id)}`}
         submit="Save changes"
-        error={props.error}
-        class="stack card"
-      >
-        <AutomationFields form={props.form} members={props.members} preview={props.preview} />
-      </PostForm>
+        {...props}
+      />
     </Layout>
   )
 }

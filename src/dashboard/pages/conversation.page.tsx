@@ -14,7 +14,7 @@ import { actorOf } from '../../lib/context'
 import { ProblemError } from '../../lib/problem'
 import { appointmentPath, bookFromForm } from '../booking'
 import { type FormState, PostForm } from '../forms'
-import { Field, Layout, Notice, type Viewer } from '../layout'
+import { ErrorText, Field, Layout, Notice, type Viewer } from '../layout'
 import { type Ctx, type PageState, page, renderError } from '../page-kit'
 import {
   AssignForm,
@@ -167,11 +167,7 @@ export function ConversationPage(props: {
               >
                 {props.reply?.values?.body ?? ''}
               </textarea>
-              {props.reply?.errors?.body ? (
-                <p class="error-text" id="f-body-error">
-                  {props.reply.errors.body}
-                </p>
-              ) : null}
+              <ErrorText id="f-body-error" message={props.reply?.errors?.body} />
             </div>
           </PostForm>
         </section>

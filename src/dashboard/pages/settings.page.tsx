@@ -33,7 +33,15 @@ import {
 import { canEdit } from '../access'
 import { renderTextBack } from '../format'
 import { bound } from '../forms'
-import { Field, type FieldErrors, FormErrors, Layout, Notice, type Viewer } from '../layout'
+import {
+  ErrorText,
+  Field,
+  type FieldErrors,
+  FormErrors,
+  Layout,
+  Notice,
+  type Viewer,
+} from '../layout'
 import {
   type Ctx,
   fieldErrorsOf,
@@ -282,11 +290,7 @@ function SettingsPage(props: {
           >
             {v.textBackTemplate}
           </textarea>
-          {templateError ? (
-            <p class="error-text" id="text-back-template-error">
-              {templateError}
-            </p>
-          ) : null}
+          <ErrorText id="text-back-template-error" message={templateError} />
         </div>
         <p class="hint" id="preview-label">
           Preview
@@ -332,11 +336,7 @@ function SettingsPage(props: {
           >
             {v.reminderTemplate}
           </textarea>
-          {props.errors?.reminderTemplate ? (
-            <p class="error-text" id="f-reminderTemplate-error">
-              {props.errors.reminderTemplate}
-            </p>
-          ) : null}
+          <ErrorText id="f-reminderTemplate-error" message={props.errors?.reminderTemplate} />
         </div>
         <NumberSetting name="followUpNoReplyHours" values={v} errors={props.errors} />
         <NumberSetting name="followUpEnquiryHours" values={v} errors={props.errors} />
