@@ -11,6 +11,7 @@ import pkg from '../package.json'
 import { appointmentsRouter } from './appointments/appointments.index'
 import { authRouter } from './auth/auth.index'
 import { automationsRouter } from './automations/automations.index'
+import { billingRouter, stripeWebhooks } from './billing/billing.index'
 import { callsRouter } from './calls/calls.index'
 import { voiceWebhooks } from './calls/voice.index'
 import { clinicRouter } from './clinic/clinic.index'
@@ -98,6 +99,8 @@ export function createApp(options: AppOptions = {}) {
   app.use('/webhooks/twilio/*', twilioBodyLimit, verifyTwilio)
   app.route('/webhooks/twilio/voice', voiceWebhooks)
   app.route('/webhooks/twilio/messaging', messagingWebhooks)
+  // Stripe: verified by its own signature (src/billing), never behind the Origin check.
+  app.route('/webhooks/stripe', stripeWebhooks)
 
   // The JSON API.
   for (const router of [
@@ -112,6 +115,7 @@ export function createApp(options: AppOptions = {}) {
     jobsRouter,
     leadsRouter,
     automationsRouter,
+    billingRouter,
   ]) {
     app.route('/api/v1', router)
   }

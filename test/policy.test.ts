@@ -42,7 +42,8 @@ describe('the policy table', () => {
     ]
     const expected: Record<Role, string[]> = {
       owner: [...ACTIONS],
-      admin: [...ACTIONS],
+      // Billing is the owner's alone.
+      admin: ACTIONS.filter((a) => a !== 'billing:manage'),
       receptionist: [
         ...reads,
         'calls:write',
@@ -236,6 +237,10 @@ const WALK: Record<Action, { api: Probe | 'no route yet'; page?: PageProbe }> = 
   'forms:write': {
     api: { method: 'POST', path: '/api/v1/forms', body: {} },
     page: pg('POST', '/forms', 'forms'),
+  },
+  'billing:manage': {
+    api: { method: 'GET', path: '/api/v1/billing' },
+    page: pg('GET', '/billing', 'billing'),
   },
   'automations:read': {
     api: { method: 'GET', path: '/api/v1/automations' },

@@ -8,6 +8,7 @@ import type { Role } from '../lib/context'
 const ALL: readonly Role[] = ['owner', 'admin', 'receptionist', 'analyst']
 const OPERATORS: readonly Role[] = ['owner', 'admin', 'receptionist']
 const MANAGERS: readonly Role[] = ['owner', 'admin']
+const OWNERS: readonly Role[] = ['owner']
 /** Managers and analysts: the settings are for those who run or study the clinic, not the phones. */
 const READERS: readonly Role[] = ['owner', 'admin', 'analyst']
 
@@ -30,6 +31,11 @@ export const POLICY = {
   'leads:write': { roles: OPERATORS, key: false, about: 'Change a lead’s status or assignee.' },
   'forms:read': { roles: ALL, key: true, about: 'List the clinic’s embeddable forms.' },
   'forms:write': { roles: MANAGERS, key: false, about: 'Create and change embeddable forms.' },
+  'billing:manage': {
+    roles: OWNERS,
+    key: false,
+    about: 'See the plan and usage; subscribe and manage cards and invoices.',
+  },
   'automations:read': { roles: MANAGERS, key: false, about: 'Read automations and their runs.' },
   'automations:write': {
     roles: MANAGERS,

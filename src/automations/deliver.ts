@@ -7,6 +7,7 @@
  * the outbox row is deduplicated on the scheduled row and the send is claimed.
  */
 import { and, count, eq, gt, inArray, sql } from 'drizzle-orm'
+import { billingPaused } from '../billing/billing.service'
 import type { ClinicRow } from '../clinic/find'
 import { findClinic } from '../clinic/find'
 import { formatLocal } from '../dashboard/format'
@@ -24,6 +25,7 @@ import {
 import type { Bindings, Config } from '../env'
 import type { ConsentRecord } from '../leads/consent'
 import { newId } from '../lib/ids'
+import { smsLength } from '../lib/sms'
 import { claimSend, outboxRow, sendClaimed } from '../outbox/send'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring } from '../privacy/crypto'
@@ -144,6 +146,7 @@ export async function deliverScheduled(
   const decision = decideAutomatedSend({
     purpose,
     block: await contactBlock(db, clinicId, row.recipientHash),
+    paused: billingPaused(clinic, now),
     marketingConsent:
       purpose === 'marketing' ? await marketingConsent(db, clinicId, row.recipientHash) : false,
     followUpsThisWeek: row.kind === 'reminder' ? 0 : await followUpsThisWeek(db, row, now),
@@ -191,6 +194,7 @@ export async function deliverScheduled(
         toSealed: row.toSealed,
         toMasked: maskPhone(await keyring.open(row.toSealed)),
         bodySealed: await keyring.seal(body),
+        segments: smsLength(body).segments,
         createdAt: now,
       })
       .onConflictDoNothing(),

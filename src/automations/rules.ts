@@ -99,6 +99,8 @@ export type SendFacts = {
   purpose: Purpose
   /** From contactBlock: STOP, restriction or objection; null when the contact may be messaged. */
   block: string | null
+  /** The clinic's payment is overdue past the grace period: automated messages pause. */
+  paused?: boolean
   /** The person chose marketing messages (a form's consent). */
   marketingConsent: boolean
   /** Automated follow-ups to this contact in the last 7 days (reminders do not count). */
@@ -121,6 +123,7 @@ export type SendDecision =
  */
 export function decideAutomatedSend(f: SendFacts): SendDecision {
   if (f.block) return { action: 'skip', reason: f.block }
+  if (f.paused) return { action: 'skip', reason: 'billing-paused' }
   if (f.purpose === 'marketing' && !f.marketingConsent) {
     return { action: 'skip', reason: 'no-marketing-consent' }
   }

@@ -12,6 +12,7 @@ import { conversationMessages, conversations, outboundMessages } from '../db/sch
 import type { Config } from '../env'
 import { newId } from '../lib/ids'
 import { initialsOf } from '../lib/names'
+import { smsLength } from '../lib/sms'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
 import { type ClinicKeyring, clinicKeyring, sha256Hex } from '../privacy/crypto'
@@ -235,6 +236,7 @@ export async function outboundStatements(db: Db, keyring: ClinicKeyring, m: Outb
             toSealed: c.contactSealed,
             toMasked: c.phoneMasked ?? '',
             bodySealed,
+            segments: smsLength(m.body).segments,
             createdAt: m.at,
           })
           .onConflictDoNothing(),

@@ -50,6 +50,7 @@ export const PAGES = {
   numbers: { href: '/numbers', label: 'Numbers', view: 'numbers:read', edit: 'numbers:write' },
   settings: { href: '/settings', label: 'Settings', view: 'clinic:read', edit: 'clinic:write' },
   team: { href: '/team', label: 'Team', view: 'team:read', edit: 'team:write' },
+  billing: { href: '/billing', label: 'Billing', view: 'billing:manage', edit: 'billing:manage' },
   'api-keys': {
     href: '/api-keys',
     label: 'API keys',

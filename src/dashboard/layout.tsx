@@ -12,7 +12,13 @@ import { ASSET_PATHS } from './asset-paths'
 /** Counts shown next to navigation entries, keyed by page; loaded once per page render. */
 export type NavBadges = Partial<Record<PageKey, number>>
 
-export type Viewer = { role: Role; clinicName: string; badges?: NavBadges }
+export type Viewer = {
+  role: Role
+  clinicName: string
+  badges?: NavBadges
+  /** A word to owners about their subscription (payment overdue), shown on every page. */
+  billingWarning?: string | null
+}
 
 /**
  * The HTML document every page shares. Dashboard pages take the dashboard's stylesheet and (with
@@ -105,6 +111,11 @@ export function Layout(props: {
           ))}
         </ul>
       </nav>
+      {viewer.billingWarning ? (
+        <p class="alert alert-warn billing-warning" role="status">
+          {viewer.billingWarning} <a href="/billing">Billing</a>
+        </p>
+      ) : null}
       <main id="main" tabindex={-1}>
         <h1>{props.title}</h1>
         {props.children}

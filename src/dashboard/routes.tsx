@@ -37,6 +37,7 @@ import {
   automationsPost,
   automationTogglePost,
 } from './pages/automations.page'
+import { billingCheckoutPost, billingGet, billingPortalPost } from './pages/billing.page'
 import { bookPost, callPage, callRecording } from './pages/call.page'
 import { callsListPage } from './pages/calls.page'
 import {
@@ -89,6 +90,9 @@ const PATHS = [
   '/leads/:id/reply',
   '/leads/:id/photos/:photoId',
   '/automations',
+  '/billing',
+  '/billing/checkout',
+  '/billing/portal',
   '/automations/:id',
   '/automations/:id/toggle',
   '/automations/:id/delete',
@@ -455,6 +459,9 @@ dashboardRouter.get('/leads/:id/photos/:photoId', leadPhoto)
 dashboardRouter.get('/forms', formsGet)
 dashboardRouter.get('/conversions', conversionsGet)
 dashboardRouter.post('/forms', formsPost)
+dashboardRouter.get('/billing', billingGet)
+dashboardRouter.post('/billing/checkout', billingCheckoutPost)
+dashboardRouter.post('/billing/portal', billingPortalPost)
 dashboardRouter.get('/automations', automationsGet)
 dashboardRouter.post('/automations', automationsPost)
 dashboardRouter.get('/automations/:id', automationEditGet)

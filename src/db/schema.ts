@@ -60,10 +60,18 @@ export const clinics = sqliteTable('clinics', {
   followUpWeeklyCap: integer('follow_up_weekly_cap').notNull().default(2),
   quietStart: text('quiet_start').notNull().default('20:00'),
   quietEnd: text('quiet_end').notNull().default('08:00'),
-  /** Billing (coming next): plan, status and the contract end that starts the 6-month clock. */
+  /**
+   * Billing (docs/BILLING.md), kept from Stripe's current subscription by its webhook: the plan,
+   * the status, the period end, when payment became overdue, and the contract end that starts
+   * the 6-month deletion clock.
+   */
   plan: text('plan'),
   billingStatus: text('billing_status'),
   contractEndsAt: integer('contract_ends_at'),
+  stripeCustomerId: text('stripe_customer_id'),
+  stripeSubscriptionId: text('stripe_subscription_id'),
+  currentPeriodEnd: integer('current_period_end'),
+  pastDueSince: integer('past_due_since'),
   createdAt: createdAt(),
   updatedAt: integer('updated_at'),
 })
@@ -325,6 +333,8 @@ export const outboundMessages = sqliteTable(
     recipientHash: text('recipient_hash'),
     /** Sealed recipient, only where a later send needs it (text-backs carry theirs in the queue message). */
     toSealed: text('to_sealed'),
+    /** SMS segments the body takes (usage, billing); 0 for email. */
+    segments: integer('segments').notNull().default(1),
     toMasked: text('to_masked').notNull(),
     bodySealed: text('body_sealed').notNull(),
     status: text('status', {
@@ -916,3 +926,10 @@ export const automationRuns = sqliteTable(
     index('automation_runs_list_idx').on(t.clinicId, t.automationId, t.createdAt),
   ],
 )
+
+/** Stripe webhook events already applied, by id: a redelivery changes nothing. */
+export const stripeEvents = sqliteTable('stripe_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  receivedAt: integer('received_at').notNull(),
+})

@@ -65,6 +65,7 @@ async function recordIntent(
       dedupeKey: idempotencyKey('email', email.idempotencyKey),
       kind: 'email',
       channel: 'email',
+      segments: 0,
       recipientHash: await emailHash(config, email.clinicId, email.to),
       toMasked: maskEmail(email.to),
       bodySealed: await keyring.seal(`Subject: ${email.subject}\n\n${email.text}`),

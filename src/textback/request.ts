@@ -14,12 +14,14 @@
  * and the job is only sent by the request whose INSERT created the row.
  */
 import { and, eq } from 'drizzle-orm'
+import { billingPaused } from '../billing/billing.service'
 import type { Db } from '../db/client'
 import { calls, outboundMessages } from '../db/schema'
 import type { Config } from '../env'
 import type { TextBackJob } from '../jobs/messages'
 import { idempotencyKey, newId } from '../lib/ids'
 import { logError } from '../lib/logger'
+import { smsLength } from '../lib/sms'
 import { DAY_MS } from '../lib/time'
 import { maskPhone } from '../phone/phone'
 import { clinicKeyring, sha256Hex } from '../privacy/crypto'
@@ -37,6 +39,8 @@ export type TextBackReason =
   | 'restricted'
   | 'hold-out'
   | 'rate-limited'
+  /** The clinic's payment is overdue past the grace period (docs/BILLING.md). */
+  | 'billing-paused'
   /** Set by delivery (src/textback/deliver.ts): sandbox mode kept the message in the outbox. */
   | 'sandboxed'
 
@@ -51,6 +55,8 @@ export type TextBackFacts = {
   optedOut: boolean
   restricted: boolean
   heldOut: boolean
+  /** Automated messages are paused: payment overdue past the grace period (absent: not paused). */
+  billingPaused?: boolean
 }
 
 /**
@@ -66,6 +72,9 @@ export function decideTextBack(facts: TextBackFacts): TextBackDecision {
     return { action: 'suppress', status: 'suppressed', reason: 'landline' }
   if (facts.optedOut) return { action: 'suppress', status: 'suppressed', reason: 'opted-out' }
   if (facts.restricted) return { action: 'suppress', status: 'suppressed', reason: 'restricted' }
+  if (facts.billingPaused) {
+    return { action: 'suppress', status: 'suppressed', reason: 'billing-paused' }
+  }
   if (facts.heldOut) return { action: 'suppress', status: 'held-out', reason: 'hold-out' }
   return { action: 'enqueue' }
 }
@@ -93,6 +102,9 @@ export type TextBackClinic = {
   textBackEnabled: boolean
   textBackTemplate: string | null
   holdOutPercent: number
+  /** Billing (docs/BILLING.md): an overdue clinic's text-backs pause after the grace period. */
+  billingStatus?: string | null
+  pastDueSince?: number | null
 }
 
 export type TextBackCall = {
@@ -143,6 +155,10 @@ export async function requestTextBack(
     optedOut,
     restricted,
     heldOut: await isHeldOut(call.callSid, clinic.holdOutPercent),
+    billingPaused: billingPaused(
+      { billingStatus: clinic.billingStatus ?? null, pastDueSince: clinic.pastDueSince ?? null },
+      deps.now,
+    ),
   })
 
   if (decision.action === 'suppress') {
@@ -174,7 +190,8 @@ async function enqueueTextBack(
   const keyring = await clinicKeyring(db, deps.config, clinic.id)
   const outboxId = newId('msg', now)
   const dedupeKey = idempotencyKey('text-back', call.id)
-  const bodySealed = await keyring.seal(renderTextBack(clinic.textBackTemplate, clinic.name))
+  const body = renderTextBack(clinic.textBackTemplate, clinic.name)
+  const bodySealed = await keyring.seal(body)
   const d1 = db.$client
 
   // One transaction: the conditional insert (the 24-hour rule), then the call's outcome.
@@ -185,8 +202,8 @@ async function enqueueTextBack(
       .prepare(
         `INSERT INTO outbound_messages
            (id, clinic_id, dedupe_key, kind, channel, call_id, recipient_hash, to_sealed, to_masked,
-            body_sealed, status, attempts, created_at, updated_at)
-         SELECT ?1, ?2, ?3, 'text-back', 'sms', ?4, ?5, NULL, ?6, ?7, 'queued', 0, ?8, ?8
+            body_sealed, status, attempts, created_at, updated_at, segments)
+         SELECT ?1, ?2, ?3, 'text-back', 'sms', ?4, ?5, NULL, ?6, ?7, 'queued', 0, ?8, ?8, ?10
          WHERE NOT EXISTS (
            SELECT 1 FROM outbound_messages
            WHERE clinic_id = ?2 AND kind = 'text-back' AND recipient_hash = ?5 AND created_at > ?9
@@ -204,6 +221,7 @@ async function enqueueTextBack(
         bodySealed,
         now,
         now - DAY_MS,
+        smsLength(body).segments,
       ),
     d1
       .prepare(
