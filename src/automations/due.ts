@@ -6,6 +6,7 @@
  */
 
 import { eq } from 'drizzle-orm'
+import { isDigestWake, sendWeeklyDigest } from '../billing/weekly-digest'
 import type { Db } from '../db/client'
 import { ownedBy } from '../db/clinic-row'
 import { scheduledMessages } from '../db/schema'
@@ -24,22 +25,24 @@ export const runScheduledDue = withJobIo<ScheduledDueJob, Record<string, string>
     let retry = false
     for (const id of job.ids) {
       try {
-        outcomes[id] = id.startsWith('arn_')
-          ? await runAutomation({ env, db, config, now }, job.clinicId, id)
-          : await deliverScheduled(
-              { db, config, env, now, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
-              job.clinicId,
-              id,
-              (row) =>
-                emitTrigger(env, db, {
-                  clinicId: row.clinicId,
-                  trigger: 'no-reply',
-                  key: row.ref,
-                  at: now(),
-                  contactHash: row.recipientHash,
-                  subject: { callId: row.ref, channel: 'call' },
-                }).then(() => undefined),
-            )
+        outcomes[id] = isDigestWake(id)
+          ? `digest to ${await sendWeeklyDigest({ env, db, config }, id, now())}`
+          : id.startsWith('arn_')
+            ? await runAutomation({ env, db, config, now }, job.clinicId, id)
+            : await deliverScheduled(
+                { db, config, env, now, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
+                job.clinicId,
+                id,
+                (row) =>
+                  emitTrigger(env, db, {
+                    clinicId: row.clinicId,
+                    trigger: 'no-reply',
+                    key: row.ref,
+                    at: now(),
+                    contactHash: row.recipientHash,
+                    subject: { callId: row.ref, channel: 'call' },
+                  }).then(() => undefined),
+              )
       } catch (err) {
         if (err instanceof PermanentJobError) {
           await markFailed(db, job.clinicId, id, err.message)

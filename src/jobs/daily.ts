@@ -7,6 +7,8 @@
 import { asc, gt } from 'drizzle-orm'
 import { pruneAttributionWorkingSet } from '../attribution/notify'
 import { rewakePending } from '../automations/scheduled'
+import { scheduleNextDigest } from '../billing/weekly-digest'
+import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
 import { clinics } from '../db/schema'
 import { type Bindings, getConfig } from '../env'
@@ -156,6 +158,9 @@ export async function runClinicRollup(
   // Repair: reminders and follow-ups due within a day are registered with the clinic's object
   // again, in case a registration failed (the object keeps one entry per id).
   await rewakePending({ ...env, DB: counted.db }, createDb(counted.db), job.clinicId, job.runAt)
+  // The weekly digest's next Monday, registered (again) with the clinic's object.
+  const clinic = await findClinic(createDb(counted.db), job.clinicId)
+  if (clinic) await scheduleNextDigest(env, clinic.id, clinic.timezone, job.runAt)
   return { statements: counted.count() }
 }
 
