@@ -19,6 +19,7 @@ import { conversationsRouter } from './conversations/conversations.index'
 import { dashboardRouter } from './dashboard/dashboard.index'
 import { hostedForms } from './dashboard/pages/hosted-form.page'
 import { createDb } from './db/client'
+import { handleResendWebhook } from './email/resend-webhooks'
 import { getConfig } from './env'
 import { jobsRouter } from './jobs/jobs.index'
 import { leadsRouter } from './leads/leads.index'
@@ -101,6 +102,20 @@ export function createApp(options: AppOptions = {}) {
   app.route('/webhooks/twilio/messaging', messagingWebhooks)
   // Stripe: verified by its own signature (src/billing), never behind the Origin check.
   app.route('/webhooks/stripe', stripeWebhooks)
+  // Resend: verified by its own signature (src/email/resend-webhooks.ts).
+  app.post('/webhooks/resend', async (c) => {
+    const outcome = await handleResendWebhook(
+      { db: c.var.db, config: c.var.config },
+      await c.req.text(),
+      {
+        id: c.req.header('svix-id') ?? c.req.header('webhook-id'),
+        timestamp: c.req.header('svix-timestamp') ?? c.req.header('webhook-timestamp'),
+        signature: c.req.header('svix-signature') ?? c.req.header('webhook-signature'),
+      },
+      Date.now(),
+    )
+    return c.json({ received: true, outcome }, 200)
+  })
 
   // The JSON API.
   for (const router of [

@@ -66,6 +66,7 @@ const ConfigSchema = z.object({
   STRIPE_SECRET_KEY: providerKey,
   STRIPE_WEBHOOK_SECRET: providerKey,
   STRIPE_API_BASE_URL: z.url().default('https://api.stripe.com'),
+  RESEND_WEBHOOK_SECRET: providerKey,
   RESEND_API_KEY: providerKey,
   RESEND_BASE_URL: z.url().default('https://api.resend.com'),
   TURNSTILE_SECRET_KEY: providerKey,
@@ -109,7 +110,7 @@ export type Config = {
   /** Without an API key (or `sandbox`) the sandbox assistant answers (src/assistant/). */
   anthropic: { apiKey: string | null; baseUrl: string; model: string }
   stripe: { secretKey: string | null; webhookSecret: string | null; apiBaseUrl: string }
-  resend: { apiKey: string | null; baseUrl: string; from: string }
+  resend: { apiKey: string | null; baseUrl: string; from: string; webhookSecret: string | null }
   turnstileSecretKey: string | null
   /** Turnstile: without a secret key (or `sandbox`) every token passes and nothing leaves. */
   turnstile: { secretKey: string | null; verifyUrl: string; siteKey: string | null }
@@ -162,7 +163,12 @@ export function getConfig(env: Bindings): Config {
       webhookSecret: v.STRIPE_WEBHOOK_SECRET,
       apiBaseUrl: v.STRIPE_API_BASE_URL,
     },
-    resend: { apiKey: v.RESEND_API_KEY, baseUrl: v.RESEND_BASE_URL, from: v.EMAIL_FROM },
+    resend: {
+      apiKey: v.RESEND_API_KEY,
+      baseUrl: v.RESEND_BASE_URL,
+      from: v.EMAIL_FROM,
+      webhookSecret: v.RESEND_WEBHOOK_SECRET,
+    },
     turnstileSecretKey: v.TURNSTILE_SECRET_KEY,
     turnstile: {
       secretKey: v.TURNSTILE_SECRET_KEY,

@@ -25,6 +25,7 @@ const withResend: Config = {
     apiKey: 're_test_123',
     baseUrl: FAKE_RESEND,
     from: 'Ringback <no-reply@ringback.test>',
+    webhookSecret: null,
   },
 }
 

@@ -933,3 +933,18 @@ export const stripeEvents = sqliteTable('stripe_events', {
   type: text('type').notNull(),
   receivedAt: integer('received_at').notNull(),
 })
+
+/**
+ * Addresses Resend reported as bounced or complained (by the clinic's keyed email hash): no more
+ * email goes to them from that clinic.
+ */
+export const emailSuppressions = sqliteTable(
+  'email_suppressions',
+  {
+    clinicId: clinicId(),
+    emailHash: text('email_hash').notNull(),
+    reason: text('reason', { enum: ['bounced', 'complained'] }).notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.emailHash] })],
+)

@@ -12,6 +12,7 @@ import type { Config } from '../env'
 import type { EmailJob } from '../jobs/messages'
 import { idempotencyKey, newId } from '../lib/ids'
 import { clinicKeyring, emailHash } from '../privacy/crypto'
+import { emailSuppressed } from './resend-webhooks'
 
 /** One email to one recipient. */
 export type OutgoingEmail = {
@@ -28,7 +29,7 @@ export type OutgoingEmail = {
 export type EmailResult = {
   /** The outbox row's id. */
   id: string
-  status: 'sent' | 'sandboxed' | 'duplicate'
+  status: 'sent' | 'sandboxed' | 'duplicate' | 'suppressed'
 }
 
 /** Sends email. Obtain one with `createEmailSender(config, db)`. */
@@ -184,6 +185,9 @@ export async function deliverEmailJob(
     text: string
     html: string | null
   }
+  // A bounced or complaining address gets nothing more (src/email/resend-webhooks.ts).
+  const hash = await emailHash(deps.config, job.clinicId, opened.to)
+  if (await emailSuppressed(deps.db, job.clinicId, hash)) return { id: '', status: 'suppressed' }
   const sender = deps.sender ?? createEmailSender(deps.config, deps.db)
   return sender.send({
     clinicId: job.clinicId,

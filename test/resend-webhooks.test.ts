@@ -1,0 +1,141 @@
+/**
+ * Resend's signed webhooks (issue 13 item 4): verified with the official SDK (Svix / Standard
+ * Webhooks scheme), a bounce or complaint suppresses the address for that clinic, the one email
+ * path then sends nothing to it; bad signatures and sandbox mode are a 400 that change nothing.
+ */
+import { env } from 'cloudflare:workers'
+import { and, eq } from 'drizzle-orm'
+import { Webhook } from 'standardwebhooks'
+import { describe, expect, it } from 'vitest'
+import { emailSuppressions, outboundMessages } from '../src/db/schema'
+import { deliverEmailJob, queueEmail } from '../src/email/email'
+import { handleResendWebhook } from '../src/email/resend-webhooks'
+import { type Config, getConfig } from '../src/env'
+import type { EmailJob } from '../src/jobs/messages'
+import { newId } from '../src/lib/ids'
+import { emailHash } from '../src/privacy/crypto'
+import { call, createTestClinic } from './helpers/clinic'
+import { db } from './textback-delivery.fixtures'
+
+const SECRET = `whsec_${btoa('resend-webhook-secret-32-bytes!!')}`
+const config = (): Config => ({
+  ...getConfig(env),
+  resend: { ...getConfig(env).resend, webhookSecret: SECRET },
+})
+
+function signed(type: string, emailId: string, secret = SECRET) {
+  const payload = JSON.stringify({
+    type,
+    created_at: new Date().toISOString(),
+    data: { email_id: emailId },
+  })
+  const id = `msg_${crypto.randomUUID()}`
+  const timestamp = new Date()
+  const signature = new Webhook(secret).sign(id, timestamp, payload)
+  return {
+    payload,
+    headers: { id, timestamp: String(Math.floor(timestamp.getTime() / 1000)), signature },
+  }
+}
+
+async function sentEmail(clinicId: string, to: string) {
+  const id = newId('msg')
+  const providerSid = `em_${crypto.randomUUID()}`
+  await db.insert(outboundMessages).values({
+    id,
+    clinicId,
+    dedupeKey: `email:test:${id}`,
+    kind: 'email',
+    channel: 'email',
+    recipientHash: await emailHash(getConfig(env), clinicId, to),
+    toMasked: 'p***@example.com',
+    bodySealed: 'x',
+    status: 'sent',
+    providerSid,
+    segments: 0,
+    createdAt: Date.now(),
+  })
+  return { id, providerSid }
+}
+
+describe('Resend webhooks', () => {
+  it('a bounce suppresses the address for the clinic; nothing more is emailed to it; twice changes nothing', async () => {
+    const clinic = await createTestClinic()
+    const to = 'bouncy@example.com'
+    const email = await sentEmail(clinic.clinicId, to)
+    const e = signed('email.bounced', email.providerSid)
+    expect(
+      await handleResendWebhook({ db, config: config() }, e.payload, e.headers, Date.now()),
+    ).toBe('suppressed')
+    expect(
+      await handleResendWebhook({ db, config: config() }, e.payload, e.headers, Date.now()),
+    ).toBe('suppressed')
+    const rows = await db
+      .select()
+      .from(emailSuppressions)
+      .where(eq(emailSuppressions.clinicId, clinic.clinicId))
+    expect(rows.map((r) => r.reason)).toEqual(['bounced'])
+    const [row] = await db.select().from(outboundMessages).where(eq(outboundMessages.id, email.id))
+    expect(row).toMatchObject({ status: 'undelivered', lastError: 'bounced' })
+
+    // The next email to that address goes nowhere.
+    let job: EmailJob | undefined
+    await queueEmail(
+      { db, config: getConfig(env), jobs: { send: async (j: EmailJob) => void (job = j) } },
+      {
+        clinicId: clinic.clinicId,
+        to,
+        subject: 'Hello',
+        text: 'Hi',
+        idempotencyKey: 'after-bounce',
+      },
+    )
+    expect((await deliverEmailJob(job!, { db, config: getConfig(env) })).status).toBe('suppressed')
+    const outbox = await db
+      .select()
+      .from(outboundMessages)
+      .where(
+        and(eq(outboundMessages.clinicId, clinic.clinicId), eq(outboundMessages.channel, 'email')),
+      )
+    expect(outbox).toHaveLength(1)
+  })
+
+  it('other events are recorded as ignored; a bad signature or sandbox mode is a 400', async () => {
+    const clinic = await createTestClinic()
+    const email = await sentEmail(clinic.clinicId, 'fine@example.com')
+    const delivered = signed('email.delivered', email.providerSid)
+    expect(
+      await handleResendWebhook(
+        { db, config: config() },
+        delivered.payload,
+        delivered.headers,
+        Date.now(),
+      ),
+    ).toBe('ignored')
+    const forged = signed(
+      'email.complained',
+      email.providerSid,
+      `whsec_${btoa('another-secret-another-secret!!')}`,
+    )
+    await expect(
+      handleResendWebhook({ db, config: config() }, forged.payload, forged.headers, Date.now()),
+    ).rejects.toMatchObject({ status: 400 })
+    expect(
+      await db
+        .select()
+        .from(emailSuppressions)
+        .where(eq(emailSuppressions.clinicId, clinic.clinicId)),
+    ).toEqual([])
+    const res = await call('/webhooks/resend', {
+      method: 'POST',
+      body: delivered.payload,
+      headers: {
+        'svix-id': delivered.headers.id,
+        'svix-timestamp': delivered.headers.timestamp,
+        'svix-signature': delivered.headers.signature,
+      },
+    })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/)
+  })
+})
