@@ -79,9 +79,17 @@ describe('Resend webhooks', () => {
     expect(row).toMatchObject({ status: 'undelivered', lastError: 'bounced' })
 
     // The next email to that address goes nowhere.
-    let job: EmailJob | undefined
+    const jobs: EmailJob[] = []
     await queueEmail(
-      { db, config: getConfig(env), jobs: { send: async (j: EmailJob) => void (job = j) } },
+      {
+        db,
+        config: getConfig(env),
+        jobs: {
+          send: async (j: EmailJob) => {
+            jobs.push(j)
+          },
+        },
+      },
       {
         clinicId: clinic.clinicId,
         to,
@@ -90,7 +98,9 @@ describe('Resend webhooks', () => {
         idempotencyKey: 'after-bounce',
       },
     )
-    expect((await deliverEmailJob(job!, { db, config: getConfig(env) })).status).toBe('suppressed')
+    expect((await deliverEmailJob(jobs[0]!, { db, config: getConfig(env) })).status).toBe(
+      'suppressed',
+    )
     const outbox = await db
       .select()
       .from(outboundMessages)
