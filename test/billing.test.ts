@@ -305,3 +305,40 @@ describe('checkout and the portal', () => {
     })
   })
 })
+
+describe('the operator’s view', () => {
+  it('lists every clinic with plan, status and MRR to the operator’s tenant only, with no patient data', async () => {
+    const operator = await createTestClinic({ isOperator: true })
+    const paying = await createTestClinic({
+      plan: 'growth',
+      billingStatus: 'active',
+      name: 'Paying Dental',
+    })
+    const boss = await operator.as('owner')
+    const res = await api('GET', '/api/v1/operator/clinics', undefined, boss.headers)
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as {
+      items: { id: string; name: string; mrrPence: number; status: string }[]
+      mrrPence: number
+    }
+    expect(body.items.find((c) => c.id === paying.clinicId)).toMatchObject({
+      name: 'Paying Dental',
+      status: 'active',
+      mrrPence: 19_900,
+    })
+    expect(body.mrrPence).toBeGreaterThanOrEqual(19_900)
+    expect(JSON.stringify(body)).not.toMatch(/\+44|@/)
+    const page = await (await call('/operator', { headers: boss.headers })).text()
+    expect(page).toContain('Paying Dental')
+    expect(page).toContain('href="/operator"')
+    // Any other clinic's owner: not found, and no link.
+    const other = await paying.as('owner')
+    expect((await api('GET', '/api/v1/operator/clinics', undefined, other.headers)).status).toBe(
+      404,
+    )
+    expect((await call('/operator', { headers: other.headers })).status).toBe(404)
+    expect(await (await call('/billing', { headers: other.headers })).text()).not.toContain(
+      'href="/operator"',
+    )
+  })
+})

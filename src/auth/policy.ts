@@ -36,6 +36,11 @@ export const POLICY = {
     key: false,
     about: 'See the plan and usage; subscribe and manage cards and invoices.',
   },
+  'operator:view': {
+    roles: MANAGERS,
+    key: false,
+    about: 'The operator’s own tenant only: every clinic’s plan, status, MRR and usage.',
+  },
   'automations:read': { roles: MANAGERS, key: false, about: 'Read automations and their runs.' },
   'automations:write': {
     roles: MANAGERS,

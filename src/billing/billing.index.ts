@@ -5,7 +5,7 @@ import type { AppEnv } from '../lib/context'
 import { createRouter } from '../lib/create-app'
 import { logInfo } from '../lib/logger'
 import { notFound } from '../lib/problem'
-import { billingRoutes } from './billing.routes'
+import { billingRoutes, operatorRoute } from './billing.routes'
 import {
   billingOf,
   handleStripeWebhook,
@@ -13,6 +13,7 @@ import {
   requirePlan,
   startCheckout,
 } from './billing.service'
+import { operatorOverview } from './operator'
 
 async function clinicOf(c: { var: AppEnv['Variables'] }) {
   const clinic = await findClinic(c.var.db, c.var.principal.clinicId)
@@ -32,6 +33,12 @@ export const billingRouter = createRouter()
   .openapi(billingRoutes.portal, async (c) =>
     c.json(await openPortal({ config: c.var.config }, await clinicOf(c)), 200),
   )
+  .openapi(operatorRoute, async (c) => {
+    // Role alone is not enough: only the operator's own tenant sees across clinics.
+    if (!(await clinicOf(c)).isOperator) throw notFound()
+    const { rows, mrrPence } = await operatorOverview(c.var.db, Date.now())
+    return c.json({ items: rows, mrrPence }, 200)
+  })
 
 /** POST /webhooks/stripe: the raw body is what Stripe signed. */
 export const stripeWebhooks = new Hono<AppEnv>().post('/', async (c) => {

@@ -44,3 +44,31 @@ export const billingRoutes = {
     responses: answers(200, UrlSchema, 'Where to send the owner', 401, 403, 409),
   }),
 }
+
+const OperatorClinicSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    plan: z.string().nullable(),
+    status: z.string(),
+    locations: z.number().int(),
+    mrrPence: z.number().int(),
+    smsSegments: z.number().int(),
+    aiReplies: z.number().int(),
+    lastCallAt: z.number().nullable(),
+    createdAt: z.number(),
+  })
+  .openapi('OperatorClinic')
+
+/** The operator's own tenant only (404 for any other clinic): every clinic, no patient data. */
+export const operatorRoute = route('operator:view', 'get /operator/clinics', {
+  summary: "Every clinic's plan, status, MRR, this month's usage and last call (operator only)",
+  responses: answers(
+    200,
+    z.object({ items: z.array(OperatorClinicSchema), mrrPence: z.number().int() }),
+    'The clinics',
+    401,
+    403,
+    404,
+  ),
+})

@@ -51,6 +51,8 @@ export const PAGES = {
   settings: { href: '/settings', label: 'Settings', view: 'clinic:read', edit: 'clinic:write' },
   team: { href: '/team', label: 'Team', view: 'team:read', edit: 'team:write' },
   billing: { href: '/billing', label: 'Billing', view: 'billing:manage', edit: 'billing:manage' },
+  // Shown only to the operator's own tenant (Viewer.operator), whatever the role.
+  operator: { href: '/operator', label: 'Operator', view: 'operator:view', edit: null },
   'api-keys': {
     href: '/api-keys',
     label: 'API keys',

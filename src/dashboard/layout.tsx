@@ -18,6 +18,8 @@ export type Viewer = {
   badges?: NavBadges
   /** A word to owners about their subscription (payment overdue), shown on every page. */
   billingWarning?: string | null
+  /** A member of the platform operator's own tenant (the Operator page). */
+  operator?: boolean
 }
 
 /**
@@ -97,7 +99,10 @@ export function Layout(props: {
       </TopBar>
       <nav class="main-nav" aria-label="Main">
         <ul>
-          {NAV.filter((item) => canView(viewer.role, item.key)).map((item) => (
+          {NAV.filter(
+            (item) =>
+              canView(viewer.role, item.key) && (item.key !== 'operator' || viewer.operator),
+          ).map((item) => (
             <li>
               <a href={item.href} aria-current={props.active === item.key ? 'page' : undefined}>
                 {item.label}

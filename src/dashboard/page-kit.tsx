@@ -111,6 +111,7 @@ async function guard(c: Ctx, page: PageKey): Promise<PageState | Response> {
     role: principal.role,
     clinicName: clinic.name,
     badges: await loadBadges(c, clinic.id, principal.role),
+    operator: clinic.isOperator,
     billingWarning:
       principal.role === 'owner' && clinic.billingStatus === 'past_due'
         ? 'Your payment is overdue. Update your card on the Billing page: automated messages pause after 7 days overdue (calls are always captured).'

@@ -57,6 +57,7 @@ import {
   leadsListPage,
 } from './pages/leads.page'
 import { numbersGet, numbersPost } from './pages/numbers.page'
+import { operatorGet } from './pages/operator.page'
 import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
 import { privacyGet, privacyPost } from './pages/privacy.page'
@@ -91,6 +92,7 @@ const PATHS = [
   '/leads/:id/photos/:photoId',
   '/automations',
   '/billing',
+  '/operator',
   '/billing/checkout',
   '/billing/portal',
   '/automations/:id',
@@ -460,6 +462,7 @@ dashboardRouter.get('/forms', formsGet)
 dashboardRouter.get('/conversions', conversionsGet)
 dashboardRouter.post('/forms', formsPost)
 dashboardRouter.get('/billing', billingGet)
+dashboardRouter.get('/operator', operatorGet)
 dashboardRouter.post('/billing/checkout', billingCheckoutPost)
 dashboardRouter.post('/billing/portal', billingPortalPost)
 dashboardRouter.get('/automations', automationsGet)

@@ -69,6 +69,8 @@ export const clinics = sqliteTable('clinics', {
   billingStatus: text('billing_status'),
   contractEndsAt: integer('contract_ends_at'),
   stripeCustomerId: text('stripe_customer_id'),
+  /** The platform operator's own tenant: its owners and admins see the Operator page. */
+  isOperator: integer('is_operator', { mode: 'boolean' }).notNull().default(false),
   stripeSubscriptionId: text('stripe_subscription_id'),
   currentPeriodEnd: integer('current_period_end'),
   pastDueSince: integer('past_due_since'),

@@ -48,7 +48,7 @@ export async function seedOperatorTenant(
     const ownerId = newId('usr')
     const keyring = await clinicKeyring(db, config, clinicId)
     await db.batch([
-      db.insert(clinics).values({ id: clinicId, name: OPERATOR.name }),
+      db.insert(clinics).values({ id: clinicId, name: OPERATOR.name, isOperator: true }),
       db.insert(users).values({
         id: ownerId,
         clinicId,

@@ -72,7 +72,7 @@ describe('the dashboard in a browser', () => {
 
   it('changes the text-back template with a live preview', async () => {
     await page.goto(`${BASE}/settings`)
-    const template = page.getByLabel('Message')
+    const template = page.getByLabel('Message', { exact: true })
     await template.fill('Sorry we missed you at {clinic}. Reply to book, or STOP to opt out.')
     // The preview updates as you type (the page's one small script).
     expect(await page.locator('#text-back-preview').textContent()).toBe(
@@ -82,7 +82,7 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Save settings' }).click()
     await page.waitForURL(`${BASE}/settings?notice=saved`)
     expect(await page.getByRole('status').first().textContent()).toContain('Settings saved.')
-    expect(await page.getByLabel('Message').inputValue()).toBe(
+    expect(await page.getByLabel('Message', { exact: true }).inputValue()).toBe(
       'Sorry we missed you at {clinic}. Reply to book, or STOP to opt out.',
     )
   })
