@@ -77,10 +77,6 @@ export async function handleResendWebhook(
 
 /** Whether the clinic may email this address (not bounced, not complained). */
 export async function emailSuppressed(db: Db, clinicId: string, hash: string): Promise<boolean> {
-  const [row] = await db
-    .select({ at: emailSuppressions.at })
-    .from(emailSuppressions)
-    .where(and(eq(emailSuppressions.clinicId, clinicId), eq(emailSuppressions.emailHash, hash)))
-    .limit(1)
-  return row !== undefined
+  const scope = and(eq(emailSuppressions.clinicId, clinicId), eq(emailSuppressions.emailHash, hash))
+  return (await db.$count(emailSuppressions, scope)) > 0
 }
