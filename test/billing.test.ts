@@ -5,7 +5,7 @@
  * current state is fetched); sandbox mode without a key; the owner's billing page.
  */
 import { env } from 'cloudflare:workers'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import fc from 'fast-check'
 import Stripe from 'stripe'
 import { describe, expect, it } from 'vitest'
@@ -16,10 +16,14 @@ import {
   openPortal,
   startCheckout,
 } from '../src/billing/billing.service'
-import { clinics, stripeEvents } from '../src/db/schema'
+import { sendUsage } from '../src/billing/usage'
+import { clinics, outboundMessages, stripeEvents } from '../src/db/schema'
 import { type Config, getConfig } from '../src/env'
+import { newId } from '../src/lib/ids'
+import { sendClaimed } from '../src/outbox/send'
 import { api, call, createTestClinic } from './helpers/clinic'
-import { db } from './textback-delivery.fixtures'
+import { captureQueue } from './helpers/queue'
+import { db, fakeTwilio, liveConfig } from './textback-delivery.fixtures'
 
 const SECRET = 'whsec_test_secret'
 const FAKE = 'http://fake-stripe.test'
@@ -60,6 +64,12 @@ function fakeStripe() {
         id: 'cs_test_1',
         object: 'checkout.session',
         url: 'https://checkout.stripe.test/cs_test_1',
+      })
+    }
+    if (url.pathname === '/v1/billing/meter_events') {
+      return json({
+        object: 'billing.meter_event',
+        identifier: new URLSearchParams(body).get('identifier'),
       })
     }
     if (url.pathname === '/v1/billing_portal/sessions') {
@@ -340,5 +350,82 @@ describe('the operator’s view', () => {
     expect(await (await call('/billing', { headers: other.headers })).text()).not.toContain(
       'href="/operator"',
     )
+  })
+})
+
+describe('usage for Stripe Billing Meters', () => {
+  it('a sent SMS is reported with its segments and its outbox id; a sandboxed one never counts', async () => {
+    const clinic = await createTestClinic()
+    for (const [config, expected] of [
+      [liveConfig(), 1],
+      [getConfig(env), 0],
+    ] as const) {
+      const outboxId = newId('out')
+      await db.insert(outboundMessages).values({
+        id: outboxId,
+        clinicId: clinic.clinicId,
+        dedupeKey: `usage-test:${outboxId}`,
+        kind: 'reply',
+        channel: 'sms',
+        recipientHash: 'h'.repeat(64),
+        toMasked: '•••123',
+        bodySealed: 'x',
+        status: 'sending',
+        segments: 2,
+        createdAt: Date.now(),
+      })
+      const captured = captureQueue()
+      const row = and(
+        eq(outboundMessages.clinicId, clinic.clinicId),
+        eq(outboundMessages.id, outboxId),
+      )!
+      await sendClaimed(
+        db,
+        config,
+        {
+          row,
+          outboxId,
+          message: { to: '+447700900123', from: clinic.trackingNumber, body: 'hi' },
+        },
+        {
+          fetch: fakeTwilio().fetch,
+          now: Date.now,
+          usage: { env: captured.env, clinicId: clinic.clinicId },
+        },
+      )
+      const usage = captured.sent.filter((j) => j.type === 'usage-report')
+      expect(usage).toHaveLength(expected)
+      if (expected) expect(usage[0]).toMatchObject({ meter: 'sms', identifier: outboxId, value: 2 })
+    }
+  })
+
+  it('sends a meter event with the message id as identifier, only for a clinic with a Stripe customer', async () => {
+    const clinic = await createTestClinic({ stripeCustomerId: 'cus_meter' })
+    const stripe = fakeStripe()
+    const live = {
+      ...env,
+      STRIPE_SECRET_KEY: 'sk_test_fake',
+      STRIPE_API_BASE_URL: FAKE,
+    } as typeof env
+    const job = {
+      type: 'usage-report' as const,
+      clinicId: clinic.clinicId,
+      meter: 'sms' as const,
+      identifier: 'out_1',
+      value: 2,
+    }
+    expect(await sendUsage(job, live, { fetch: stripe.fetch })).toBe('reported')
+    const sent = new URLSearchParams(stripe.requests[0]!.body)
+    expect(stripe.requests[0]!.path).toBe('/v1/billing/meter_events')
+    expect(sent.get('event_name')).toBe('ringback_sms_segments')
+    expect(sent.get('identifier')).toBe('out_1')
+    expect(sent.get('payload[stripe_customer_id]')).toBe('cus_meter')
+    expect(sent.get('payload[value]')).toBe('2')
+    const none = await createTestClinic()
+    expect(
+      await sendUsage({ ...job, clinicId: none.clinicId }, live, { fetch: stripe.fetch }),
+    ).toBe('skipped')
+    expect(await sendUsage(job, env, { fetch: stripe.fetch })).toBe('skipped')
+    expect(stripe.requests).toHaveLength(1)
   })
 })

@@ -250,7 +250,7 @@ async function finishSend(deps: DeliverDeps, row: ScheduledRow): Promise<Deliver
         ? { to: `whatsapp:${to}`, from: `whatsapp:${from}`, body, ...whatsapp }
         : { to, from, body },
     },
-    { fetch: deps.fetch, now: deps.now },
+    { fetch: deps.fetch, now: deps.now, usage: { env: deps.env, clinicId: row.clinicId } },
     (mode) => [
       record(mode),
       ...(whatsapp

@@ -21,6 +21,7 @@ import {
 } from '../assistant/assistant'
 import { loadClinicFacts } from '../assistant/facts'
 import { emitTrigger } from '../automations/engine'
+import { reportUsage } from '../billing/usage'
 import { createDb, type Db } from '../db/client'
 import { ownedBy } from '../db/clinic-row'
 import { aiUsage, conversationMessages, conversations } from '../db/schema'
@@ -116,6 +117,15 @@ export const answerPatient = withJobIo<AiReplyJob, AiReplyOutcome, AiReplyDeps>(
     }
     const replyId = await storeDecision(db, config, conversation, job, decision, now())
     await stub.finishConversationTurn(job.conversationId, job.messageId)
+    // One AI reply for Stripe Billing Meters (keyed by the patient message it answers).
+    if (replyId) {
+      await reportUsage(env, {
+        clinicId: job.clinicId,
+        meter: 'ai',
+        identifier: `ai:${job.messageId}`,
+        value: 1,
+      })
+    }
     if (decision.triage.handoff) {
       await needsHuman(env, db, conversation, job.messageId, now())
     }

@@ -101,7 +101,7 @@ export const sendConversationMessage = withJobIo<ConversationSendJob, SendOutcom
             : {}),
         },
       },
-      { fetch: deps.fetch, now },
+      { fetch: deps.fetch, now, usage: { env: ctx.env, clinicId: job.clinicId } },
       (mode) => [db.update(conversationMessages).set({ status: mode }).where(byMessage)],
     )
   },

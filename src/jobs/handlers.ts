@@ -2,6 +2,7 @@
 import { staffAlertDigestHandler } from '../alerts/alerts'
 import { notifyAttribution } from '../attribution/notify'
 import { scheduledDueHandler } from '../automations/due'
+import { usageReportHandler } from '../billing/usage'
 import { copyRecording } from '../calls/recordings'
 import { createAiReplyHandler } from '../conversations/ai-reply'
 import { createConversationSendHandler } from '../conversations/send'
@@ -25,6 +26,7 @@ const nothingToUndo = async () => undefined
 
 export const jobHandlers: JobHandlers = {
   'scheduled-due': scheduledDueHandler,
+  'usage-report': usageReportHandler,
   'text-back': createTextBackHandler(),
   'ai-reply': createAiReplyHandler(),
   'conversation-send': createConversationSendHandler(),

@@ -121,7 +121,18 @@ export type ConversionUploadJob = {
  */
 export type ScheduledDueJob = { type: 'scheduled-due'; clinicId: string; ids: string[] }
 
+/** One message's usage for Stripe Billing Meters (src/billing/usage.ts). */
+export type UsageReportJob = {
+  type: 'usage-report'
+  clinicId: string
+  meter: 'sms' | 'ai'
+  /** The message's id: Stripe ignores an identifier it has seen. */
+  identifier: string
+  value: number
+}
+
 export type JobMessage =
+  | UsageReportJob
   | ScheduledDueJob
   | TextBackJob
   | ConversionUploadJob

@@ -14,9 +14,10 @@
  */
 import { and, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
+import { reportUsage } from '../billing/usage'
 import type { Db } from '../db/client'
 import { outboundMessages } from '../db/schema'
-import type { Config } from '../env'
+import type { Bindings, Config } from '../env'
 import { PermanentJobError } from '../jobs/consumer'
 import { withRetry } from '../lib/durable'
 import { createTwilioClient, type SendMessageInput, TwilioApiError } from '../twilio/client'
@@ -96,7 +97,12 @@ export async function sendClaimed(
   db: Db,
   config: Config,
   input: { row: SQL; outboxId: string; message: Omit<SendMessageInput, 'statusCallback'> },
-  deps: { fetch?: typeof fetch | undefined; now: () => number },
+  deps: {
+    fetch?: typeof fetch | undefined
+    now: () => number
+    /** Where a sent message's usage is reported (Stripe Billing Meters); absent: not reported. */
+    usage?: { env: Pick<Bindings, 'JOBS'>; clinicId: string } | undefined
+  },
   alsoOnSent: (mode: 'sent' | 'sandboxed', sentAt: number) => BatchItem<'sqlite'>[] = () => [],
 ): Promise<'sent' | 'sandboxed'> {
   const client = createTwilioClient(config, deps.fetch ?? fetch)
@@ -143,5 +149,19 @@ export async function sendClaimed(
       ]),
     { baseDelayMs: 50 },
   )
+  // Usage is what left: a sandboxed send never counts.
+  if (mode === 'sent' && deps.usage) {
+    const [row] = await db
+      .select({ segments: outboundMessages.segments })
+      .from(outboundMessages)
+      .where(input.row)
+      .limit(1)
+    await reportUsage(deps.usage.env, {
+      clinicId: deps.usage.clinicId,
+      meter: 'sms',
+      identifier: input.outboxId,
+      value: row?.segments ?? 1,
+    })
+  }
   return mode
 }

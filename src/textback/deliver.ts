@@ -130,7 +130,7 @@ export const deliverTextBack = withJobIo<TextBackJob, DeliveryOutcome, DeliveryD
           ? { to: `whatsapp:${to}`, from: `whatsapp:${sender.phoneNumber}`, body, ...whatsapp }
           : { to, from: sender.phoneNumber, body },
       },
-      { fetch: deps.fetch, now },
+      { fetch: deps.fetch, now, usage: { env: ctx.env, clinicId: job.clinicId } },
       (mode, sentAt) => {
         scheduled = mode === 'sent' ? check(sentAt) : null
         return [
