@@ -191,6 +191,31 @@ describe('webhooks', () => {
     expect(events).toHaveLength(1)
   })
 
+  it('a completed Checkout session finds its clinic by client_reference_id and fetches the subscription', async () => {
+    const clinic = await createTestClinic()
+    const stripe = fakeStripe()
+    const deps = { db, config: stripeConfig(), fetch: stripe.fetch }
+    // The subscription carries no clinic in its metadata: the session's reference names it.
+    stripe.subscriptions.set(
+      'sub_1',
+      subscription(clinic.clinicId, 'trialing', { metadata: { plan: 'starter' } }),
+    )
+    const e = await signed('evt_cs', 'checkout.session.completed', {
+      object: 'checkout.session',
+      client_reference_id: clinic.clinicId,
+      subscription: 'sub_1',
+    })
+    expect(await handleStripeWebhook(deps, e.payload, e.header, Date.now())).toBe('applied')
+    expect(await clinicRow(clinic.clinicId)).toMatchObject({
+      plan: 'starter',
+      billingStatus: 'trialing',
+    })
+    // An event about something else (a customer) is acknowledged and ignored.
+    const other = await signed('evt_cus', 'customer.updated', { object: 'customer', id: 'cus_1' })
+    expect(await handleStripeWebhook(deps, other.payload, other.header, Date.now())).toBe('ignored')
+    expect(stripe.requests.filter((r) => r.path.startsWith('/v1/subscriptions'))).toHaveLength(1)
+  })
+
   it('past_due pauses automated messages only after the grace period', async () => {
     const clinic = await createTestClinic()
     const stripe = fakeStripe()
