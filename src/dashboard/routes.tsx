@@ -61,6 +61,7 @@ import { operatorGet } from './pages/operator.page'
 import { outboxGet } from './pages/outbox.page'
 import { overviewPage } from './pages/overview.page'
 import { privacyGet, privacyPost } from './pages/privacy.page'
+import { privacyNoticeGet } from './pages/privacy-notice.page'
 import { settingsGet, settingsPost } from './pages/settings.page'
 import { teamAlertsPost, teamGet, teamPost } from './pages/team.page'
 import { treatmentsGet, treatmentsPost } from './pages/treatments.page'
@@ -471,6 +472,7 @@ dashboardRouter.get('/automations/:id', automationEditGet)
 dashboardRouter.post('/automations/:id', automationEditPost)
 dashboardRouter.post('/automations/:id/toggle', automationTogglePost)
 dashboardRouter.post('/automations/:id/delete', automationDeletePost)
+dashboardRouter.get('/privacy-notice', privacyNoticeGet)
 dashboardRouter.get('/privacy', privacyGet)
 dashboardRouter.post('/privacy', privacyPost)
 dashboardRouter.get('/audit', auditGet)

@@ -950,3 +950,10 @@ export const emailSuppressions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.emailHash] })],
 )
+
+/** Privacy-notice versions already announced to clients (src/billing/privacy-notice.ts). */
+export const platformNotices = sqliteTable('platform_notices', {
+  version: text('version').primaryKey(),
+  sentAt: integer('sent_at').notNull(),
+  recipients: integer('recipients').notNull(),
+})

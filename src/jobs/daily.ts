@@ -7,6 +7,7 @@
 import { asc, gt } from 'drizzle-orm'
 import { pruneAttributionWorkingSet } from '../attribution/notify'
 import { rewakePending } from '../automations/scheduled'
+import { announcePrivacyNotice } from '../billing/privacy-notice'
 import { scheduleNextDigest } from '../billing/weekly-digest'
 import { findClinic } from '../clinic/find'
 import { createDb } from '../db/client'
@@ -171,6 +172,10 @@ export async function runPlatformHousekeeping(
 ): Promise<void> {
   const counted = countStatements(env.DB)
   const jobEnv: Bindings = { ...env, DB: counted.db }
+  // A material change of the privacy notice is told to every active client, once.
+  if (!job.resume) {
+    await announcePrivacyNotice({ env, db: createDb(env.DB), config: getConfig(env) }, job.runAt)
+  }
   const slice = await runPurgeJobs(
     jobEnv,
     platformPurgeJobs(jobEnv, job.runAt),
