@@ -20,6 +20,7 @@ import { dashboardRouter } from './dashboard/dashboard.index'
 import { hostedForms } from './dashboard/pages/hosted-form.page'
 import { createDb } from './db/client'
 import { handleResendWebhook } from './email/resend-webhooks'
+import { unsubscribeRoutes } from './email/unsubscribe'
 import { getConfig } from './env'
 import { jobsRouter } from './jobs/jobs.index'
 import { leadsRouter } from './leads/leads.index'
@@ -102,6 +103,8 @@ export function createApp(options: AppOptions = {}) {
   app.route('/webhooks/twilio/messaging', messagingWebhooks)
   // Stripe: verified by its own signature (src/billing), never behind the Origin check.
   app.route('/webhooks/stripe', stripeWebhooks)
+  // One-click unsubscribe: mail clients POST without an Origin (src/email/unsubscribe.ts).
+  app.route('/unsubscribe', unsubscribeRoutes)
   // Resend: verified by its own signature (src/email/resend-webhooks.ts).
   app.post('/webhooks/resend', async (c) => {
     const outcome = await handleResendWebhook(

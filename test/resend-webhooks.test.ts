@@ -6,9 +6,9 @@
 import { env } from 'cloudflare:workers'
 import { and, eq } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { emailSuppressions, outboundMessages } from '../src/db/schema'
-import { deliverEmailJob, queueEmail } from '../src/email/email'
+import { createEmailSender, deliverEmailJob, queueEmail } from '../src/email/email'
 import { handleResendWebhook } from '../src/email/resend-webhooks'
 import { type Config, getConfig } from '../src/env'
 import type { EmailJob } from '../src/jobs/messages'
@@ -147,5 +147,72 @@ describe('Resend webhooks', () => {
     })
     expect(res.status).toBe(400)
     expect(res.headers.get('content-type')).toMatch(/problem\+json/)
+  })
+})
+
+describe('one-click unsubscribe', () => {
+  it('optional email carries List-Unsubscribe; POST unsubscribes (GET does not); service email still goes', async () => {
+    const clinic = await createTestClinic()
+    const to = 'owner.unsub@example.com'
+    const seen: Request[] = []
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init))
+      return Response.json({ id: `em_${seen.length}` })
+    })
+    try {
+      const withResend: Config = {
+        ...getConfig(env),
+        resend: {
+          ...getConfig(env).resend,
+          apiKey: 're_test_1',
+          baseUrl: 'https://resend.fake.test',
+        },
+      }
+      const sender = createEmailSender(withResend, db)
+      const base = { clinicId: clinic.clinicId, to, subject: 'Last week', text: 'Figures' }
+      await sender.send({ ...base, idempotencyKey: 'digest-1', unsubscribable: true })
+      const sent = (await seen[0]!.json()) as { headers?: Record<string, string>; text: string }
+      const link = /<([^>]+)>/.exec(sent.headers?.['List-Unsubscribe'] ?? '')?.[1] ?? ''
+      expect(link).toMatch(/\/unsubscribe\/[^/]+$/)
+      expect(link).not.toContain('owner.unsub')
+      expect(sent.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
+      expect(sent.text).toContain(`Unsubscribe: ${link}`)
+      await sender.send({ ...base, idempotencyKey: 'reset-1' })
+      expect(((await seen[1]!.json()) as { headers?: unknown }).headers).toBeUndefined()
+
+      const path = new URL(link).pathname
+      expect((await call(path)).status).toBe(200)
+      const hash = await emailHash(getConfig(env), clinic.clinicId, to)
+      const rows = () =>
+        db.select().from(emailSuppressions).where(eq(emailSuppressions.emailHash, hash))
+      expect(await rows()).toEqual([])
+      expect((await call(path, { method: 'POST' })).status).toBe(200)
+      expect((await rows()).map((r) => r.reason)).toEqual(['unsubscribed'])
+      expect((await call(`${path}x`, { method: 'POST' })).status).toBe(410)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+    // Now: the digest is not sent; a password reset still is.
+    const job = (key: string, unsubscribable: boolean): Promise<EmailJob> =>
+      new Promise((resolve) =>
+        queueEmail(
+          { db, config: getConfig(env), jobs: { send: async (j: EmailJob) => resolve(j) } },
+          {
+            clinicId: clinic.clinicId,
+            to,
+            subject: 's',
+            text: 't',
+            idempotencyKey: key,
+            unsubscribable,
+          },
+        ),
+      )
+    const digest = await deliverEmailJob(await job('digest-2', true), {
+      db,
+      config: getConfig(env),
+    })
+    expect(digest.status).toBe('suppressed')
+    const reset = await deliverEmailJob(await job('reset-2', false), { db, config: getConfig(env) })
+    expect(reset.status).toBe('sandboxed')
   })
 })

@@ -140,6 +140,7 @@ export async function sendWeeklyDigest(
         to: await keyring.open(o.emailSealed),
         ...content,
         idempotencyKey: `weekly-digest:${clinic.id}:${parsed.monday}:${o.id}`,
+        unsubscribable: true,
       },
     )
     sent++

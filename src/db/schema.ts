@@ -937,15 +937,15 @@ export const stripeEvents = sqliteTable('stripe_events', {
 })
 
 /**
- * Addresses Resend reported as bounced or complained (by the clinic's keyed email hash): no more
- * email goes to them from that clinic.
+ * Addresses Resend reported as bounced or complained (no more email from that clinic), or that
+ * unsubscribed (no more optional email: marketing, the digest), by the clinic's keyed email hash.
  */
 export const emailSuppressions = sqliteTable(
   'email_suppressions',
   {
     clinicId: clinicId(),
     emailHash: text('email_hash').notNull(),
-    reason: text('reason', { enum: ['bounced', 'complained'] }).notNull(),
+    reason: text('reason', { enum: ['bounced', 'complained', 'unsubscribed'] }).notNull(),
     at: integer('at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.emailHash] })],

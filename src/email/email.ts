@@ -13,6 +13,7 @@ import type { EmailJob } from '../jobs/messages'
 import { idempotencyKey, newId } from '../lib/ids'
 import { clinicKeyring, emailHash } from '../privacy/crypto'
 import { emailSuppressed } from './resend-webhooks'
+import { unsubscribeLink } from './unsubscribe'
 
 /** One email to one recipient. */
 export type OutgoingEmail = {
@@ -24,6 +25,12 @@ export type OutgoingEmail = {
   html?: string
   /** Stable per intent (e.g. `invite:<userId>:<tokenPrefix>`): a retry never sends twice. */
   idempotencyKey: string
+  /**
+   * An email the person may opt out of (marketing, the weekly digest): it carries List-Unsubscribe
+   * (one click, RFC 8058) and is not sent to an address that unsubscribed. Service email (invites,
+   * resets, alerts, data-subject notices) never is.
+   */
+  unsubscribable?: boolean
 }
 
 export type EmailResult = {
@@ -111,13 +118,22 @@ export function createResendEmailSender(config: Config, db: Db, apiKey: string):
     async send(email) {
       const intent = await recordIntent(db, config, email, 'sending')
       if (intent.alreadySent) return { id: intent.id, status: 'duplicate' }
+      const unsubscribe = email.unsubscribable ? await unsubscribeLink(config, email) : null
       const { data, error } = await resend.emails.send(
         {
           from: config.resend.from,
           to: email.to,
           subject: email.subject,
-          text: email.text,
+          text: unsubscribe ? `${email.text}\nUnsubscribe: ${unsubscribe}\n` : email.text,
           ...(email.html ? { html: email.html } : {}),
+          ...(unsubscribe
+            ? {
+                headers: {
+                  'List-Unsubscribe': `<${unsubscribe}>`,
+                  'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+                },
+              }
+            : {}),
         },
         { idempotencyKey: email.idempotencyKey },
       )
@@ -171,6 +187,7 @@ export async function queueEmail(deps: EmailQueueDeps, email: OutgoingEmail): Pr
     idempotencyKey: email.idempotencyKey,
     subject: email.subject,
     sealed,
+    ...(email.unsubscribable ? { unsubscribable: true } : {}),
   })
 }
 
@@ -185,9 +202,12 @@ export async function deliverEmailJob(
     text: string
     html: string | null
   }
-  // A bounced or complaining address gets nothing more (src/email/resend-webhooks.ts).
+  // A bounced or complaining address gets nothing more; one that unsubscribed gets no optional
+  // email (src/email/resend-webhooks.ts, src/email/unsubscribe.ts).
   const hash = await emailHash(deps.config, job.clinicId, opened.to)
-  if (await emailSuppressed(deps.db, job.clinicId, hash)) return { id: '', status: 'suppressed' }
+  if (await emailSuppressed(deps.db, job.clinicId, hash, job.unsubscribable === true)) {
+    return { id: '', status: 'suppressed' }
+  }
   const sender = deps.sender ?? createEmailSender(deps.config, deps.db)
   return sender.send({
     clinicId: job.clinicId,
@@ -196,5 +216,6 @@ export async function deliverEmailJob(
     text: opened.text,
     ...(opened.html ? { html: opened.html } : {}),
     idempotencyKey: job.idempotencyKey,
+    ...(job.unsubscribable ? { unsubscribable: true } : {}),
   })
 }

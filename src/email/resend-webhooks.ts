@@ -6,7 +6,7 @@
  * never the address): the one email path sends nothing more to it. Idempotent: the same event
  * again changes nothing.
  */
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { Resend } from 'resend'
 import type { Db } from '../db/client'
 import { emailSuppressions, outboundMessages } from '../db/schema'
@@ -75,8 +75,19 @@ export async function handleResendWebhook(
   return 'suppressed'
 }
 
-/** Whether the clinic may email this address (not bounced, not complained). */
-export async function emailSuppressed(db: Db, clinicId: string, hash: string): Promise<boolean> {
+/**
+ * Whether the clinic may not email this address: it bounced or complained (nothing at all), or
+ * it unsubscribed (nothing `optional`).
+ */
+export async function emailSuppressed(
+  db: Db,
+  clinicId: string,
+  hash: string,
+  optional: boolean,
+): Promise<boolean> {
   const scope = and(eq(emailSuppressions.clinicId, clinicId), eq(emailSuppressions.emailHash, hash))
-  return (await db.$count(emailSuppressions, scope)) > 0
+  const reasons = optional
+    ? undefined
+    : inArray(emailSuppressions.reason, ['bounced', 'complained'])
+  return (await db.$count(emailSuppressions, and(scope, reasons))) > 0
 }

@@ -40,6 +40,8 @@ export type EmailJob = {
   subject: string
   /** `{to, text, html}` as JSON, sealed with the clinic's data key. */
   sealed: string
+  /** Optional email (marketing, the digest): List-Unsubscribe, and not to an unsubscribed address. */
+  unsubscribable?: boolean
 }
 
 /**
