@@ -17,11 +17,13 @@ import {
   startCheckout,
 } from '../src/billing/billing.service'
 import { sendUsage } from '../src/billing/usage'
-import { clinics, outboundMessages, stripeEvents } from '../src/db/schema'
+import { answerPatient } from '../src/conversations/ai-reply'
+import { clinics, conversations, outboundMessages, stripeEvents } from '../src/db/schema'
 import { type Config, getConfig } from '../src/env'
 import { newId } from '../src/lib/ids'
 import { sendClaimed } from '../src/outbox/send'
 import { api, call, createTestClinic } from './helpers/clinic'
+import { patientWrites } from './helpers/conversations'
 import { captureQueue } from './helpers/queue'
 import { db, fakeTwilio, liveConfig } from './textback-delivery.fixtures'
 
@@ -234,6 +236,19 @@ describe('webhooks', () => {
     const owner = await clinic.as('owner')
     const html = await (await call('/', { headers: owner.headers })).text()
     expect(html).toContain('payment is overdue')
+    // Past the grace period the AI does not answer: the conversation goes to a person.
+    await db
+      .update(clinics)
+      .set({ pastDueSince: Date.now() - 8 * 86_400_000 })
+      .where(eq(clinics.id, clinic.clinicId))
+    const patient = await patientWrites(clinic, 'Do you have anything on Friday?', Date.now())
+    expect(await answerPatient(patient, env)).toBe('handed-over')
+    const [thread] = await db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.id, patient.conversationId))
+    expect(thread).toMatchObject({ status: 'needs-human' })
+    expect(thread!.priorityReasons).toContain('needs-human:billing-paused')
     const receptionist = await clinic.as('receptionist')
     expect(await (await call('/calls', { headers: receptionist.headers })).text()).not.toContain(
       'payment is overdue',

@@ -384,6 +384,8 @@ export function triageReasonInWords(reason: string): string {
   if (kind === 'model-refused') return `The AI service refused the request (${detail})`
   // The conversation engine's priority reasons (src/conversations/ai-reply.ts).
   if (kind === 'needs-human') {
+    if (detail === 'billing-paused')
+      return 'Automated replies are paused (payment overdue): a person must reply'
     return detail === 'model-unavailable'
       ? 'The AI could not answer in time: a person must reply'
       : triageReasonInWords(detail)

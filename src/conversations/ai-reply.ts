@@ -21,7 +21,9 @@ import {
 } from '../assistant/assistant'
 import { loadClinicFacts } from '../assistant/facts'
 import { emitTrigger } from '../automations/engine'
+import { billingPaused } from '../billing/billing.service'
 import { reportUsage } from '../billing/usage'
+import { findClinic } from '../clinic/find'
 import { createDb, type Db } from '../db/client'
 import { ownedBy } from '../db/clinic-row'
 import { aiUsage, conversationMessages, conversations } from '../db/schema'
@@ -74,6 +76,11 @@ export const answerPatient = withJobIo<AiReplyJob, AiReplyOutcome, AiReplyDeps>(
 
     // 2. The checks, before any model call.
     const gate = await mayAnswer(db, job, now())
+    if (gate === 'paused') {
+      // Payment overdue past the grace period: no automated reply, so a person must answer.
+      await handOverUnanswered(job, env, now(), 'billing-paused')
+      return 'handed-over'
+    }
     if (gate !== 'ok') return gate
 
     // 3. The turn, from the clinic's Durable Object.
@@ -113,6 +120,10 @@ export const answerPatient = withJobIo<AiReplyJob, AiReplyOutcome, AiReplyDeps>(
     const again = await mayAnswer(db, job, now())
     if (again !== 'ok') {
       await stub.releaseConversationTurn(job.conversationId, job.messageId)
+      if (again === 'paused') {
+        await handOverUnanswered(job, env, now(), 'billing-paused')
+        return 'handed-over'
+      }
       return again
     }
     const replyId = await storeDecision(db, config, conversation, job, decision, now())
@@ -165,10 +176,12 @@ async function mayAnswer(
   db: Db,
   job: AiReplyJob,
   now: number,
-): Promise<'ok' | 'gone' | 'not-ai' | 'blocked' | 'stale' | 'staff-replied'> {
+): Promise<'ok' | 'gone' | 'not-ai' | 'blocked' | 'stale' | 'staff-replied' | 'paused'> {
   const conversation = await findConversation(db, job.clinicId, job.conversationId)
   if (!conversation) return 'gone'
   if (conversation.status !== 'ai') return 'not-ai'
+  const clinic = await findClinic(db, job.clinicId)
+  if (clinic && billingPaused(clinic, now)) return 'paused'
   if (await contactBlock(db, job.clinicId, conversation.contactHash)) return 'blocked'
   if (
     conversation.channel === 'whatsapp' &&
@@ -281,11 +294,16 @@ async function storeDecision(
  * When retries run out (or the budget is spent): the patient's message must not go unanswered
  * without a person knowing, so the conversation needs a human and staff are told.
  */
-export async function handOverUnanswered(job: AiReplyJob, env: Bindings, now: number = Date.now()) {
+export async function handOverUnanswered(
+  job: AiReplyJob,
+  env: Bindings,
+  now: number = Date.now(),
+  reason: 'model-unavailable' | 'billing-paused' = 'model-unavailable',
+) {
   const db = createDb(env.DB)
   const c = await findConversation(db, job.clinicId, job.conversationId)
   if (!c || c.status === 'closed' || c.status === 'human') return
-  const priority = priorityAfter(c, 'needs-human', ['needs-human:model-unavailable'], now)
+  const priority = priorityAfter(c, 'needs-human', [`needs-human:${reason}`], now)
   await db
     .update(conversations)
     .set({
