@@ -9,22 +9,9 @@
  *  - the hosted form page's render (wall clock, p50 / p95 of 50).
  */
 import { gzipSync } from 'node:zlib'
-import { load, percentile, signInDemoOwner } from './lib.mjs'
+import { createDemoForm, load, percentile } from './lib.mjs'
 
 const SITE = 'https://www.bench.example'
-
-async function benchForm(base) {
-  const seed = await fetch(`${base}/__dev/seed`, { method: 'POST' })
-  if (!seed.ok) throw new Error(`POST /__dev/seed answered ${seed.status}`)
-  const cookie = await signInDemoOwner(base)
-  const res = await fetch(`${base}/api/v1/forms`, {
-    method: 'POST',
-    headers: { cookie, origin: new URL(base).origin, 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'enquiry', name: 'Bench enquiries', allowedOrigins: [SITE] }),
-  })
-  if (res.status !== 201) throw new Error(`POST /api/v1/forms answered ${res.status}`)
-  return (await res.json()).id
-}
 
 export default {
   name: 'leads',
@@ -34,7 +21,7 @@ export default {
     const duration = ctx.durationSeconds
     const embed = Buffer.from(await (await fetch(`${ctx.base}/embed.js`)).arrayBuffer())
     const embedGzip = gzipSync(embed).length
-    const formId = await benchForm(ctx.base)
+    const formId = await createDemoForm(ctx.base, 'enquiry', 'Bench enquiries', [SITE])
 
     const hosted = []
     for (let i = 0; i < 50; i++) {

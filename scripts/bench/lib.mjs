@@ -297,3 +297,20 @@ export function printTable(rows) {
     )
   }
 }
+
+/**
+ * Seeds the demo, signs in as its owner and creates a form of `kind` for the demo clinic (a bench
+ * module's own form, so runs do not share one); answers the form's id.
+ */
+export async function createDemoForm(base, kind, name, allowedOrigins = []) {
+  const seed = await fetch(`${base}/__dev/seed`, { method: 'POST' })
+  if (!seed.ok) throw new Error(`POST /__dev/seed answered ${seed.status}`)
+  const cookie = await signInDemoOwner(base)
+  const res = await fetch(`${base}/api/v1/forms`, {
+    method: 'POST',
+    headers: { cookie, origin: new URL(base).origin, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind, name, allowedOrigins }),
+  })
+  if (res.status !== 201) throw new Error(`POST /api/v1/forms answered ${res.status}`)
+  return (await res.json()).id
+}

@@ -9,22 +9,9 @@
  *    model's own delay, so what Ringback adds is plain. Aim: first words p95 < 2.5 s with the
  *    0.5 s model.
  */
-import { percentile, signInDemoOwner } from './lib.mjs'
+import { createDemoForm, percentile } from './lib.mjs'
 
 const SAMPLES = 12
-
-async function chatForm(base) {
-  const seed = await fetch(`${base}/__dev/seed`, { method: 'POST' })
-  if (!seed.ok) throw new Error(`POST /__dev/seed answered ${seed.status}`)
-  const cookie = await signInDemoOwner(base)
-  const res = await fetch(`${base}/api/v1/forms`, {
-    method: 'POST',
-    headers: { cookie, origin: new URL(base).origin, 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'chat', name: 'Bench chat', allowedOrigins: [] }),
-  })
-  if (res.status !== 201) throw new Error(`POST /api/v1/forms answered ${res.status}`)
-  return (await res.json()).id
-}
 
 /** Starts a chat as the hosted page does and opens its socket; resolves once it is open. */
 async function openChat(base, formId, n) {
@@ -77,7 +64,7 @@ export default {
   name: 'webchat',
   description: 'web chat: message → acknowledgement, and → the AI’s first words on the page',
   async run(ctx) {
-    const formId = await chatForm(ctx.base)
+    const formId = await createDemoForm(ctx.base, 'chat', 'Bench chat')
     const acked = []
     const firstWords = []
     for (let i = 1; i <= SAMPLES; i++) {

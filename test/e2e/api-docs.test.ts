@@ -1,23 +1,14 @@
 // The API reference in a real browser with every request off this machine refused: it must
 // still render the Ringback API, proving nothing it needs comes from a CDN or a font server.
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium } from './browser'
+import { describe, expect, inject, it } from 'vitest'
+import { useChromium } from './browser'
 
 const BASE = inject('e2eBaseUrl')
-let browser: Browser
-
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = useChromium()
 
 describe('/api/docs offline', () => {
   it('renders the reference from local files alone', async () => {
-    const page = await browser.newPage()
+    const page = await browser().newPage()
     const offsite: string[] = []
     await page.route('**/*', (route) => {
       const url = route.request().url()

@@ -1,25 +1,16 @@
 // Automations and reminders in a real browser: the demo clinic's defaults read as sentences, an
 // owner previews and saves a new automation through the form, switches it off, and sets reminders
 // and quiet hours on the settings page. axe-checked and photographed at desktop and 375 px.
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium } from './browser'
+import { describe, expect, inject, it } from 'vitest'
+import { useChromium } from './browser'
 import { checkPage, signIn } from './pages'
 
 const BASE = inject('e2eBaseUrl')
-let browser: Browser
-
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = useChromium()
 
 describe('automations in a browser', () => {
   it('shows the defaults in words, previews and saves a new one, and turns it off', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const context = await browser().newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()
     await signIn(page, BASE, 'owner@demo.clinic', 'demo-password-123')
     await page.getByRole('link', { name: 'Automations' }).first().click()

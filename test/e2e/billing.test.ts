@@ -1,25 +1,16 @@
 // Billing and the operator's view in a real browser: the demo owner chooses a plan and comes back
 // from checkout to the billing page (sandbox here: no Stripe account, nothing charged); the
 // operator's own tenant opens the Operator page. axe-checked, photographed at desktop and 375 px.
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchChromium } from './browser'
+import { describe, expect, inject, it } from 'vitest'
+import { useChromium } from './browser'
 import { checkPage, signIn } from './pages'
 
 const BASE = inject('e2eBaseUrl')
-let browser: Browser
-
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = useChromium()
 
 describe('billing in a browser', () => {
   it('an owner chooses a plan and comes back from checkout to the billing page', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const context = await browser().newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()
     await signIn(page, BASE, 'owner@demo.clinic', 'demo-password-123')
     await page.getByRole('link', { name: 'Billing' }).first().click()
@@ -36,7 +27,7 @@ describe('billing in a browser', () => {
   })
 
   it('the operator’s tenant sees every clinic’s plan and MRR', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const context = await browser().newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()
     await signIn(page, BASE, 'team@ringback.example', 'operator-password-123')
     await page.getByRole('link', { name: 'Operator' }).first().click()
