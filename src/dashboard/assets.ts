@@ -24,7 +24,7 @@ a:hover{text-decoration-thickness:2px}
 .who form{margin:0}
 .link-button{background:none;border:1px solid #fff;color:#fff;border-radius:4px;padding:.2rem .6rem;font:inherit;cursor:pointer}
 nav.main-nav{background:#fff;border-bottom:1px solid var(--line)}
-nav.main-nav ul{list-style:none;margin:0 auto;padding:0 .5rem;display:flex;gap:.25rem;overflow-x:auto;max-width:72rem}
+nav.main-nav ul{list-style:none;margin:0 auto;padding:0 .5rem;display:flex;flex-wrap:wrap;gap:0 .25rem;max-width:72rem}
 nav.main-nav a{display:block;padding:.7rem .6rem;color:var(--ink);text-decoration:none;white-space:nowrap;border-bottom:3px solid transparent}
 nav.main-nav a[aria-current=page]{border-bottom-color:var(--brand);font-weight:600}
 main{max-width:72rem;margin:0 auto;padding:1rem}
