@@ -13,6 +13,7 @@ import { noReplyCheckRow, schedule } from '../src/automations/scheduled'
 import {
   automationRuns,
   automations,
+  calls,
   clinics,
   conversations,
   inboundMessages,
@@ -523,6 +524,61 @@ describe('automations', () => {
       .from(staffAlerts)
       .where(eq(staffAlerts.clinicId, clinic.clinicId))
     expect(alerts.map((x) => [x.kind, x.ref])).toEqual([['automation', 'calls/cal_test_1']])
+  })
+
+  it('decide “first-time caller” from the calls before the event, when the run is checked', async () => {
+    const clinic = await createTestClinic()
+    const owner = await clinic.as('owner')
+    const made = await api(
+      'POST',
+      '/api/v1/automations',
+      {
+        name: 'New callers',
+        trigger: 'missed-call',
+        delayMinutes: 1,
+        conditions: [{ type: 'first-time-caller', value: true }],
+        actions: [{ type: 'notify-staff' }],
+      },
+      owner.headers,
+    )
+    expect(made.status).toBe(201)
+    const at = futureDay()
+    const hash = (c: string) => c.repeat(64)
+    const call = (id: string, callerHash: string, startedAt: number) =>
+      db.insert(calls).values({
+        id,
+        clinicId: clinic.clinicId,
+        callSid: `CA${crypto.randomUUID().replace(/-/g, '')}`,
+        direction: 'inbound',
+        callerKind: 'mobile',
+        callerHash,
+        startedAt,
+        status: 'missed',
+      })
+    // The regular has called before; the newcomer has not.
+    await call(newId('cal'), hash('b'), at - DAY)
+    const outcomes: string[] = []
+    for (const [callId, caller] of [
+      [newId('cal'), hash('b')],
+      [newId('cal'), hash('c')],
+    ] as const) {
+      await call(callId, caller, at)
+      await emitTrigger(env, db, {
+        clinicId: clinic.clinicId,
+        trigger: 'missed-call',
+        key: callId,
+        at,
+        contactHash: caller,
+        subject: { callId, channel: 'call' },
+      })
+      const [run] = await db
+        .select()
+        .from(automationRuns)
+        .where(eq(automationRuns.eventKey, `missed-call:${callId}`))
+      const deps = { env, db, config: getConfig(env), now: () => at + 60_000 }
+      outcomes.push(await runAutomation(deps, clinic.clinicId, run!.id))
+    }
+    expect(outcomes).toEqual(['skipped', 'done'])
   })
 
   it('a new clinic starts with the defaults, the first in the words the issue uses', async () => {

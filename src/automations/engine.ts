@@ -37,7 +37,6 @@ export type EventSubject = {
   conversationId?: string
   appointmentId?: string
   channel?: EventFacts['channel']
-  firstTimeCaller?: boolean
 }
 
 export type TriggerEvent = {
@@ -147,7 +146,11 @@ export async function runAutomation(
     at: run.createdAt,
     timezone: clinic.timezone,
     openingHours: parseOpeningHours(clinic.openingHours),
-    firstTimeCaller: subject.firstTimeCaller ?? null,
+    // Derived when it matters: a caller's first call has no earlier call from the same number.
+    firstTimeCaller:
+      subject.callId && run.contactHash
+        ? !(await calledBefore(db, clinicId, run.contactHash, run.createdAt))
+        : null,
   }
   const failed = failedCondition(JSON.parse(automation.conditions) as Condition[], facts)
   if (failed) {
@@ -262,7 +265,7 @@ async function doAction(
 }
 
 /** Whether a caller has called the clinic before this call (for `first-time-caller`). */
-export async function calledBefore(
+async function calledBefore(
   db: Db,
   clinicId: string,
   callerHash: string,

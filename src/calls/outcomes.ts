@@ -1,6 +1,6 @@
 import { alertMissedCall } from '../alerts/alerts'
 import { type notifyAttribution, queueAttribution } from '../attribution/notify'
-import { calledBefore, emitTrigger } from '../automations/engine'
+import { emitTrigger } from '../automations/engine'
 import type { ClinicRow } from '../clinic/find'
 import type { Db } from '../db/client'
 import type { Bindings, Config } from '../env'
@@ -54,20 +54,7 @@ export async function afterInboundChange(
           key: call.id,
           at: call.startedAt,
           contactHash: call.callerHash,
-          subject: {
-            callId: call.id,
-            channel: 'call',
-            ...(call.callerHash
-              ? {
-                  firstTimeCaller: !(await calledBefore(
-                    deps.db,
-                    clinic.id,
-                    call.callerHash,
-                    call.startedAt,
-                  )),
-                }
-              : {}),
-          },
+          subject: { callId: call.id, channel: 'call' },
         })
       }
       if (deps.afterResponse) deps.afterResponse(alert)
