@@ -7,7 +7,7 @@
  */
 import { z } from '@hono/zod-openapi'
 import { isOpenAt, type OpeningHours } from '../assistant/facts'
-import { DAY_MS, MINUTE_MS } from '../lib/time'
+import { DAY_MS } from '../lib/time'
 import { wallClockAt, zonedTimeToUtc } from '../metrics/local-time'
 
 /** `HH:MM`, 00:00–23:59. */
@@ -294,6 +294,3 @@ export function describeAutomation(a: {
   const then = a.actions.length ? a.actions.map(actionWords).join(', then ') : 'do nothing'
   return `When ${when}${iff}${wait}, then ${then}.`
 }
-
-/** Minutes → ms, for delays. */
-export const delayMs = (minutes: number) => minutes * MINUTE_MS
